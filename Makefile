@@ -62,13 +62,15 @@ BENCH_TARGETS :=
 FUZZ_TARGETS :=
 TEST_PREREQS :=
 
--include boot/build.mk
--include kernel/build.mk
--include microjit/build.mk
--include fs/fat16/build.mk
--include modules/build.mk
--include tools/build.mk
--include tests/build.mk
+# Order matters: tests/build.mk defines the host_test/asan_test helpers the
+# others call, and kernel/ and boot/ come last because they consume the source
+# lists and module files that the portable subsystems declare.
+include tests/build.mk
+-include $(sort $(wildcard microjit/build.mk microjit/*/build.mk))
+-include $(sort $(wildcard fs/fat16/build.mk))
+-include $(sort $(wildcard modules/build.mk tools/*/build.mk tests/*/build.mk))
+-include $(sort $(wildcard kernel/build.mk))
+-include $(sort $(wildcard boot/build.mk))
 
 # --- pattern rules ----------------------------------------------------------
 $(BUILD)/kernel/%.o: %.cpp

@@ -1,0 +1,53 @@
+// Boot-time steps registered from anywhere in the kernel, without a central
+// list.
+//
+// kernel_main() brings up the core by hand (console, descriptor tables, memory,
+// clocks), then runs every KERNEL_INIT step in ascending `order`, and only then
+// prints the banner and starts the shell. A subsystem adds a step in its own
+// file:
+//
+//     #include <kernel/init.h>
+//
+//     static ErrorOr<void> mount_boot_volume()
+//     {
+//         TRY(fat16_mount(...));
+//         return {};
+//     }
+//     KERNEL_INIT(KERNEL_INIT_FILESYSTEMS, "fat16-mount", mount_boot_volume);
+//
+// A step that returns an error is reported on the console
+// ("init: fat16-mount failed: no FAT16 partition found") and the boot goes on:
+// the shell is more useful than a halt. A broken invariant still panics.
+// Steps with the same order run in link order; use distinct orders when one
+// step needs another.
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <bareflow/types.h>
+
+// Suggested order bands (steps may use any value in between).
+enum KernelInitOrder : u32 {
+    KERNEL_INIT_PLATFORM = 100,    // extra CPU or board set-up
+    KERNEL_INIT_DEVICES = 200,     // block devices (ATA), input devices
+    KERNEL_INIT_FILESYSTEMS = 300, // mounting the FAT16 boot volume
+    KERNEL_INIT_MODULES = 400,     // loading Flow modules from the volume
+    KERNEL_INIT_SERVICES = 500,    // anything that needs all of the above (JIT, snapshots)
+};
+
+struct KernelInitStep {
+    u32 order;
+    const char* name;
+    ErrorOr<void> (*function)();
+};
+
+#define KERNEL_INIT_CONCAT_(a, b) a##b
+#define KERNEL_INIT_CONCAT(a, b) KERNEL_INIT_CONCAT_(a, b)
+
+// Places a KernelInitStep in the .kernel_init section; linker.ld collects the
+// section between __kernel_init_start and __kernel_init_end.
+#define KERNEL_INIT(order, name, fn)                                                          \
+    [[gnu::used, gnu::section(".kernel_init"), gnu::aligned(4)]] static const KernelInitStep \
+        KERNEL_INIT_CONCAT(kernel_init_step_, __COUNTER__) = { (order), (name), (fn) }
+
+// Runs the registered steps in order (called once by kernel_main).
+void run_kernel_init_steps();

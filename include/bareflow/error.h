@@ -72,6 +72,7 @@
     X(TrapOutOfBounds, "index out of bounds")                                           \
     X(TrapCallDepth, "call depth limit exceeded")                                       \
     X(TrapBadConversion, "f32 to i32 conversion of NaN or out-of-range value")          \
+    X(TrapStepLimit, "execution step limit reached (limit set by the host)")            \
     /* pools and JIT */                                                                 \
     X(PoolExhausted, "memory pool exhausted")                                           \
     X(JitUnsupported, "function cannot be compiled at this tier")                       \

@@ -1,0 +1,85 @@
+// The .bfm on-disk layout (format version 1), byte for byte as in
+// docs/module-format.md. Only the loader reads these structs; everything else
+// uses the checked, native structures in module.h.
+#pragma once
+
+#include <bareflow/types.h>
+
+namespace bfm {
+
+inline constexpr u8 magic[4] = { 0x42, 0x46, 0x4D, 0x1A }; // "BFM" + 0x1A
+inline constexpr u16 format_version = 1;
+inline constexpr u16 no_entry_function = 0xFFFF;
+
+// Limits from docs/module-format.md, "Header" and "Function table entry".
+inline constexpr u32 max_functions = 1024;
+inline constexpr u32 max_constants = 4096;
+inline constexpr u32 max_buffers = 256;
+inline constexpr u32 max_params = 16;
+inline constexpr u32 max_registers = 255;
+inline constexpr u32 max_function_code = 65536;
+inline constexpr u32 max_buffer_elements = 16 * 1024 * 1024;
+inline constexpr u32 max_module_name = 16;
+inline constexpr u32 max_identifier = 31;
+inline constexpr u8 no_result_register = 255;
+
+struct [[gnu::packed]] Header {
+    u8 magic[4];
+    u16 format_version;
+    u16 flags;
+    char name[16];
+    u32 file_size;
+    u32 crc32;
+    u64 content_hash;
+    u16 entry_function;
+    u8 opt_level;
+    u8 reserved0;
+    u32 func_count;
+    u32 func_table_offset;
+    u32 const_count;
+    u32 const_table_offset;
+    u32 buf_count;
+    u32 buf_table_offset;
+    u32 code_offset;
+    u32 code_size;
+    u32 strings_offset;
+    u32 strings_size;
+    u32 types_offset;
+    u32 types_size;
+    u8 reserved1[36];
+};
+static_assert(sizeof(Header) == 128);
+
+// Byte offsets of header fields the loader names in its diagnostics.
+inline constexpr u32 header_crc32_offset = 28;
+
+struct [[gnu::packed]] FunctionEntry {
+    u32 name_offset;
+    u8 param_count;
+    u8 return_type;
+    u16 reg_count;
+    u32 types_offset;
+    u32 code_offset;
+    u32 code_size;
+    u32 flags;
+    u8 reserved[8];
+};
+static_assert(sizeof(FunctionEntry) == 32);
+
+struct [[gnu::packed]] ConstantEntry {
+    u32 name_offset;
+    u8 type;
+    u8 zero[3];
+    u32 value;
+};
+static_assert(sizeof(ConstantEntry) == 12);
+
+struct [[gnu::packed]] BufferEntry {
+    u32 name_offset;
+    u8 type;
+    u8 zero[3];
+    u32 count;
+};
+static_assert(sizeof(BufferEntry) == 12);
+
+}

@@ -26,6 +26,7 @@
     X(EmitLabelRebound, "label bound twice")                                            \
     X(EmitTooManyLabels, "too many labels")                                             \
     X(EmitUnsupportedIsa, "instruction needs an ISA extension that is not enabled")     \
+    X(EmitTooManySites, "too many jumps, calls and alignment points in one function")  \
     X(DecodeUnknownInstruction, "unknown instruction bytes")                            \
     X(DecodeTruncated, "instruction runs past the end of the code")                     \
     /* block devices */                                                                 \
@@ -50,6 +51,9 @@
     X(FsCorrupt, "the filesystem is corrupt")                                           \
     X(FsTooManyOpen, "too many open files")                                             \
     X(FsFileTooLarge, "file too large")                                                 \
+    X(FsNameNot83, "name does not fit 8.3 (long names can be read, not created)")       \
+    X(FsTruncatedVolume, "the volume runs past the end of its disk (truncated image?)") \
+    X(FsReadOnlyFile, "the file is read-only or not open for writing")                  \
     /* Flow modules (loader and verifier) */                                            \
     X(ModuleTruncated, "module file is truncated")                                      \
     X(ModuleBadMagic, "not a BareFlow module (bad magic)")                              \

@@ -1,0 +1,15 @@
+# microjit/tier2: the optimising tier (IR, optimisations, pattern recognisers,
+# pattern code generators). Portable: the same sources go into the kernel
+# (MICROJIT_SRCS) and into the -m32 host test below.
+#
+#   $(BUILD)/host/tests/tier2_test   IR, optimisation, pattern and native-code tests
+#   $(BUILD)/asan/tests/tier2_test   the same under AddressSanitizer + UBSan
+
+TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/cfg.cpp \
+  microjit/tier2/ssa_builder.cpp microjit/tier2/semantics.cpp microjit/tier2/eval.cpp
+MICROJIT_SRCS += $(TIER2_SRCS)
+
+TIER2_TEST_SRCS := tests/tier2/ir_test.cpp
+TIER2_HOST_LIB := $(TIER2_SRCS) tools/host/panic_host.cpp
+
+$(eval $(call host_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))

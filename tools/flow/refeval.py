@@ -1,0 +1,197 @@
+"""A reference evaluator of .bfm bytecode, in plain Python.
+
+It executes a ModuleImage instruction by instruction with the semantics of
+docs/module-format.md ("Semantics that every tier shares"), traps included.
+It is slow and unverified-input-unsafe by design: the tests use it to check
+that flowc's code computes what the Flow source says; the real tier-0
+interpreter is microjit's.
+"""
+import math
+
+from . import fold
+from .text import decode
+
+CALL_DEPTH_LIMIT = 512
+I32_TYPES = (1,)
+
+
+class Trap(Exception):
+    def __init__(self, name, function):
+        super().__init__(f"{name} in {function}")
+        self.name = name
+        self.function = function
+
+
+def _i32_from_f32(a, fn):
+    if math.isnan(a) or not (-2**31 <= math.trunc(a) <= 2**31 - 1):
+        raise Trap("TrapBadConversion", fn)
+    return math.trunc(a)
+
+
+def _min_f32(a, b):
+    return a if a < b else b
+
+
+def _max_f32(a, b):
+    return a if a > b else b
+
+
+def _exp_f32(a):
+    # Not microjit's routine; close enough for tests that compare with tolerance.
+    try:
+        return fold.f32(math.exp(a))
+    except OverflowError:
+        return math.inf
+
+
+class Evaluator:
+    def __init__(self, image, ops, step_limit=50_000_000):
+        self.image = image
+        self.ops = ops
+        self.buffers = [[0.0 if t == 4 else 0] * count for _, t, count in image.bufs]
+        self.steps = 0
+        self.step_limit = step_limit
+        self.calls = {}
+        self.programs = [self._decode(f) for f in image.functions]
+
+    def _decode(self, f):
+        instrs = list(decode(f.code, self.ops))
+        index = {pc: k for k, (pc, _, _) in enumerate(instrs)}
+        out = []
+        for pc, op, values in instrs:
+            values = list(values)
+            for j, kind in enumerate(op.operands):
+                if kind == "TARGET":
+                    values[j] = index[values[j]]
+            out.append((op.mnemonic, values))
+        return out
+
+    def function_index(self, name):
+        for i, f in enumerate(self.image.functions):
+            if f.name == name:
+                return i
+        raise KeyError(name)
+
+    def call(self, name_or_index, *args):
+        index = name_or_index if isinstance(name_or_index, int) else self.function_index(name_or_index)
+        return self._run(index, list(args), 1)
+
+    def _run(self, index, args, depth):
+        f = self.image.functions[index]
+        if depth > CALL_DEPTH_LIMIT:
+            raise Trap("TrapCallDepth", f.name)
+        self.calls[f.name] = self.calls.get(f.name, 0) + 1
+        r = args + [None] * (len(f.reg_types) - len(args))
+        prog = self.programs[index]
+        fn = f.name
+        wrap = fold.wrap32
+        f32 = fold.f32
+        pc = 0
+        while True:
+            self.steps += 1
+            if self.steps > self.step_limit:
+                raise Trap("StepLimit", fn)
+            m, v = prog[pc]
+            pc += 1
+            if m == "const.i32" or m == "const.f32":
+                r[v[0]] = v[1]
+            elif m == "mov":
+                r[v[0]] = r[v[1]]
+            elif m == "gview":
+                r[v[0]] = self.buffers[v[1]]
+            elif m == "addi.i32":
+                r[v[0]] = wrap(r[v[1]] + v[2])
+            elif m == "muli.i32":
+                r[v[0]] = wrap(r[v[1]] * v[2])
+            elif m in _I32_BIN:
+                r[v[0]] = _I32_BIN[m](r[v[1]], r[v[2]], fn)
+            elif m in _F32_BIN:
+                r[v[0]] = f32(_F32_BIN[m](r[v[1]], r[v[2]]))
+            elif m in _CMP:
+                r[v[0]] = 1 if _CMP[m](r[v[1]], r[v[2]]) else 0
+            elif m in _UNARY:
+                r[v[0]] = _UNARY[m](r[v[1]], fn)
+            elif m == "len":
+                r[v[0]] = len(r[v[1]])
+            elif m in ("load.i32", "load.f32"):
+                view, i = r[v[1]], r[v[2]]
+                if not 0 <= i < len(view):
+                    raise Trap("TrapOutOfBounds", fn)
+                r[v[0]] = view[i]
+            elif m in ("store.i32", "store.f32"):
+                view, i = r[v[0]], r[v[1]]
+                if not 0 <= i < len(view):
+                    raise Trap("TrapOutOfBounds", fn)
+                view[i] = r[v[2]]
+            elif m == "jmp":
+                pc = v[0]
+            elif m == "jz":
+                if r[v[0]] == 0:
+                    pc = v[1]
+            elif m == "jnz":
+                if r[v[0]] != 0:
+                    pc = v[1]
+            elif m in _BRANCH:
+                if _BRANCH[m](r[v[0]], r[v[1]]):
+                    pc = v[2]
+            elif m == "forloop":
+                r[v[0]] = wrap(r[v[0]] + 1)
+                if r[v[0]] < r[v[1]]:
+                    pc = v[2]
+            elif m == "call":
+                callee = self.image.functions[v[1]]
+                n = len(callee.param_types)
+                result = self._run(v[1], r[v[2]:v[2] + n], depth + 1)
+                if v[0] != 255:
+                    r[v[0]] = result
+            elif m == "ret":
+                return r[v[0]]
+            elif m == "ret.void":
+                return None
+            elif m == "nop":
+                pass
+            else:
+                raise AssertionError(f"refeval: no semantics for {m}")
+
+
+def _div(a, b, fn):
+    try:
+        return fold.i32_div(a, b)
+    except fold.FoldTrap as trap:
+        raise Trap("TrapDivideByZero" if trap.key == "const_div_zero" else "TrapOverflow", fn)
+
+
+def _rem(a, b, fn):
+    return a - b * _div(a, b, fn)
+
+
+_W = fold.wrap32
+_I32_BIN = {
+    "add.i32": lambda a, b, fn: _W(a + b), "sub.i32": lambda a, b, fn: _W(a - b),
+    "mul.i32": lambda a, b, fn: _W(a * b), "div.i32": _div, "rem.i32": _rem,
+    "and.i32": lambda a, b, fn: _W(a & b), "or.i32": lambda a, b, fn: _W(a | b),
+    "xor.i32": lambda a, b, fn: _W(a ^ b), "shl.i32": lambda a, b, fn: _W(a << (b & 31)),
+    "shr.i32": lambda a, b, fn: a >> (b & 31),
+    "min.i32": lambda a, b, fn: min(a, b), "max.i32": lambda a, b, fn: max(a, b),
+}
+_F32_BIN = {
+    "add.f32": lambda a, b: a + b, "sub.f32": lambda a, b: a - b,
+    "mul.f32": lambda a, b: a * b, "div.f32": fold._f32_div,
+    "min.f32": _min_f32, "max.f32": _max_f32,
+}
+_CMP = {}
+_BRANCH = {}
+for _cc, _f in fold.COMPARE.items():
+    _name = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[_cc]
+    _CMP[_name + ".i32"] = _f
+    _CMP[_name + ".f32"] = _f
+    _BRANCH["br." + _name + ".i32"] = _f
+_UNARY = {
+    "neg.i32": lambda a, fn: _W(-a), "not.i32": lambda a, fn: _W(~a),
+    "eqz.i32": lambda a, fn: 1 if a == 0 else 0, "abs.i32": lambda a, fn: _W(abs(a)),
+    "neg.f32": lambda a, fn: -a, "abs.f32": lambda a, fn: math.fabs(a),
+    "sqrt.f32": lambda a, fn: fold.f32(math.sqrt(a)) if a >= 0 else (a if math.isnan(a) else math.nan),
+    "exp.f32": lambda a, fn: _exp_f32(a),
+    "f32.from.i32": lambda a, fn: fold.f32(float(a)),
+    "i32.from.f32": _i32_from_f32,
+}

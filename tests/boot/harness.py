@@ -1,0 +1,184 @@
+"""Boot-test harness: run a BareFlow disk image in QEMU and talk to its serial port.
+
+The contract (shared with the kernel's shell tests) is in docs/architecture.md
+under "Testing in QEMU":
+
+    from harness import Qemu, kvm_usable, build_dir, make_image_copy
+    with Qemu(image, memory_mb=64, accel="tcg") as vm:
+        vm.wait_prompt()
+        text = vm.command("mem")
+        vm.send_line("poweroff")
+        assert vm.wait_exit() == 33
+
+QEMU runs headless (-display none -nic none -no-reboot), COM1 on its stdio
+pipes, with isa-debug-exit at 0xf4 so the guest chooses QEMU's exit status
+((value << 1) | 1): 33 for poweroff, 35 for a panic. It runs under
+`timeout` as a last resort and is killed when the with-block ends.
+"""
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+PROMPT = "bf> "
+EXIT_POWEROFF = 33      # isa-debug-exit value 0x10
+EXIT_PANIC = 35         # isa-debug-exit value 0x11
+QEMU_BINARY = os.environ.get("QEMU", "qemu-system-i386")
+
+
+def repo_root():
+    return os.environ.get("BAREFLOW_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def build_dir():
+    """The build directory: $BAREFLOW_BUILD, else <root>/build."""
+    return os.environ.get("BAREFLOW_BUILD") or os.path.join(repo_root(), "build")
+
+
+@functools.lru_cache(maxsize=None)
+def kvm_usable():
+    """True if QEMU really starts with KVM here (probed once: /dev/kvm may
+    exist and still be unusable)."""
+    if not (os.access("/dev/kvm", os.R_OK | os.W_OK) and shutil.which(QEMU_BINARY)):
+        return False
+    try:
+        proc = subprocess.run([QEMU_BINARY, "-enable-kvm", "-cpu", "host,-arch-capabilities", "-machine", "pc",
+                               "-display", "none", "-nic", "none", "-nodefaults", "-S", "-monitor", "stdio"],
+                              input=b"quit\n", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=15)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+_temp_dirs = []
+
+
+def make_image_copy(src=None):
+    """A private copy of the image (default: <build>/bareflow.img) in a temp
+    directory removed at exit, so a test may patch or boot it freely."""
+    src = src or os.path.join(build_dir(), "bareflow.img")
+    if not os.path.exists(src):
+        raise FileNotFoundError(f"no disk image at {src} (run: make BUILD={build_dir()} image)")
+    if not _temp_dirs:
+        _temp_dirs.append(tempfile.TemporaryDirectory(prefix="bareflow-boot-"))
+    dst = os.path.join(_temp_dirs[0].name, f"{len(os.listdir(_temp_dirs[0].name))}-{os.path.basename(src)}")
+    shutil.copyfile(src, dst)
+    return dst
+
+
+class Qemu:
+    """One QEMU run of a disk image; use as a context manager."""
+
+    def __init__(self, image, memory_mb=64, accel="tcg", cpu=None, extra_args=(), timeout=60):
+        if accel not in ("tcg", "kvm"):
+            raise ValueError(f"accel must be 'tcg' or 'kvm', not {accel!r}")
+        self.image = image
+        self.timeout = timeout
+        args = ["timeout", "-k", "5", str(timeout), QEMU_BINARY, "-machine", "pc", "-m", str(memory_mb)]
+        if accel == "kvm":
+            args += ["-enable-kvm", "-cpu", cpu or "host,-arch-capabilities"]
+        else:
+            args += ["-accel", "tcg"] + (["-cpu", cpu] if cpu else [])
+        args += ["-drive", f"file={image},format=raw,if=ide", "-display", "none", "-nic", "none",
+                 "-monitor", "none", "-no-reboot", "-serial", "stdio",
+                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        self.args = args + list(extra_args)
+        self._chunks = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._consumed = 0          # where command() starts looking for output
+        self.proc = None
+
+    # --- lifetime --------------------------------------------------------------
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._reader.join(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        return False
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            data = os.read(fd, 4096)
+            with self._cond:
+                if not data:
+                    self._closed = True
+                    self._cond.notify_all()
+                    return
+                self._chunks.append(data.decode("utf-8", "replace").replace("\r\n", "\n"))
+                self._cond.notify_all()
+
+    # --- serial I/O ----------------------------------------------------------------
+
+    @property
+    def output(self):
+        """Everything read from COM1 (and QEMU's own messages) so far."""
+        with self._cond:
+            return "".join(self._chunks)
+
+    def _fail(self, what, timeout):
+        status = self.proc.poll()
+        state = "still running" if status is None else f"exited with status {status}"
+        raise AssertionError(f"{what} not seen within {timeout}s (QEMU {state}); serial output so far:\n"
+                             f"{self.output}")
+
+    def wait_for(self, regex, timeout=30, start=0):
+        """Wait until the output (from offset `start`) matches `regex`;
+        returns the re.Match. AssertionError with the output on timeout."""
+        pattern = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                m = pattern.search("".join(self._chunks), start)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    break
+                self._cond.wait(min(left, 0.5))
+        self._fail(f"/{regex}/", timeout)
+
+    def wait_prompt(self, timeout=30):
+        m = self.wait_for(re.escape(PROMPT), timeout, self._consumed)
+        self._consumed = m.end()
+        return m
+
+    def send_line(self, text):
+        self.proc.stdin.write(text.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def command(self, text, timeout=30):
+        """Send a line, wait for the next prompt, return what came in between
+        (the echo of the line, if the shell echoes, included)."""
+        start = len(self.output)
+        self.send_line(text)
+        m = self.wait_for(re.escape(PROMPT), timeout, start)
+        self._consumed = m.end()
+        return self.output[start:m.start()]
+
+    def wait_exit(self, timeout=30):
+        """QEMU's exit status (33 poweroff, 35 panic, 124 if `timeout` killed it)."""
+        try:
+            status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._fail("QEMU exit", timeout)
+        self._reader.join(timeout=5)
+        return status

@@ -1,0 +1,10 @@
+"""Disk-image building blocks for tools/mkimage.py.
+
+boot.py   the boot side: MBR assembly, stage2 header patching, KernelHeader
+          filling, and the disk layout (boot/layout.inc in Python terms)
+fat16.py  a self-contained FAT16 formatter (fatgen103)
+errors.py ImageError, the only exception these modules raise on bad input
+"""
+from .boot import DiskLayout, build_mbr, patch_stage2, prepare_kernel  # noqa: F401
+from .errors import ImageError  # noqa: F401
+from .fat16 import Fat16Volume, Geometry, short_name  # noqa: F401

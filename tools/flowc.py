@@ -63,8 +63,6 @@ def main(argv=None):
     except CompileError as exc:
         print(exc.render(args.source, source), file=sys.stderr)
         return 1
-    except RecursionError:
-        return fail(f"{args.source}: the program is nested too deeply to compile", 1)
 
     if args.emit_text:
         sys.stdout.write(text.render(image, ops))

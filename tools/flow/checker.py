@@ -59,7 +59,7 @@ class Checker:
             if len(name) > MAX_NAME:
                 raise error_at("name_too_long", tok, name=name)
             if name in self.globals:
-                raise error_at("duplicate_item", tok, name=name, line=self.globals[name].node.line)
+                raise error_at("duplicate_item", tok, name=name, previous=self.globals[name].node.line)
             if isinstance(item, N.Function):
                 sym = Symbol("fn", name, item.ret, item, index=len(self.functions))
                 self.functions.append(item)
@@ -74,9 +74,15 @@ class Checker:
             item.symbol = sym
             self.globals[name] = sym
         for item in self.consts:
-            self.resolve_const(item.symbol)
+            self.guarded(self.resolve_const, item.symbol, item)
         for fn in self.functions:
-            self.check_function(fn)
+            self.guarded(self.check_function, fn, fn)
+
+    def guarded(self, step, arg, item):
+        try:
+            step(arg)
+        except RecursionError:
+            raise error_at("too_deep", item.name_tok, name=item.name)
 
     def resolve_const(self, sym):
         if sym.value is not None:
@@ -112,9 +118,9 @@ class Checker:
         tok = getattr(node, "name_tok", None) or getattr(node, "var_tok", None) or node
         for scope in self.scopes:
             if name in scope:
-                raise error_at("shadow", tok, name=name, line=scope[name].node.line)
+                raise error_at("shadow", tok, name=name, previous=scope[name].node.line)
         if name in self.globals:
-            raise error_at("shadow", tok, name=name, line=self.globals[name].node.line)
+            raise error_at("shadow", tok, name=name, previous=self.globals[name].node.line)
         if name in BUILTINS:
             raise error_at("builtin_name", tok, name=name)
         sym = Symbol(kind, name, type, node)

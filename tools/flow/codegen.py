@@ -99,6 +99,12 @@ class FunctionGen:
 
     # --- functions --------------------------------------------------------------
     def generate(self):
+        try:
+            return self._generate()
+        except RecursionError:
+            raise error_at("too_deep", self.fn.name_tok, name=self.fn.name)
+
+    def _generate(self):
         fn = self.fn
         if len(fn.params) > MAX_PARAMS:
             raise error_at("too_many_params", fn.name_tok, name=fn.name)
@@ -142,6 +148,8 @@ class FunctionGen:
         elif isinstance(s, N.If):
             self.if_stmt(s)
         elif isinstance(s, N.While):
+            if s.cond.value == 0:
+                return
             top, exit = self.label(), self.label()
             self.bind(top)
             self.cond_false(s.cond, exit)
@@ -171,6 +179,15 @@ class FunctionGen:
             raise AssertionError(s)
 
     def if_stmt(self, s):
+        if s.cond.value is not None:
+            # A constant condition compiles only the branch it selects.
+            if s.cond.value != 0:
+                self.block(s.then)
+            elif isinstance(s.orelse, N.If):
+                self.if_stmt(s.orelse)
+            elif s.orelse is not None:
+                self.block(s.orelse)
+            return
         else_label = self.label()
         self.cond_false(s.cond, else_label)
         self.block(s.then)

@@ -1,5 +1,6 @@
 """The compiler pipeline in one call: source text to a ModuleImage and .bfm bytes."""
 import re
+import sys
 
 from . import bfm, codegen, opcodes
 from .checker import check
@@ -10,6 +11,7 @@ MODULE_NAME = re.compile(r"[A-Z0-9_-]{1,8}$")
 MAX_FUNCTIONS = 1024
 MAX_CONSTS = 4096
 MAX_BUFS = 256
+RECURSION_LIMIT = 20000
 
 
 def valid_module_name(name):
@@ -19,11 +21,14 @@ def valid_module_name(name):
 def compile_source(source, name, ops=None, opt_level=1):
     """Returns (ModuleImage, bytes); raises CompileError for a bad program."""
     ops = ops or opcodes.load()
+    # Parser, checker and codegen recurse over the nesting of the program.
+    # Python 3.11 keeps Python-to-Python calls off the C stack, so a generous
+    # limit is safe; past it, the program gets a "nested too deeply" error.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     module = parse(source)
     checker = check(module)
     if not checker.functions:
-        raise CompileError("too_many_items", 1, 1, what="functions (none declared)",
-                           limit="1 to 1024")
+        raise CompileError("no_functions", 1, 1)
     for items, what, limit in ((checker.functions, "functions", MAX_FUNCTIONS),
                                (checker.consts, "constants", MAX_CONSTS),
                                (checker.bufs, "buffers", MAX_BUFS)):

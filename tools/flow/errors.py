@@ -18,10 +18,10 @@ MESSAGES = {
     "not_statement": "only calls can be used as statements",
     "bad_assign_target": "can only assign to a variable or an element a[i]",
     # names
-    "duplicate_item": "'{name}' is already declared at line {line}",
+    "duplicate_item": "'{name}' is already declared at line {previous}",
     "builtin_name": "'{name}' is a builtin and cannot be redeclared",
     "name_too_long": "name '{name}' is longer than 31 characters",
-    "shadow": "'{name}' is already declared in this scope or an enclosing one (line {line})",
+    "shadow": "'{name}' is already declared in this scope or an enclosing one (line {previous})",
     "undefined": "undefined name '{name}'",
     "undefined_fn": "undefined function '{name}'",
     "not_a_value": "'{name}' is a {kind}, not a value",
@@ -55,6 +55,8 @@ MESSAGES = {
     "too_many_items": "too many {what} (the limit is {limit})",
     "code_too_large": "function '{name}' compiles to more than 65536 bytes of bytecode",
     "main_params": "function 'main' must take no parameters",
+    "too_deep": "'{name}' is nested too deeply to compile",
+    "no_functions": "a module needs at least one function",
 }
 
 

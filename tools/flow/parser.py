@@ -54,14 +54,16 @@ class Parser:
         items = []
         while self.tok.kind != "eof":
             t = self.tok
-            if t.kind == "fn":
-                items.append(self.parse_function())
-            elif t.kind == "buf":
-                items.append(self.parse_buf())
-            elif t.kind == "const":
-                items.append(self.parse_const())
-            else:
+            parse_item = {"fn": self.parse_function, "buf": self.parse_buf,
+                          "const": self.parse_const}.get(t.kind)
+            if parse_item is None:
                 raise error_at("bad_item", t, found=t.describe())
+            start = self.pos
+            try:
+                items.append(parse_item())
+            except RecursionError:
+                name = self.tokens[start + 1]
+                raise error_at("too_deep", name, name=name.text)
         return N.Module(1, 1, items=items)
 
     def parse_function(self):
@@ -197,7 +199,7 @@ class Parser:
             return N.Assign(expr.line, expr.col, target=expr, op=op.kind, expr=value)
         self.expect(";", "';'")
         if not isinstance(expr, N.Call):
-            raise error_at("not_statement", expr)
+            raise error_at("not_statement", t)
         return N.ExprStmt(expr.line, expr.col, expr=expr)
 
     def parse_if(self):

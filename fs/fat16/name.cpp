@@ -10,8 +10,8 @@ static char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a
 // in DIR_Name. (Space is legal inside stored names but we never create one.)
 static bool short_name_char_allowed(u8 c)
 {
-    if (c <= 0x20 || c == 0x7F)
-        return false;
+    if (c <= 0x20 || c == 0x7F || c >= 0x80)
+        return false; // bytes >= 0x80 depend on an OEM code page we do not know
     const char* forbidden = "\"*+,./:;<=>?[\\]|";
     for (const char* f = forbidden; *f; ++f)
         if (c == u8(*f))
@@ -50,8 +50,13 @@ ErrorOr<void> encode_short_name(const char* name, u32 length, u8 out[11], u8& nt
         if (i == dot)
             continue;
         u8 c = u8(name[i]);
-        if (!short_name_char_allowed(c))
+        if (!short_name_char_allowed(c)) {
+            // Legal in a long name (fatgen103 "FAT Long Directory Entries"),
+            // so the name is fine, only not as 8.3.
+            if (c == ' ' || c == '+' || c == ',' || c == ';' || c == '=' || c == '[' || c == ']' || c >= 0x80)
+                return Error::FsNameNot83;
             return Error::FsBadName;
+        }
         bool in_base = i < dot;
         if (c >= 'a' && c <= 'z')
             (in_base ? base_lower : ext_lower) = true;

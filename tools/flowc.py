@@ -40,11 +40,6 @@ def main(argv=None):
                     "of this repository)")
     args = ap.parse_args(argv)
 
-    base = os.path.splitext(os.path.basename(args.source))[0]
-    name = args.name if args.name is not None else base.upper()
-    if not valid_module_name(name):
-        return fail(f"invalid module name {name!r}: it must be 1-8 characters of A-Z 0-9 _ - "
-                    "(use --name to choose one)")
     try:
         with open(args.source, "rb") as f:
             raw = f.read()
@@ -54,6 +49,11 @@ def main(argv=None):
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return fail(f"{args.source}: not valid UTF-8 text (byte offset {exc.start})", 1)
+    base = os.path.splitext(os.path.basename(args.source))[0]
+    name = args.name if args.name is not None else base.upper()
+    if not valid_module_name(name):
+        return fail(f"invalid module name {name!r}: it must be 1-8 characters of A-Z 0-9 _ - "
+                    "(use --name to choose one)")
     try:
         ops = opcodes.load(args.opcodes)
     except opcodes.OpcodeTableError as exc:
@@ -73,12 +73,15 @@ def main(argv=None):
         output = os.path.join(os.path.dirname(args.source), name + ".BFM")
     elif os.path.isdir(output):
         output = os.path.join(output, name + ".BFM")
+    # Write then rename, so that make never sees a half-written module.
+    tmp = output + ".tmp"
     try:
-        tmp = output + ".tmp"
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, output)
     except OSError as exc:
+        if os.path.exists(tmp):
+            os.remove(tmp)
         return fail(f"cannot write {output}: {exc.strerror}")
     return 0
 

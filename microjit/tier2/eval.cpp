@@ -5,13 +5,19 @@
 
 namespace Tier2 {
 
-bool guard_holds(i32 start, i32 end, i32 offset, u32 length, bool lower_proven, bool entry_proven)
+bool guard_holds(i32 start, i32 end, i32 scale, i64 offset, u32 length, bool lower_proven, bool entry_proven)
 {
-    i64 s = start, e = end, c = offset;
-    if (!lower_proven && s + c < 0)
+    i64 s = start, e = end, k = scale;
+    if (k < 0)
         return false;
-    i64 top = entry_proven ? e : (s + 1 > e ? s + 1 : e);
-    return top + c <= static_cast<i64>(length);
+    // Without a proof that the loop is entered only when start < end, the
+    // guard demands it: a first trip with start >= end would run outside
+    // [start, end - 1] (and start == INT_MAX would even wrap the counter).
+    if (!entry_proven && s >= e)
+        return false;
+    if (!lower_proven && s * k + offset < 0)
+        return false;
+    return (e - 1) * k + offset < static_cast<i64>(length);
 }
 
 ErrorOr<Value> evaluate(const Function& fn, const Value* args, EvalContext& context, Arena& arena)
@@ -44,7 +50,9 @@ ErrorOr<Value> evaluate(const Function& fn, const Value* args, EvalContext& cont
                 const Guard& guard = fn.guards[g];
                 if (guard.loop->header != block || guard.loop->preheader != previous)
                     continue;
-                guard_ok[g] = guard_holds(values[guard.start->id].i, values[guard.end->id].i, guard.offset,
+                i64 offset = guard.offset_const + static_cast<i64>(guard.offset_value ? values[guard.offset_value->id].i : 0);
+                i32 scale = guard.scale_value ? values[guard.scale_value->id].i : guard.scale_const;
+                guard_ok[g] = guard_holds(values[guard.start->id].i, values[guard.end->id].i, scale, offset,
                     values[guard.view->id].view.length, guard.lower_proven, guard.entry_proven);
             }
         }

@@ -30,6 +30,6 @@ struct EvalContext {
 ErrorOr<Value> evaluate(const Function& fn, const Value* args, EvalContext& context, Arena& arena);
 
 // The guard formula of ir.h's Guard, on concrete values.
-bool guard_holds(i32 start, i32 end, i32 offset, u32 length, bool lower_proven, bool entry_proven);
+bool guard_holds(i32 start, i32 end, i32 scale, i64 offset, u32 length, bool lower_proven, bool entry_proven);
 
 }

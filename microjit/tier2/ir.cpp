@@ -178,6 +178,10 @@ void replace_all_uses(Function& fn, Inst* from, Inst* to)
             guard.start = to;
         if (guard.end == from)
             guard.end = to;
+        if (guard.offset_value == from)
+            guard.offset_value = to;
+        if (guard.scale_value == from)
+            guard.scale_value = to;
     }
 }
 
@@ -204,7 +208,9 @@ bool has_side_effect(const Inst* inst)
         return true;
     case Op::LOAD_I32:
     case Op::LOAD_F32:
-        return !(inst->flags & Unchecked); // a checked load may trap
+        // Even an Unchecked load stays: when its guard fails at run time the
+        // checked loop runs, and there the load may trap.
+        return true;
     case Op::DIV_I32:
     case Op::REM_I32: {
         // Only a constant divisor other than 0 and -1 rules the traps out.

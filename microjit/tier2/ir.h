@@ -85,21 +85,33 @@ struct Block {
     u32 pred_index(const Block* pred) const;
 };
 
-// A loop-entry fact for bounds-check elimination: every Unchecked access that
-// names this guard indexes `view` with `iv + offset` where iv runs over the
-// counted loop's range. The guard holds, and the accesses are in range, when
-//   start + offset >= 0                                  (unless lower_proven)
-//   (entry_proven ? end : max(start + 1, end)) + offset <= len(view)
-// evaluated in 64-bit arithmetic at the loop's preheader. When it fails, code
-// must run the checked loop instead (which traps exactly where it should).
+// A loop-entry fact for bounds-check elimination. Every Unchecked access
+// that names this guard indexes `view` with an affine function of the counted
+// loop's induction variable:
+//   index = iv * scale + offset      scale = scale_value ?: scale_const,
+//                                    offset = offset_const + (offset_value ?: 0)
+// where scale_value and offset_value are loop-invariant. With iv running over
+// [start, end - 1], the guard checks at the preheader, in 64-bit arithmetic:
+//   scale >= 0
+//   start < end                           (skipped when entry_proven)
+//   start * scale + offset >= 0           (skipped when lower_proven)
+//   (end - 1) * scale + offset < len(view)
+// Then every such access is in range, and since the exact index fits, the
+// i32 arithmetic that computes it cannot have wrapped. When the guard fails,
+// code must run the checked loop instead, which traps exactly where the
+// bytecode would. For `for i in 0..n` over a[i] (scale 1, offset 0, start 0,
+// entry proven) all that remains is the single check n <= len(a).
 struct Guard {
     Loop* loop;
     Inst* view;
     Inst* start;
     Inst* end;
-    i32 offset;
+    Inst* scale_value;  // or nullptr: scale_const
+    Inst* offset_value; // or nullptr
+    i32 scale_const;
+    i32 offset_const;
     bool lower_proven;
-    bool entry_proven; // the loop is entered only when start < end
+    bool entry_proven;
 };
 
 struct Loop {

@@ -22,8 +22,8 @@
 // iterating to a fixed point as the Linux eBPF JIT and sljit do, compacts the
 // code in place, recomputes alignment padding and patches displacements.
 // Nothing is ever written past the buffer: a full buffer, an impossible
-// operand combination or an unbound label sets a sticky first error, later
-// instructions are dropped, and finish() returns that error.
+// operand combination or an unbound label sets a sticky first error, which
+// finish() returns; once the buffer is full nothing more is written.
 // docs/emitter.md describes the design and the full method list.
 #pragma once
 
@@ -57,6 +57,7 @@ public:
     // VEX (AVX/AVX2/FMA) instructions report EmitUnsupportedIsa unless the
     // caller has checked CPUID and XCR0 and allowed them here.
     void allow_avx2(bool allowed) { m_avx2_allowed = allowed; }
+    bool avx2_allowed() const { return m_avx2_allowed; }
 
     // --- state --------------------------------------------------------------
     // Bytes emitted so far (before finish() shrinks the jumps).
@@ -81,114 +82,126 @@ public:
     void dd(u32 value);
     void dd(Label label); // the label's absolute address (jump tables)
 
+    // Most methods below are one-line inline wrappers: they hand a packed
+    // opcode and operand description to one of a handful of out-of-line
+    // encoders (enc_* below), so an unused form costs the kernel nothing and
+    // a used one a call. Forms with choices to make (imm8 or imm32, short
+    // accumulator forms, operand checks) are out of line in assembler_gp.cpp.
+
     // --- data movement ------------------------------------------------------
-    void mov(Gp32 dst, Gp32 src);
+    void mov(Gp32 dst, Gp32 src) { enc_rr(op1(0x89), ops(src.id, dst.id)); }
     void mov(Gp32 dst, const Mem& src);
     void mov(const Mem& dst, Gp32 src);
-    void mov(Gp32 dst, i32 imm);
+    void mov(Gp32 dst, i32 imm) { enc_op(op1(static_cast<u8>(0xB8 + dst.id)), 4, static_cast<u32>(imm)); }
     void mov(Gp32 dst, Label label); // the label's absolute address
     void mov(const Mem& dst, i32 imm); // dword_ptr or byte_ptr
-    void mov(Gp8 dst, Gp8 src);
+    void mov(Gp8 dst, Gp8 src) { enc_rr(op1(0x88), ops(src.id, dst.id)); }
     void mov(Gp8 dst, const Mem& src);
     void mov(const Mem& dst, Gp8 src);
     void mov(Gp8 dst, i32 imm); // -128..255
-    void movzx(Gp32 dst, Gp8 src);
+    void movzx(Gp32 dst, Gp8 src) { enc_rr(op2(0x0F, 0xB6), ops(dst.id, src.id)); }
     void movzx(Gp32 dst, const Mem& src); // byte_ptr or word_ptr
-    void movsx(Gp32 dst, Gp8 src);
+    void movsx(Gp32 dst, Gp8 src) { enc_rr(op2(0x0F, 0xBE), ops(dst.id, src.id)); }
     void movsx(Gp32 dst, const Mem& src);
-    void lea(Gp32 dst, const Mem& src);
+    void lea(Gp32 dst, const Mem& src) { enc_rm(op1(0x8D), ops(dst.id, 0, 0, size_any), src); }
     void xchg(Gp32 a, Gp32 b);
-    void xchg(const Mem& a, Gp32 b);
-    void xchg(Gp32 a, const Mem& b);
-    void push(Gp32 src);
-    void push(const Mem& src);
+    void xchg(const Mem& a, Gp32 b) { enc_rm(op1(0x87), ops(b.id, 0, 0, size_dword), a); }
+    void xchg(Gp32 a, const Mem& b) { xchg(b, a); }
+    void push(Gp32 src) { enc_op(op1(static_cast<u8>(0x50 + src.id))); }
+    void push(const Mem& src) { enc_rm(op1(0xFF), ops(6, 0, 0, size_dword), src); }
     void push(i32 imm);
-    void pop(Gp32 dst);
-    void pop(const Mem& dst);
+    void pop(Gp32 dst) { enc_op(op1(static_cast<u8>(0x58 + dst.id))); }
+    void pop(const Mem& dst) { enc_rm(op1(0x8F), ops(0, 0, 0, size_dword), dst); }
 
     // --- integer arithmetic and logic ---------------------------------------
-    // The eight classic ALU operations share one table-driven encoder; imm8
-    // and accumulator short forms are chosen automatically.
-#define X86_ALU_METHODS(name)                  \
-    void name(Gp32 dst, Gp32 src);             \
-    void name(Gp32 dst, const Mem& src);       \
-    void name(const Mem& dst, Gp32 src);       \
-    void name(Gp32 dst, i32 imm);              \
-    void name(const Mem& dst, i32 imm);        \
-    void name(Gp8 dst, Gp8 src);               \
-    void name(Gp8 dst, const Mem& src);        \
-    void name(const Mem& dst, Gp8 src);        \
-    void name(Gp8 dst, i32 imm);
-    X86_ALU_METHODS(add)
-    X86_ALU_METHODS(or_)
-    X86_ALU_METHODS(adc)
-    X86_ALU_METHODS(sbb)
-    X86_ALU_METHODS(and_)
-    X86_ALU_METHODS(sub)
-    X86_ALU_METHODS(xor_)
-    X86_ALU_METHODS(cmp)
+    // The eight classic ALU operations share one table-driven encoder
+    // (SDM Vol. 2A, Table A-2: op r/m,r = 8n+1, op r,r/m = 8n+3, group 1 /n);
+    // imm8 and accumulator short forms are chosen automatically.
+#define X86_ALU_METHODS(name, n)                                                                              \
+    void name(Gp32 dst, Gp32 src) { enc_rr(op1(8 * n + 0x01), ops(src.id, dst.id)); }                       \
+    void name(Gp32 dst, const Mem& src) { enc_rm(op1(8 * n + 0x03), ops(dst.id, 0, 0, size_dword), src); }   \
+    void name(const Mem& dst, Gp32 src) { enc_rm(op1(8 * n + 0x01), ops(src.id, 0, 0, size_dword), dst); }   \
+    void name(Gp32 dst, i32 imm) { alu_imm(n, dst.id, imm); }                                                \
+    void name(const Mem& dst, i32 imm) { alu_imm(n, dst, imm); }                                             \
+    void name(Gp8 dst, Gp8 src) { enc_rr(op1(8 * n + 0x00), ops(src.id, dst.id)); }                          \
+    void name(Gp8 dst, const Mem& src) { enc_rm(op1(8 * n + 0x02), ops(dst.id, 0, 0, size_byte), src); }    \
+    void name(const Mem& dst, Gp8 src) { enc_rm(op1(8 * n + 0x00), ops(src.id, 0, 0, size_byte), dst); }    \
+    void name(Gp8 dst, i32 imm) { alu_imm(n | 8, dst.id, imm); }
+    X86_ALU_METHODS(add, 0)
+    X86_ALU_METHODS(or_, 1)
+    X86_ALU_METHODS(adc, 2)
+    X86_ALU_METHODS(sbb, 3)
+    X86_ALU_METHODS(and_, 4)
+    X86_ALU_METHODS(sub, 5)
+    X86_ALU_METHODS(xor_, 6)
+    X86_ALU_METHODS(cmp, 7)
 #undef X86_ALU_METHODS
-    void test(Gp32 a, Gp32 b);
-    void test(const Mem& a, Gp32 b);
+    void test(Gp32 a, Gp32 b) { enc_rr(op1(0x85), ops(b.id, a.id)); }
+    void test(const Mem& a, Gp32 b) { enc_rm(op1(0x85), ops(b.id, 0, 0, size_dword), a); }
     void test(Gp32 a, const Mem& b) { test(b, a); }
     void test(Gp32 a, i32 imm);
     void test(const Mem& a, i32 imm);
-    void test(Gp8 a, Gp8 b);
+    void test(Gp8 a, Gp8 b) { enc_rr(op1(0x84), ops(b.id, a.id)); }
     void test(Gp8 a, i32 imm);
 
-    // One-operand group: inc dec neg not mul imul div idiv.
-#define X86_UNARY_METHODS(name)  \
-    void name(Gp32 operand);     \
-    void name(Gp8 operand);      \
-    void name(const Mem& operand);
-    X86_UNARY_METHODS(inc)
-    X86_UNARY_METHODS(dec)
-    X86_UNARY_METHODS(neg)
-    X86_UNARY_METHODS(not_)
-    X86_UNARY_METHODS(mul)
-    X86_UNARY_METHODS(div)
-    X86_UNARY_METHODS(idiv)
-    X86_UNARY_METHODS(imul) // edx:eax = eax * operand
+    // One-operand groups: inc dec (FE/FF /0 /1) and not neg mul imul div idiv
+    // (F6/F7 /2../7). A memory operand must be byte_ptr or dword_ptr.
+    void inc(Gp32 operand) { enc_op(op1(static_cast<u8>(0x40 + operand.id))); } // 40+r
+    void inc(Gp8 operand) { enc_rr(op1(0xFE), ops(0, operand.id)); }
+    void inc(const Mem& operand) { unary_mem(0xFE, 0, operand); }
+    void dec(Gp32 operand) { enc_op(op1(static_cast<u8>(0x48 + operand.id))); } // 48+r
+    void dec(Gp8 operand) { enc_rr(op1(0xFE), ops(1, operand.id)); }
+    void dec(const Mem& operand) { unary_mem(0xFE, 1, operand); }
+#define X86_UNARY_METHODS(name, n)                                          \
+    void name(Gp32 operand) { enc_rr(op1(0xF7), ops(n, operand.id)); }      \
+    void name(Gp8 operand) { enc_rr(op1(0xF6), ops(n, operand.id)); }       \
+    void name(const Mem& operand) { unary_mem(0xF6, n, operand); }
+    X86_UNARY_METHODS(not_, 2)
+    X86_UNARY_METHODS(neg, 3)
+    X86_UNARY_METHODS(mul, 4)
+    X86_UNARY_METHODS(imul, 5) // edx:eax = eax * operand
+    X86_UNARY_METHODS(div, 6)
+    X86_UNARY_METHODS(idiv, 7)
 #undef X86_UNARY_METHODS
-    void imul(Gp32 dst, Gp32 src);
-    void imul(Gp32 dst, const Mem& src);
+    void imul(Gp32 dst, Gp32 src) { enc_rr(op2(0x0F, 0xAF), ops(dst.id, src.id)); }
+    void imul(Gp32 dst, const Mem& src) { enc_rm(op2(0x0F, 0xAF), ops(dst.id, 0, 0, size_dword), src); }
     void imul(Gp32 dst, Gp32 src, i32 imm);
     void imul(Gp32 dst, const Mem& src, i32 imm);
     void imul(Gp32 dst, i32 imm) { imul(dst, dst, imm); }
-    void cdq();
+    void cdq() { enc_op(op1(0x99)); }
 
-    // Shifts and rotates by an immediate (masked to 0..31 by the CPU; >31 is
-    // rejected) or by cl (any other register is EmitInvalidOperand).
-#define X86_SHIFT_METHODS(name)               \
-    void name(Gp32 dst, u8 count);            \
-    void name(Gp32 dst, Gp8 count);           \
-    void name(Gp8 dst, u8 count);             \
-    void name(Gp8 dst, Gp8 count);            \
-    void name(const Mem& dst, u8 count);      \
-    void name(const Mem& dst, Gp8 count);
-    X86_SHIFT_METHODS(rol)
-    X86_SHIFT_METHODS(ror)
-    X86_SHIFT_METHODS(shl)
-    X86_SHIFT_METHODS(shr)
-    X86_SHIFT_METHODS(sar)
+    // Shifts and rotates (group 2, /n) by an immediate 0..31 (by 1 uses the
+    // short D0/D1 form) or by cl (any other register is EmitInvalidOperand).
+#define X86_SHIFT_METHODS(name, n)                                            \
+    void name(Gp32 dst, u8 count) { shift(n, Gp32 { dst.id }, count); }       \
+    void name(Gp32 dst, Gp8 count) { shift(n, Gp32 { dst.id }, count); }      \
+    void name(Gp8 dst, u8 count) { shift(n | 8, Gp32 { dst.id }, count); }    \
+    void name(Gp8 dst, Gp8 count) { shift(n | 8, Gp32 { dst.id }, count); }   \
+    void name(const Mem& dst, u8 count) { shift(n, dst, count); }             \
+    void name(const Mem& dst, Gp8 count) { shift(n, dst, count); }
+    X86_SHIFT_METHODS(rol, 0)
+    X86_SHIFT_METHODS(ror, 1)
+    X86_SHIFT_METHODS(shl, 4)
+    X86_SHIFT_METHODS(shr, 5)
+    X86_SHIFT_METHODS(sar, 7)
 #undef X86_SHIFT_METHODS
 
     // --- conditions and control flow ----------------------------------------
-    void setcc(Condition cc, Gp8 dst);
-    void setcc(Condition cc, const Mem& dst);
-    void cmovcc(Condition cc, Gp32 dst, Gp32 src);
-    void cmovcc(Condition cc, Gp32 dst, const Mem& src);
+    void setcc(Condition cc, Gp8 dst) { enc_rr(op2(0x0F, static_cast<u8>(0x90 + static_cast<u8>(cc))), ops(0, dst.id)); }
+    void setcc(Condition cc, const Mem& dst) { enc_rm(op2(0x0F, static_cast<u8>(0x90 + static_cast<u8>(cc))), ops(0, 0, 0, size_byte), dst); }
+    void cmovcc(Condition cc, Gp32 dst, Gp32 src) { enc_rr(op2(0x0F, static_cast<u8>(0x40 + static_cast<u8>(cc))), ops(dst.id, src.id)); }
+    void cmovcc(Condition cc, Gp32 dst, const Mem& src) { enc_rm(op2(0x0F, static_cast<u8>(0x40 + static_cast<u8>(cc))), ops(dst.id, 0, 0, size_dword), src); }
     void jcc(Condition cc, Label target);
     void jmp(Label target);
-    void jmp(Gp32 target);
-    void jmp(const Mem& target);
+    void jmp(Gp32 target) { enc_rr(op1(0xFF), ops(4, target.id)); }
+    void jmp(const Mem& target) { enc_rm(op1(0xFF), ops(4, 0, 0, size_dword), target); }
     void call(Label target);          // rel32 to a label in this code
     void call(const void* target);    // rel32 to an absolute address (runtime helpers)
     void call_abs(u32 target);        // the same, given as an address
-    void call(Gp32 target);
-    void call(const Mem& target);
-    void ret();
-    void ret(u16 pop_bytes);
+    void call(Gp32 target) { enc_rr(op1(0xFF), ops(2, target.id)); }
+    void call(const Mem& target) { enc_rm(op1(0xFF), ops(2, 0, 0, size_dword), target); }
+    void ret() { enc_op(op1(0xC3)); }
+    void ret(u16 pop_bytes) { enc_op(op1(0xC2), 2, pop_bytes); }
 
 #define X86_CC_ALIASES(suffix, cc)                                                     \
     void j##suffix(Label target) { jcc(Condition::cc, target); }                       \
@@ -219,94 +232,117 @@ public:
 #undef X86_CC_ALIASES
 
     // --- miscellaneous --------------------------------------------------------
-    void nop();
+    void nop() { enc_op(op1(0x90)); }
     void nop(u32 length); // the shortest run of recommended multi-byte nops (SDM Vol. 2B, NOP)
-    void int3();
-    void ud2();
-    void rdtsc();
-    void cpuid();
+    void int3() { enc_op(op1(0xCC)); }
+    void ud2() { enc_op(op2(0x0F, 0x0B)); }
+    void rdtsc() { enc_op(op2(0x0F, 0x31)); }
+    void cpuid() { enc_op(op2(0x0F, 0xA2)); }
 
     // --- SSE / SSE2 -------------------------------------------------------------
-    // Two-operand forms xmm, xmm/m. Scalar forms read 32 (ss) or 64 (sd) bits
-    // from memory, packed forms 128 (aligned for movaps/ps arithmetic).
-#define X86_SSE_RM(name)                 \
-    void name(Xmm dst, Xmm src);         \
-    void name(Xmm dst, const Mem& src);
-    X86_SSE_RM(addss) X86_SSE_RM(subss) X86_SSE_RM(mulss) X86_SSE_RM(divss)
-    X86_SSE_RM(minss) X86_SSE_RM(maxss) X86_SSE_RM(sqrtss)
-    X86_SSE_RM(addps) X86_SSE_RM(subps) X86_SSE_RM(mulps) X86_SSE_RM(divps)
-    X86_SSE_RM(minps) X86_SSE_RM(maxps) X86_SSE_RM(sqrtps)
-    X86_SSE_RM(addsd) X86_SSE_RM(subsd) X86_SSE_RM(mulsd) X86_SSE_RM(divsd)
-    X86_SSE_RM(minsd) X86_SSE_RM(maxsd) X86_SSE_RM(sqrtsd)
-    X86_SSE_RM(andps) X86_SSE_RM(andnps) X86_SSE_RM(orps) X86_SSE_RM(xorps)
-    X86_SSE_RM(ucomiss) X86_SSE_RM(comiss)
-    X86_SSE_RM(cvtdq2ps) X86_SSE_RM(cvttps2dq) X86_SSE_RM(cvtss2sd) X86_SSE_RM(cvtsd2ss)
-    X86_SSE_RM(unpcklps) X86_SSE_RM(unpckhps)
-    X86_SSE_RM(paddd) X86_SSE_RM(psubd) X86_SSE_RM(pand) X86_SSE_RM(pandn) X86_SSE_RM(por) X86_SSE_RM(pxor)
-    X86_SSE_RM(pcmpeqd) X86_SSE_RM(pcmpgtd)
+    // [mandatory prefix] 0F op /r (SDM Vol. 2A, Table A-3): none for ps, F3
+    // for ss, F2 for sd, 66 for the packed-integer forms. Scalar forms read 32
+    // (ss) or 64 (sd) bits from memory, packed forms 128.
+#define X86_SSE_RM(name, op)                                                                \
+    void name(Xmm dst, Xmm src) { enc_rr(op, ops(dst.id, src.id)); }                        \
+    void name(Xmm dst, const Mem& src) { enc_rm(op, ops(dst.id, 0, 0, size_any), src); }
+    X86_SSE_RM(addss, op3(0xF3, 0x0F, 0x58)) X86_SSE_RM(mulss, op3(0xF3, 0x0F, 0x59))
+    X86_SSE_RM(subss, op3(0xF3, 0x0F, 0x5C)) X86_SSE_RM(minss, op3(0xF3, 0x0F, 0x5D))
+    X86_SSE_RM(divss, op3(0xF3, 0x0F, 0x5E)) X86_SSE_RM(maxss, op3(0xF3, 0x0F, 0x5F))
+    X86_SSE_RM(sqrtss, op3(0xF3, 0x0F, 0x51))
+    X86_SSE_RM(addps, op2(0x0F, 0x58)) X86_SSE_RM(mulps, op2(0x0F, 0x59))
+    X86_SSE_RM(subps, op2(0x0F, 0x5C)) X86_SSE_RM(minps, op2(0x0F, 0x5D))
+    X86_SSE_RM(divps, op2(0x0F, 0x5E)) X86_SSE_RM(maxps, op2(0x0F, 0x5F))
+    X86_SSE_RM(sqrtps, op2(0x0F, 0x51))
+    X86_SSE_RM(addsd, op3(0xF2, 0x0F, 0x58)) X86_SSE_RM(mulsd, op3(0xF2, 0x0F, 0x59))
+    X86_SSE_RM(subsd, op3(0xF2, 0x0F, 0x5C)) X86_SSE_RM(minsd, op3(0xF2, 0x0F, 0x5D))
+    X86_SSE_RM(divsd, op3(0xF2, 0x0F, 0x5E)) X86_SSE_RM(maxsd, op3(0xF2, 0x0F, 0x5F))
+    X86_SSE_RM(sqrtsd, op3(0xF2, 0x0F, 0x51))
+    X86_SSE_RM(andps, op2(0x0F, 0x54)) X86_SSE_RM(andnps, op2(0x0F, 0x55))
+    X86_SSE_RM(orps, op2(0x0F, 0x56)) X86_SSE_RM(xorps, op2(0x0F, 0x57))
+    X86_SSE_RM(ucomiss, op2(0x0F, 0x2E)) X86_SSE_RM(comiss, op2(0x0F, 0x2F))
+    X86_SSE_RM(cvtdq2ps, op2(0x0F, 0x5B)) X86_SSE_RM(cvttps2dq, op3(0xF3, 0x0F, 0x5B))
+    X86_SSE_RM(cvtss2sd, op3(0xF3, 0x0F, 0x5A)) X86_SSE_RM(cvtsd2ss, op3(0xF2, 0x0F, 0x5A))
+    X86_SSE_RM(unpcklps, op2(0x0F, 0x14)) X86_SSE_RM(unpckhps, op2(0x0F, 0x15))
+    X86_SSE_RM(paddd, op3(0x66, 0x0F, 0xFE)) X86_SSE_RM(psubd, op3(0x66, 0x0F, 0xFA))
+    X86_SSE_RM(pand, op3(0x66, 0x0F, 0xDB)) X86_SSE_RM(pandn, op3(0x66, 0x0F, 0xDF))
+    X86_SSE_RM(por, op3(0x66, 0x0F, 0xEB)) X86_SSE_RM(pxor, op3(0x66, 0x0F, 0xEF))
+    X86_SSE_RM(pcmpeqd, op3(0x66, 0x0F, 0x76)) X86_SSE_RM(pcmpgtd, op3(0x66, 0x0F, 0x66))
 #undef X86_SSE_RM
-    // Loads, stores and register moves.
-#define X86_SSE_MOVE(name)               \
-    void name(Xmm dst, Xmm src);         \
-    void name(Xmm dst, const Mem& src);  \
-    void name(const Mem& dst, Xmm src);
-    X86_SSE_MOVE(movss) X86_SSE_MOVE(movsd) X86_SSE_MOVE(movups) X86_SSE_MOVE(movaps)
-    X86_SSE_MOVE(movdqu) X86_SSE_MOVE(movdqa) X86_SSE_MOVE(movq)
+    // Loads, stores and register moves: the load opcode for xmm, xmm/m and
+    // the store opcode for m, xmm.
+#define X86_SSE_MOVE(name, load, store)                                                        \
+    void name(Xmm dst, Xmm src) { enc_rr(load, ops(dst.id, src.id)); }                         \
+    void name(Xmm dst, const Mem& src) { enc_rm(load, ops(dst.id, 0, 0, size_any), src); }     \
+    void name(const Mem& dst, Xmm src) { enc_rm(store, ops(src.id, 0, 0, size_any), dst); }
+    X86_SSE_MOVE(movss, op3(0xF3, 0x0F, 0x10), op3(0xF3, 0x0F, 0x11))
+    X86_SSE_MOVE(movsd, op3(0xF2, 0x0F, 0x10), op3(0xF2, 0x0F, 0x11))
+    X86_SSE_MOVE(movups, op2(0x0F, 0x10), op2(0x0F, 0x11))
+    X86_SSE_MOVE(movaps, op2(0x0F, 0x28), op2(0x0F, 0x29))
+    X86_SSE_MOVE(movdqu, op3(0xF3, 0x0F, 0x6F), op3(0xF3, 0x0F, 0x7F))
+    X86_SSE_MOVE(movdqa, op3(0x66, 0x0F, 0x6F), op3(0x66, 0x0F, 0x7F))
+    X86_SSE_MOVE(movq, op3(0xF3, 0x0F, 0x7E), op3(0x66, 0x0F, 0xD6))
 #undef X86_SSE_MOVE
-    void movd(Xmm dst, Gp32 src);
-    void movd(Xmm dst, const Mem& src);
-    void movd(Gp32 dst, Xmm src);
-    void movd(const Mem& dst, Xmm src);
-    void movhlps(Xmm dst, Xmm src);
-    void movlhps(Xmm dst, Xmm src);
-    void movmskps(Gp32 dst, Xmm src);
-    // Predicates 0..7: eq lt le unord neq nlt nle ord (SDM Vol. 2A, CMPPS).
-    void cmpss(Xmm dst, Xmm src, u8 predicate);
-    void cmpss(Xmm dst, const Mem& src, u8 predicate);
-    void cmpps(Xmm dst, Xmm src, u8 predicate);
-    void cmpps(Xmm dst, const Mem& src, u8 predicate);
-    void shufps(Xmm dst, Xmm src, u8 control);
-    void shufps(Xmm dst, const Mem& src, u8 control);
-    void pshufd(Xmm dst, Xmm src, u8 control);
-    void pshufd(Xmm dst, const Mem& src, u8 control);
-    void pslld(Xmm dst, u8 count);
-    void psrld(Xmm dst, u8 count);
-    void psrad(Xmm dst, u8 count);
-    void cvtsi2ss(Xmm dst, Gp32 src);
-    void cvtsi2ss(Xmm dst, const Mem& src);
-    void cvtsi2sd(Xmm dst, Gp32 src);
-    void cvtsi2sd(Xmm dst, const Mem& src);
-    void cvttss2si(Gp32 dst, Xmm src);
-    void cvttss2si(Gp32 dst, const Mem& src);
-    void cvttsd2si(Gp32 dst, Xmm src);
-    void cvttsd2si(Gp32 dst, const Mem& src);
+    void movd(Xmm dst, Gp32 src) { enc_rr(op3(0x66, 0x0F, 0x6E), ops(dst.id, src.id)); }
+    void movd(Xmm dst, const Mem& src) { enc_rm(op3(0x66, 0x0F, 0x6E), ops(dst.id, 0, 0, size_dword), src); }
+    void movd(Gp32 dst, Xmm src) { enc_rr(op3(0x66, 0x0F, 0x7E), ops(src.id, dst.id)); }
+    void movd(const Mem& dst, Xmm src) { enc_rm(op3(0x66, 0x0F, 0x7E), ops(src.id, 0, 0, size_dword), dst); }
+    void movhlps(Xmm dst, Xmm src) { enc_rr(op2(0x0F, 0x12), ops(dst.id, src.id)); }
+    void movlhps(Xmm dst, Xmm src) { enc_rr(op2(0x0F, 0x16), ops(dst.id, src.id)); }
+    void movmskps(Gp32 dst, Xmm src) { enc_rr(op2(0x0F, 0x50), ops(dst.id, src.id)); }
+    // Predicates 0..7: eq lt le unord neq nlt nle ord (SDM Vol. 2A, CMPPS);
+    // larger values are EmitInvalidOperand.
+    void cmpss(Xmm dst, Xmm src, u8 predicate) { enc_rr(op3(0xF3, 0x0F, 0xC2), ops(dst.id, src.id, 1, 0, 7), predicate); }
+    void cmpss(Xmm dst, const Mem& src, u8 predicate) { enc_rm(op3(0xF3, 0x0F, 0xC2), ops(dst.id, 0, 1, size_any, 7), src, predicate); }
+    void cmpps(Xmm dst, Xmm src, u8 predicate) { enc_rr(op2(0x0F, 0xC2), ops(dst.id, src.id, 1, 0, 7), predicate); }
+    void cmpps(Xmm dst, const Mem& src, u8 predicate) { enc_rm(op2(0x0F, 0xC2), ops(dst.id, 0, 1, size_any, 7), src, predicate); }
+    void shufps(Xmm dst, Xmm src, u8 control) { enc_rr(op2(0x0F, 0xC6), ops(dst.id, src.id, 1), control); }
+    void shufps(Xmm dst, const Mem& src, u8 control) { enc_rm(op2(0x0F, 0xC6), ops(dst.id, 0, 1, size_any), src, control); }
+    void pshufd(Xmm dst, Xmm src, u8 control) { enc_rr(op3(0x66, 0x0F, 0x70), ops(dst.id, src.id, 1), control); }
+    void pshufd(Xmm dst, const Mem& src, u8 control) { enc_rm(op3(0x66, 0x0F, 0x70), ops(dst.id, 0, 1, size_any), src, control); }
+    // Group 13 (66 0F 72 /n ib): shifts of packed dwords by an immediate.
+    void pslld(Xmm dst, u8 count) { enc_rr(op3(0x66, 0x0F, 0x72), ops(6, dst.id, 1), count); }
+    void psrld(Xmm dst, u8 count) { enc_rr(op3(0x66, 0x0F, 0x72), ops(2, dst.id, 1), count); }
+    void psrad(Xmm dst, u8 count) { enc_rr(op3(0x66, 0x0F, 0x72), ops(4, dst.id, 1), count); }
+    void cvtsi2ss(Xmm dst, Gp32 src) { enc_rr(op3(0xF3, 0x0F, 0x2A), ops(dst.id, src.id)); }
+    void cvtsi2ss(Xmm dst, const Mem& src) { enc_rm(op3(0xF3, 0x0F, 0x2A), ops(dst.id, 0, 0, size_dword), src); }
+    void cvtsi2sd(Xmm dst, Gp32 src) { enc_rr(op3(0xF2, 0x0F, 0x2A), ops(dst.id, src.id)); }
+    void cvtsi2sd(Xmm dst, const Mem& src) { enc_rm(op3(0xF2, 0x0F, 0x2A), ops(dst.id, 0, 0, size_dword), src); }
+    void cvttss2si(Gp32 dst, Xmm src) { enc_rr(op3(0xF3, 0x0F, 0x2C), ops(dst.id, src.id)); }
+    void cvttss2si(Gp32 dst, const Mem& src) { enc_rm(op3(0xF3, 0x0F, 0x2C), ops(dst.id, 0, 0, size_dword), src); }
+    void cvttsd2si(Gp32 dst, Xmm src) { enc_rr(op3(0xF2, 0x0F, 0x2C), ops(dst.id, src.id)); }
+    void cvttsd2si(Gp32 dst, const Mem& src) { enc_rm(op3(0xF2, 0x0F, 0x2C), ops(dst.id, 0, 0, size_any), src); }
 
     // --- AVX / AVX2 / FMA (VEX), 256-bit ymm and 128-bit xmm forms -----------
     // Reported as EmitUnsupportedIsa unless allow_avx2(true).
-#define X86_VEX_RVM(name)                                 \
-    void name(Ymm dst, Ymm src1, Ymm src2);               \
-    void name(Ymm dst, Ymm src1, const Mem& src2);        \
-    void name(Xmm dst, Xmm src1, Xmm src2);               \
-    void name(Xmm dst, Xmm src1, const Mem& src2);
-    X86_VEX_RVM(vaddps) X86_VEX_RVM(vsubps) X86_VEX_RVM(vmulps) X86_VEX_RVM(vdivps)
-    X86_VEX_RVM(vminps) X86_VEX_RVM(vmaxps)
-    X86_VEX_RVM(vandps) X86_VEX_RVM(vandnps) X86_VEX_RVM(vorps) X86_VEX_RVM(vxorps)
-    X86_VEX_RVM(vfmadd231ps)
+#define X86_VEX_RVM(name, map, pp, opcode)                                                                              \
+    void name(Ymm dst, Ymm src1, Ymm src2) { enc_vex(vex_op(map, pp, 1, opcode), ops(dst.id, src2.id) | (src1.id << 16), nullptr); } \
+    void name(Ymm dst, Ymm src1, const Mem& src2) { enc_vex(vex_op(map, pp, 1, opcode), ops(dst.id, 0) | (src1.id << 16), &src2); } \
+    void name(Xmm dst, Xmm src1, Xmm src2) { enc_vex(vex_op(map, pp, 0, opcode), ops(dst.id, src2.id) | (src1.id << 16), nullptr); } \
+    void name(Xmm dst, Xmm src1, const Mem& src2) { enc_vex(vex_op(map, pp, 0, opcode), ops(dst.id, 0) | (src1.id << 16), &src2); }
+    X86_VEX_RVM(vaddps, 1, 0, 0x58) X86_VEX_RVM(vmulps, 1, 0, 0x59)
+    X86_VEX_RVM(vsubps, 1, 0, 0x5C) X86_VEX_RVM(vminps, 1, 0, 0x5D)
+    X86_VEX_RVM(vdivps, 1, 0, 0x5E) X86_VEX_RVM(vmaxps, 1, 0, 0x5F)
+    X86_VEX_RVM(vandps, 1, 0, 0x54) X86_VEX_RVM(vandnps, 1, 0, 0x55)
+    X86_VEX_RVM(vorps, 1, 0, 0x56) X86_VEX_RVM(vxorps, 1, 0, 0x57)
+    X86_VEX_RVM(vfmadd231ps, 2, 1, 0xB8) // VEX.66.0F38.W0 B8
 #undef X86_VEX_RVM
-#define X86_VEX_MOVE(name)                   \
-    void name(Ymm dst, Ymm src);             \
-    void name(Ymm dst, const Mem& src);      \
-    void name(const Mem& dst, Ymm src);      \
-    void name(Xmm dst, Xmm src);             \
-    void name(Xmm dst, const Mem& src);      \
-    void name(const Mem& dst, Xmm src);
-    X86_VEX_MOVE(vmovups) X86_VEX_MOVE(vmovaps)
+    // vvvv is unused (1111b) in the two-operand forms.
+#define X86_VEX_MOVE(name, load, store)                                                                        \
+    void name(Ymm dst, Ymm src) { enc_vex(vex_op(1, 0, 1, load), ops(dst.id, src.id), nullptr); }              \
+    void name(Ymm dst, const Mem& src) { enc_vex(vex_op(1, 0, 1, load), ops(dst.id, 0), &src); }                \
+    void name(const Mem& dst, Ymm src) { enc_vex(vex_op(1, 0, 1, store), ops(src.id, 0), &dst); }               \
+    void name(Xmm dst, Xmm src) { enc_vex(vex_op(1, 0, 0, load), ops(dst.id, src.id), nullptr); }               \
+    void name(Xmm dst, const Mem& src) { enc_vex(vex_op(1, 0, 0, load), ops(dst.id, 0), &src); }                \
+    void name(const Mem& dst, Xmm src) { enc_vex(vex_op(1, 0, 0, store), ops(src.id, 0), &dst); }
+    X86_VEX_MOVE(vmovups, 0x10, 0x11)
+    X86_VEX_MOVE(vmovaps, 0x28, 0x29)
 #undef X86_VEX_MOVE
-    void vsqrtps(Ymm dst, Ymm src);
-    void vsqrtps(Ymm dst, const Mem& src);
-    void vbroadcastss(Ymm dst, const Mem& src); // AVX
-    void vbroadcastss(Ymm dst, Xmm src);        // AVX2
-    void vzeroupper();
+    void vsqrtps(Ymm dst, Ymm src) { enc_vex(vex_op(1, 0, 1, 0x51), ops(dst.id, src.id), nullptr); }
+    void vsqrtps(Ymm dst, const Mem& src) { enc_vex(vex_op(1, 0, 1, 0x51), ops(dst.id, 0), &src); }
+    void vbroadcastss(Ymm dst, const Mem& src) { enc_vex(vex_op(2, 1, 1, 0x18), ops(dst.id, 0), &src); } // AVX
+    void vbroadcastss(Ymm dst, Xmm src) { enc_vex(vex_op(2, 1, 1, 0x18), ops(dst.id, src.id), nullptr); } // AVX2
+    void vzeroupper() { enc_vex(vex_op(1, 0, 0, 0x77) | vex_no_modrm, 0, nullptr); } // C5 F8 77
 
     // --- internals shared by the encoder files (assembler*.cpp) -------------
     struct Site {
@@ -321,6 +357,40 @@ public:
 private:
     friend struct Encoder;
 
+    // Opcode bytes packed in a u32: emission order from the low end, the
+    // count in the top byte, so "66 0F FE" is one constant.
+    static constexpr u32 op1(u32 a) { return (1u << 24) | a; }
+    static constexpr u32 op2(u32 a, u32 b) { return (2u << 24) | (b << 8) | a; }
+    static constexpr u32 op3(u32 a, u32 b, u32 c) { return (3u << 24) | (c << 16) | (b << 8) | a; }
+    // Memory-size masks: bit 0 unsized, then byte word dword qword xmmword ymmword.
+    static constexpr u32 size_any = 0x7F;
+    static constexpr u32 size_byte = 0x03;  // unsized or byte
+    static constexpr u32 size_dword = 0x09; // unsized or dword
+    // The operand word: ModRM reg and rm fields, immediate bytes (0, 1, 2 or
+    // 4), accepted memory sizes and the largest accepted immediate (0 = any).
+    static constexpr u32 ops(u32 reg, u32 rm, u32 imm_bytes = 0, u32 sizes = 0, u32 max_imm = 0)
+    {
+        return rm | (reg << 3) | (imm_bytes << 6) | (sizes << 9) | (max_imm << 24);
+    }
+    static constexpr u32 vex_no_modrm = 1u << 13;
+    // map 1 = 0F, 2 = 0F 38; pp 0 = none, 1 = 66, 2 = F3, 3 = F2; L 1 = 256 bits.
+    static constexpr u32 vex_op(u32 map, u32 pp, u32 l256, u32 opcode) { return opcode | (pp << 8) | (map << 10) | (l256 << 12); }
+
+    // The shared encoders (assembler.cpp, assembler_sse.cpp).
+    [[gnu::regparm(3)]] void enc_op(u32 op, u32 imm_bytes = 0, u32 imm = 0);
+    [[gnu::regparm(3)]] void enc_rr(u32 op, u32 operands, u32 imm = 0);
+    [[gnu::regparm(3)]] void enc_rm(u32 op, u32 operands, const Mem& m, u32 imm = 0);
+    [[gnu::regparm(3)]] void enc_vex(u32 vex, u32 operands, const Mem* m);
+    // The families with choices to make (assembler_gp.cpp). `n` is the
+    // /digit, | 8 for the byte-register forms.
+    void alu_imm(u32 n, u8 reg, i32 imm);
+    void alu_imm(u32 n, const Mem& m, i32 imm);
+    void unary_mem(u8 byte_opcode, u32 n, const Mem& m);
+    void shift(u32 n, Gp32 reg, u8 count);
+    void shift(u32 n, Gp32 reg, Gp8 count);
+    void shift(u32 n, const Mem& m, u8 count);
+    void shift(u32 n, const Mem& m, Gp8 count);
+
     void set_error(Error e)
     {
         if (m_error == Error::Ok)
@@ -331,13 +401,13 @@ private:
     // copies the bytes only if they fit, so nothing is written past the buffer.
     u8* begin()
     {
-        if (m_capacity - m_size >= max_instruction_length) [[likely]]
+        if (m_limit - m_size >= max_instruction_length) [[likely]]
             return m_code + m_size;
         return begin_slow();
     }
     void end(u8* p)
     {
-        if (p >= m_code + m_size && p <= m_code + m_capacity) [[likely]] {
+        if (!m_staging_active) [[likely]] {
             m_size = static_cast<u32>(p - m_code);
             return;
         }
@@ -350,11 +420,13 @@ private:
 
     u8* m_code;
     u32 m_capacity;
+    u32 m_limit; // m_capacity, or m_size once the buffer overflowed (nothing more is written)
     u32 m_size { 0 };
     u32 m_base_address;
     Error m_error { Error::Ok };
     bool m_avx2_allowed { false };
     bool m_finished { false };
+    bool m_staging_active { false }; // begin() handed out m_staging (room < 15 bytes)
     u16 m_label_count { 0 };
     u32 m_site_count { 0 };
     u8 m_staging[16];

@@ -1,0 +1,308 @@
+// Labels, jumps, calls and the shrinking passes of finish().
+//
+// Every label jump is emitted in its long form (E9 rel32, 0F 8x rel32) and
+// recorded as a Site, together with calls to absolute addresses, label
+// address fields and alignment points. finish() then decides jump sizes by
+// iterating to a fixed point, as the Linux eBPF JIT (arch/x86/net/
+// bpf_jit_comp.c) and sljit do:
+//
+//   - Each pass walks the sites in code order, keeping the running shift (how
+//     far the code before a site has moved). A jump becomes short when its
+//     displacement, measured in the layout of this pass (backward targets)
+//     or of the previous one (forward targets), fits in a rel8.
+//   - Alignment padding is recomputed from each align point's new position.
+//     Because padding can grow when earlier code shrinks, a short jump may
+//     stop fitting; it then goes back to rel32 and is pinned there, so every
+//     jump changes at most twice and the passes terminate.
+//   - A pass in which no site changed length saw exactly the final layout,
+//     so every decision it made holds.
+//
+// Positions only ever move towards the start (the first layout is the
+// longest, and rounding up to an alignment is monotonic), so the code is then
+// compacted in place by one forward walk, with displacements patched on the
+// way, and the freed tail is filled with int3.
+#include <bareflow/panic.h>
+#include <microjit/x86/encoding.h>
+
+namespace x86 {
+
+void write_nops(u8* p, u32 length);
+
+static constexpr u32 unbound = 0xFFFFFFFF;
+
+Label Assembler::new_label()
+{
+    if (m_label_count >= max_labels) {
+        set_error(Error::EmitTooManyLabels);
+        return Label {};
+    }
+    u16 id = m_label_count++;
+    m_label_offset[id] = unbound;
+    return Label { id };
+}
+
+bool Assembler::check_label(Label label)
+{
+    if (label.id < m_label_count) [[likely]]
+        return true;
+    // The invalid label handed out on EmitTooManyLabels: that error is set.
+    set_error(label.is_valid() ? Error::EmitInvalidOperand : Error::EmitTooManyLabels);
+    return false;
+}
+
+void Assembler::bind(Label label)
+{
+    if (!check_label(label))
+        return;
+    if (m_label_offset[label.id] != unbound) {
+        set_error(Error::EmitLabelRebound);
+        return;
+    }
+    m_label_offset[label.id] = m_size;
+    m_label_sites[label.id] = static_cast<u16>(m_site_count);
+}
+
+void Assembler::add_site(u8 kind, u32 position, u16 target, u8 length)
+{
+    if (m_site_count >= max_sites) [[unlikely]] {
+        set_error(Error::EmitTooManySites);
+        return;
+    }
+    m_sites[m_site_count++] = Site { position, 0, target, kind, length };
+}
+
+void Assembler::align(u32 alignment, Fill fill)
+{
+    if (alignment == 0 || alignment > 64 || (alignment & (alignment - 1)) != 0) {
+        set_error(Error::EmitInvalidOperand);
+        return;
+    }
+    u32 padding = (0u - m_size) & (alignment - 1);
+    if (m_limit - m_size < padding) {
+        set_error(Error::EmitBufferFull);
+        m_limit = m_size;
+        return;
+    }
+    add_site(fill == Fill::Nop ? SiteAlignNop : SiteAlignInt3, m_size, static_cast<u16>(alignment),
+             static_cast<u8>(padding));
+    if (fill == Fill::Nop) {
+        write_nops(m_code + m_size, padding);
+    } else {
+        for (u32 i = 0; i < padding; ++i)
+            m_code[m_size + i] = 0xCC; // int3
+    }
+    m_size += padding;
+}
+
+void Assembler::dd(Label label)
+{
+    if (!check_label(label))
+        return;
+    Raw e(*this);
+    add_site(SiteAbsLabel, m_size, label.id, 4);
+    e.done(put32(e.start, 0));
+}
+
+void Assembler::mov(Gp32 dst, Label label)
+{
+    if (!check_label(label))
+        return;
+    Raw e(*this);
+    u8* p = put8(e.start, 0xB8 + dst.id); // mov r32, imm32
+    add_site(SiteAbsLabel, e.offset_of(p), label.id, 4);
+    e.done(put32(p, 0));
+}
+
+void Assembler::jcc(Condition cc, Label target)
+{
+    if (!check_label(target))
+        return;
+    Raw e(*this);
+    add_site(SiteJcc, m_size, target.id, 6);
+    u8* p = put_op(e.start, op2(0x0F, static_cast<u8>(0x80 + static_cast<u8>(cc)))); // jcc rel32
+    e.done(put32(p, 0));
+}
+
+void Assembler::jmp(Label target)
+{
+    if (!check_label(target))
+        return;
+    Raw e(*this);
+    add_site(SiteJmp, m_size, target.id, 5);
+    e.done(put32(put8(e.start, 0xE9), 0)); // jmp rel32
+}
+
+void Assembler::call(Label target)
+{
+    if (!check_label(target))
+        return;
+    Raw e(*this);
+    add_site(SiteCallLabel, m_size, target.id, 5);
+    e.done(put32(put8(e.start, 0xE8), 0)); // call rel32
+}
+
+void Assembler::call_abs(u32 target)
+{
+    Raw e(*this);
+    add_site(SiteCallAbs, m_size, 0, 5);
+    // The rel32 field holds the absolute target until finish() knows where
+    // the call instruction ends up.
+    e.done(put32(put8(e.start, 0xE8), target)); // call rel32
+}
+
+void Assembler::call(const void* target) { call_abs(static_cast<u32>(reinterpret_cast<uptr>(target))); }
+
+u32 Assembler::label_offset(Label label) const
+{
+    if (label.id >= m_label_count)
+        return unbound;
+    return m_label_offset[label.id];
+}
+
+// Length of a site in the first (longest) layout, as emitted.
+static u32 original_length(const Assembler::Site& site)
+{
+    switch (site.kind & SiteKindMask) {
+    case SiteJmp: return 5;
+    case SiteJcc: return 6;
+    case SiteAbsLabel: return 4;
+    case SiteAlignNop:
+    case SiteAlignInt3: return (0u - site.position) & (site.target - 1u);
+    default: return 5;
+    }
+}
+
+ErrorOr<usize> Assembler::finish()
+{
+    if (m_finished)
+        return Error::InvalidArgument;
+    m_finished = true;
+    if (m_error != Error::Ok)
+        return m_error;
+
+    Site* sites = m_sites;
+    u32 count = m_site_count;
+    for (u32 i = 0; i < count; ++i) {
+        u8 kind = sites[i].kind;
+        if (kind <= SiteCallLabel || kind == SiteAbsLabel) {
+            if (m_label_offset[sites[i].target] == unbound)
+                return m_error = Error::EmitUnboundLabel;
+        }
+    }
+
+    // The new position of label L: its old offset plus the shift of the
+    // first site recorded after it (or of the end of the code).
+    i32 end_shift = 0;
+    auto label_position = [&](u16 id) -> i32 {
+        u32 k = m_label_sites[id];
+        i32 shift = k < count ? sites[k].shift : end_shift;
+        return static_cast<i32>(m_label_offset[id]) + shift;
+    };
+
+    bool changed = true;
+    for (u32 pass = 0; changed; ++pass) {
+        if (pass == 2 * count + 2) // each jump changes at most twice, so this is a bug
+            panic("x86 assembler: jump shrinking did not converge");
+        changed = false;
+        i32 shift = 0;
+        for (u32 i = 0; i < count; ++i) {
+            Site& site = sites[i];
+            site.shift = shift;
+            u8 kind = site.kind & SiteKindMask;
+            u32 length = site.length;
+            if (kind <= SiteJcc) {
+                if (!(site.kind & SitePinnedLong)) {
+                    i32 here = static_cast<i32>(site.position) + shift;
+                    i32 displacement = label_position(site.target) - (here + 2);
+                    bool short_fits = fits_i8(displacement);
+                    u32 long_length = kind == SiteJmp ? 5 : 6;
+                    if (short_fits) {
+                        length = 2;
+                    } else if (length == 2) {
+                        length = long_length;
+                        site.kind |= SitePinnedLong;
+                    }
+                }
+            } else if (kind >= SiteAlignNop) {
+                u32 here = site.position + static_cast<u32>(shift);
+                length = (0u - here) & (site.target - 1u);
+            }
+            if (length != site.length) {
+                changed = true;
+                site.length = static_cast<u8>(length);
+            }
+            shift += static_cast<i32>(length) - static_cast<i32>(original_length(site));
+        }
+        end_shift = shift;
+    }
+
+    // Compact in place, front to back; every byte moves towards the start.
+    u8* code = m_code;
+    u32 from = 0; // old offset of the next byte to move
+    for (u32 i = 0; i < count; ++i) {
+        Site& site = sites[i];
+        u32 old_position = site.position;
+        u32 new_position = old_position + static_cast<u32>(site.shift);
+        if (site.shift != 0) {
+            for (u32 j = from; j < old_position; ++j)
+                code[j + static_cast<u32>(site.shift)] = code[j];
+        }
+        u8 kind = site.kind & SiteKindMask;
+        u8* p = code + new_position;
+        switch (kind) {
+        case SiteJmp:
+        case SiteJcc: {
+            // Read the condition before the move can overwrite it.
+            u8 cc = kind == SiteJcc ? (code[old_position + 1] & 0x0F) : 0;
+            i32 target = label_position(site.target);
+            i32 end = static_cast<i32>(new_position + site.length);
+            if (site.length == 2) {
+                p[0] = kind == SiteJmp ? 0xEB : static_cast<u8>(0x70 + cc); // jmp/jcc rel8
+                p[1] = static_cast<u8>(target - end);
+            } else if (kind == SiteJmp) {
+                put32(put8(p, 0xE9), static_cast<u32>(target - end)); // jmp rel32
+            } else {
+                put32(put_op(p, op2(0x0F, static_cast<u8>(0x80 + cc))), static_cast<u32>(target - end)); // jcc rel32
+            }
+            break;
+        }
+        case SiteCallLabel: {
+            i32 target = label_position(site.target);
+            put32(put8(p, 0xE8), static_cast<u32>(target - static_cast<i32>(new_position + 5)));
+            break;
+        }
+        case SiteCallAbs: {
+            u32 absolute = get32(code + old_position + 1);
+            put32(put8(p, 0xE8), absolute - (m_base_address + new_position + 5));
+            break;
+        }
+        case SiteAbsLabel: {
+            u32 addend = get32(code + old_position);
+            put32(p, m_base_address + static_cast<u32>(label_position(site.target)) + addend);
+            break;
+        }
+        case SiteAlignNop: write_nops(p, site.length); break;
+        default:
+            for (u32 j = 0; j < site.length; ++j)
+                p[j] = 0xCC; // int3
+            break;
+        }
+        from = old_position + original_length(site);
+    }
+    if (end_shift != 0) {
+        for (u32 j = from; j < m_size; ++j)
+            code[j + static_cast<u32>(end_shift)] = code[j];
+    }
+    u32 final_size = m_size + static_cast<u32>(end_shift);
+    for (u32 j = final_size; j < m_size; ++j)
+        code[j] = 0xCC; // int3 in the space the shrinking freed
+
+    for (u16 id = 0; id < m_label_count; ++id) {
+        if (m_label_offset[id] != unbound)
+            m_label_offset[id] = static_cast<u32>(label_position(id));
+    }
+    m_size = final_size;
+    return static_cast<usize>(final_size);
+}
+
+} // namespace x86

@@ -1,0 +1,98 @@
+// 16550A UART on COM1 (register map: National Semiconductor PC16550D data
+// sheet, Table II; osdev "Serial Ports").
+#include <kernel/arch/x86/cpu.h>
+#include <kernel/arch/x86/descriptors.h>
+#include <kernel/arch/x86/io.h>
+#include <kernel/drivers/serial.h>
+
+using namespace x86;
+
+constexpr u16 COM1 = 0x3F8;
+constexpr u16 DATA = COM1 + 0;          // RBR / THR (DLAB = 0), divisor low (DLAB = 1)
+constexpr u16 INTERRUPT_ENABLE = COM1 + 1;
+constexpr u16 FIFO_CONTROL = COM1 + 2;
+constexpr u16 LINE_CONTROL = COM1 + 3;
+constexpr u16 MODEM_CONTROL = COM1 + 4;
+constexpr u16 LINE_STATUS = COM1 + 5;
+
+constexpr u8 LSR_DATA_READY = 0x01;
+constexpr u8 LSR_TX_EMPTY = 0x20;
+constexpr u8 IRQ_COM1 = 4;
+
+// Received bytes, filled by the IRQ handler, drained by the shell.
+constexpr usize RING_SIZE = 1024;
+static volatile u8 s_ring[RING_SIZE];
+static volatile u32 s_ring_head; // next write (IRQ side)
+static volatile u32 s_ring_tail; // next read (shell side)
+static bool s_interrupts;
+
+static void drain_uart();
+
+void serial_init()
+{
+    // Keep what already arrived (piped input starts flowing while the
+    // kernel boots): turning the FIFOs on clears them.
+    drain_uart();
+    outb(INTERRUPT_ENABLE, 0x00); // quiet while programming
+    outb(LINE_CONTROL, 0x80);     // DLAB: the next two bytes are the divisor
+    outb(DATA, 1);                // 115200 / 1
+    outb(INTERRUPT_ENABLE, 0);
+    outb(LINE_CONTROL, 0x03);     // 8 data bits, no parity, 1 stop bit
+    outb(FIFO_CONTROL, 0xC7);     // FIFOs on and cleared, interrupt at 14 bytes
+    outb(MODEM_CONTROL, 0x0B);    // DTR, RTS, OUT2 (OUT2 gates the IRQ line on PCs)
+}
+
+static void drain_uart()
+{
+    while (inb(LINE_STATUS) & LSR_DATA_READY) {
+        u8 byte = inb(DATA);
+        u32 next = (s_ring_head + 1) % RING_SIZE;
+        if (next == s_ring_tail)
+            continue; // full: drop the byte rather than overwrite unread input
+        s_ring[s_ring_head] = byte;
+        s_ring_head = next;
+    }
+}
+
+static void serial_irq(InterruptFrame&) { drain_uart(); }
+
+void serial_enable_input_interrupts()
+{
+    irq_install(IRQ_COM1, serial_irq);
+    outb(INTERRUPT_ENABLE, 0x01); // received data available
+    s_interrupts = true;
+    drain_uart(); // anything that arrived before the switch
+}
+
+void serial_write_byte(u8 byte)
+{
+    while (!(inb(LINE_STATUS) & LSR_TX_EMPTY))
+        asm volatile("pause");
+    outb(DATA, byte);
+}
+
+void serial_write(const char* text, usize length)
+{
+    for (usize i = 0; i < length; ++i)
+        serial_write_byte(static_cast<u8>(text[i]));
+}
+
+bool serial_has_input()
+{
+    if (!s_interrupts)
+        drain_uart();
+    return s_ring_head != s_ring_tail;
+}
+
+int serial_read_byte()
+{
+    // The IRQ handler only moves the head, this side only the tail, so
+    // reading needs no lock; interrupts stay on.
+    if (!s_interrupts)
+        drain_uart();
+    if (s_ring_head == s_ring_tail)
+        return -1;
+    u8 byte = s_ring[s_ring_tail];
+    s_ring_tail = (s_ring_tail + 1) % RING_SIZE;
+    return byte;
+}

@@ -1,0 +1,39 @@
+// Runs the KERNEL_INIT steps (init.h) in ascending order.
+#include <kernel/init.h>
+#include <kernel/lib/kprintf.h>
+
+extern "C" const KernelInitStep __kernel_init_start[];
+extern "C" const KernelInitStep __kernel_init_end[];
+
+void run_kernel_init_steps()
+{
+    usize count = static_cast<usize>(__kernel_init_end - __kernel_init_start);
+    // Selection by order, stable for equal orders (link order), without
+    // sorting the read-only section: run the smallest (order, index) pair not
+    // yet run, each round.
+    u32 last_order = 0;
+    usize last_index = 0;
+    bool first = true;
+    for (usize round = 0; round < count; ++round) {
+        const KernelInitStep* next = nullptr;
+        usize next_index = 0;
+        for (usize i = 0; i < count; ++i) {
+            const auto& step = __kernel_init_start[i];
+            bool after_last = first || step.order > last_order || (step.order == last_order && i > last_index);
+            if (!after_last)
+                continue;
+            if (!next || step.order < next->order) {
+                next = &step;
+                next_index = i;
+            }
+        }
+        if (!next)
+            break;
+        first = false;
+        last_order = next->order;
+        last_index = next_index;
+        auto result = next->function();
+        if (result.is_error())
+            kprintf("init: %s failed: %s\n", next->name, error_message(result.error()));
+    }
+}

@@ -1,0 +1,85 @@
+// kernel_main: from the entry code (arch/x86/entry.asm) to the shell.
+//
+// The order matters: the console first, so anything after can report;
+// descriptor tables before anything can fault usefully; the clock before
+// the timer interrupt; memory before the KERNEL_INIT steps, which may
+// allocate; the banner last, when the shell is about to read.
+#include <bareflow/panic.h>
+#include <kernel/arch/x86/cpu.h>
+#include <kernel/arch/x86/cpu_info.h>
+#include <kernel/arch/x86/descriptors.h>
+#include <kernel/arch/x86/pic.h>
+#include <kernel/boot_info.h>
+#include <kernel/drivers/serial.h>
+#include <kernel/drivers/vga.h>
+#include <kernel/init.h>
+#include <kernel/lib/kprintf.h>
+#include <kernel/lib/string.h>
+#include <kernel/mm/heap.h>
+#include <kernel/mm/pmm.h>
+#include <kernel/shell/shell.h>
+#include <kernel/time/clock.h>
+#include <kernel/time/pit.h>
+#include <kernel/time/tsc.h>
+#include <kernel/version.h>
+
+extern "C" u8 __kernel_start[];
+extern "C" u8 __image_end[];
+extern "C" u8 __kernel_end[];
+
+// The kernel's own copy: the loader's one lives in low memory that later
+// code (a real-mode thunk, a DMA buffer) may reuse.
+static BootInfo s_boot_info;
+
+static const char* a20_method_name(u32 method)
+{
+    switch (method) {
+    case 0:
+        return "already on";
+    case 1:
+        return "BIOS 2401h";
+    case 2:
+        return "keyboard controller";
+    case 3:
+        return "port 0x92";
+    default:
+        return "unknown";
+    }
+}
+
+extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
+{
+    serial_init();
+    vga_init();
+    kprintf("\nBareFlow %s booting\n", BAREFLOW_VERSION);
+
+    if (boot_info->magic != BOOT_INFO_MAGIC || boot_info->version != 1)
+        panic("the BootInfo from the loader has a bad magic or version");
+    memcpy(&s_boot_info, boot_info, sizeof(BootInfo));
+
+    descriptors_init();
+    pic_init();
+    if (!cpu_info().has_tsc)
+        panic("this CPU has no time-stamp counter (CPUID.1:EDX.TSC); BareFlow needs one");
+    tsc_calibrate();
+
+    pmm_init(s_boot_info);
+    heap_init();
+
+    pit_start_ticks();
+    serial_enable_input_interrupts();
+    x86::enable_interrupts();
+
+    auto memory = pmm_stats();
+    kprintf("kernel: %u KiB image at %p, %u KiB with .bss; boot drive %#x, A20 %s\n",
+            static_cast<u32>(__image_end - __kernel_start) / 1024, __kernel_start,
+            static_cast<u32>(__kernel_end - __kernel_start) / 1024, s_boot_info.boot_drive,
+            a20_method_name(s_boot_info.a20_method));
+    kprintf("memory: %llu KiB usable (%s), %llu KiB free above 1 MiB; TSC %llu MHz\n", memory.usable_bytes / 1024,
+            memory.from_e820 ? "E820" : "E801", memory.free_bytes / 1024, tsc_hz() / 1000000);
+
+    run_kernel_init_steps();
+
+    kprintf("BareFlow %s ready\n", BAREFLOW_VERSION);
+    shell_run();
+}

@@ -1,0 +1,17 @@
+// Reads one command line from the console with editing: backspace (BS or
+// DEL), Ctrl-U (erase the line), Ctrl-C (abandon it), and history through the
+// up/down arrows (ESC [ A / ESC [ B, or ESC O A / ESC O B). A line ends at
+// CR, LF or CRLF, so piped input from any platform works.
+#pragma once
+
+#include <bareflow/types.h>
+
+constexpr usize LINE_MAX = 256;
+
+// Blocks (halting the CPU between interrupts) until a line is complete;
+// writes it NUL-terminated into `line` (LINE_MAX bytes) and returns its
+// length. Non-empty lines are added to the history.
+usize read_line(char* line);
+
+// Blocks until a byte arrives on the console input.
+u8 console_read_byte();

@@ -1,0 +1,39 @@
+// PIT channel 0 (periodic IRQ 0) and channel 2 (one-shot delays).
+#include <kernel/arch/x86/descriptors.h>
+#include <kernel/arch/x86/io.h>
+#include <kernel/time/clock.h>
+#include <kernel/time/pit.h>
+
+using namespace x86;
+
+constexpr u16 CHANNEL0 = 0x40;
+constexpr u16 CHANNEL2 = 0x42;
+constexpr u16 MODE_COMMAND = 0x43;
+constexpr u16 PORT_B = 0x61; // bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output
+
+static volatile u64 s_ticks;
+
+static void pit_irq(InterruptFrame&) { s_ticks = s_ticks + 1; }
+
+u64 timer_ticks() { return s_ticks; }
+
+void pit_start_ticks()
+{
+    u16 divisor = static_cast<u16>((PIT_FREQUENCY_HZ + PIT_TICK_HZ / 2) / PIT_TICK_HZ);
+    outb(MODE_COMMAND, 0x36); // channel 0, lobyte/hibyte, mode 3 (square wave), binary
+    outb(CHANNEL0, divisor & 0xff);
+    outb(CHANNEL0, divisor >> 8);
+    irq_install(0, pit_irq);
+}
+
+void pit_wait_counts(u16 pit_counts)
+{
+    // Gate on, speaker off; mode 0 (interrupt on terminal count) makes OUT2
+    // go high when the count reaches zero, which port 0x61 bit 5 shows.
+    outb(PORT_B, static_cast<u8>((inb(PORT_B) & ~0x02) | 0x01));
+    outb(MODE_COMMAND, 0xB0); // channel 2, lobyte/hibyte, mode 0, binary
+    outb(CHANNEL2, pit_counts & 0xff);
+    outb(CHANNEL2, pit_counts >> 8);
+    while (!(inb(PORT_B) & 0x20))
+        asm volatile("pause");
+}

@@ -1,0 +1,16 @@
+// The 8253/8254 programmable interval timer (Intel 82C54 data sheet; osdev
+// "Programmable Interval Timer"). Channel 0 drives IRQ 0 at PIT_TICK_HZ;
+// channel 2, gated through port 0x61, measures a fixed interval for the TSC
+// calibration without interrupts.
+#pragma once
+
+#include <bareflow/types.h>
+
+constexpr u32 PIT_FREQUENCY_HZ = 1193182;
+
+// Starts channel 0 at PIT_TICK_HZ and installs the IRQ 0 handler.
+void pit_start_ticks();
+
+// Busy-waits `pit_counts` periods of the 1.193182 MHz input clock on
+// channel 2 (at most 65535), calling nothing else.
+void pit_wait_counts(u16 pit_counts);

@@ -1,0 +1,146 @@
+// The JIT runtime: per-function profiles, tier-up through TierPolicy, the
+// dispatch-table swap and the entry into native code.
+//
+//   JitRuntime   one per system: the pools, the policy, the compilers of
+//                each tier, the runtime stubs and the retired-code list
+//   JitInstance  one per ModuleInstance: it is the instance's TierHooks, so
+//                the interpreter reports hot counters to it and runs native
+//                code through it; it keeps the per-function JIT profile
+//
+// Typical use (flowrun, the kernel shell, tests):
+//
+//   JitRuntime runtime(pools);            TRY(runtime.init());
+//   JitInstance jit(runtime);             TRY(jit.prepare(*module));
+//   auto* instance = TRY(create_instance(*module, allocator, jit.instance_config()));
+//   jit.attach(*instance);
+//   TRY(jit.compile_all(1));              // --tier 1; leave out for --tier auto
+//   Value v = TRY(jit.call(f, args, n));
+//   jit.detach();                         // before destroy_instance
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <microjit/jit/code_swap.h>
+#include <microjit/jit/construct.h>
+#include <microjit/jit/native_abi.h>
+#include <microjit/jit/tier_compiler.h>
+#include <microjit/jit/tier_policy.h>
+#include <microjit/module/instance.h>
+#include <microjit/pool/pool.h>
+#include <microjit/tier1/compiler.h>
+
+// What `flowrun --stats` and the shell show for one function.
+struct JitFunctionProfile {
+    u8 tier;                       // what runs the function now: 0 interpreter, 1, 2
+    u8 failed_tier;                // the tier of the last failed compile (0: none)
+    u16 consecutive_failures;      // at failed_tier; reset by a success
+    Error last_error;              // of the last failed compile
+    bool given_up;                 // max_attempts reached: stays at its tier
+    u32 code_size;                 // bytes of the installed code (0 at tier 0)
+    const u8* code;                // its address
+    u64 calls_outside;             // calls counted before a rewind (back-off; see calls())
+    u64 loops_outside;
+    u32 wait_left;                 // back-off: calls still to wait before the next attempt
+    u64 total_cycles;              // rdtsc cycles in calls entered from outside native code
+    u64 last_cycles;
+    u64 compile_cycles[max_tier + 1];
+    u32 tier_ups;
+    u32 backoffs;                  // failed compiles, each followed by a back-off
+    u32 tier_up_at_calls[max_tier + 1]; // calls() when each tier was installed
+};
+
+class JitRuntime {
+public:
+    explicit JitRuntime(PoolSet& pools);
+    ~JitRuntime();
+    JitRuntime(const JitRuntime&) = delete;
+    JitRuntime& operator=(const JitRuntime&) = delete;
+
+    // Emits the runtime stubs into the code pool (PoolExhausted if it is full).
+    ErrorOr<void> init();
+
+    TierPolicy& policy() { return m_policy; }
+    PoolSet& pools() { return m_pools; }
+    const NativeStubs& stubs() const { return m_stubs; }
+    CodeRetirement& retirement() { return m_retirement; }
+
+    // Tier 1 is built in; tier 2 registers itself here. nullptr removes.
+    void set_compiler(u8 tier, TierCompiler* compiler);
+    TierCompiler* compiler(u8 tier) const { return tier <= max_tier ? m_compilers[tier] : nullptr; }
+    Tier1Compiler& tier1() { return m_tier1; }
+
+private:
+    PoolSet& m_pools;
+    TierPolicy m_policy;
+    NativeStubs m_stubs;
+    NativeUnwindPoint m_unwind { 0 };
+    CodeRetirement m_retirement;
+    Tier1Compiler m_tier1;
+    TierCompiler* m_compilers[max_tier + 1] { nullptr, nullptr, nullptr };
+};
+
+class JitInstance final : public TierHooks {
+public:
+    explicit JitInstance(JitRuntime& runtime) : m_runtime(runtime) { }
+    ~JitInstance() { detach(); }
+    JitInstance(const JitInstance&) = delete;
+    JitInstance& operator=(const JitInstance&) = delete;
+
+    // Allocates the per-function state for `module` (metadata pool).
+    ErrorOr<void> prepare(const Module& module);
+    // The InstanceConfig to create the instance with: this object as hooks,
+    // thresholds from the policy.
+    InstanceConfig instance_config() const;
+    void attach(ModuleInstance& instance);
+    // Frees every block of native code and the per-function state. The
+    // instance must not be running; call before destroy_instance().
+    void detach();
+
+    // Compiles `function` at `tier` now and installs it (flowrun --tier 1).
+    // On failure the function keeps its current tier and the error is
+    // returned (and counted in the profile, without back-off).
+    ErrorOr<void> compile(u32 function, u8 tier);
+    // Every function; returns the first error after trying them all.
+    ErrorOr<void> compile_all(u8 tier);
+
+    // Automatic tier-up from the counters (on by default: --tier auto). Off
+    // keeps every function at the tier it was explicitly compiled to
+    // (--tier 0 / --tier 1). Set before attach().
+    void set_auto_tier_up(bool enabled) { m_auto_tier_up = enabled; }
+    bool auto_tier_up() const { return m_auto_tier_up; }
+
+    // The host entry: call_function() plus the cycle profile.
+    ErrorOr<Value> call(u32 function, const Value* args, u32 arg_count);
+
+    const JitFunctionProfile& profile(u32 function) const { return m_profiles[function]; }
+    // Calls of `function` so far, every tier together (exact across back-off rewinds).
+    u64 calls(u32 function) const;
+    u64 loop_iterations(u32 function) const;
+    ModuleInstance* instance() const { return m_instance; }
+    JitRuntime& runtime() const { return m_runtime; }
+    u32 function_count() const { return m_function_count; }
+
+    // TierHooks
+    void on_hot(ModuleInstance& instance, u32 function, HotReason reason) override;
+    Error call_native(ModuleInstance& instance, u32 function, const Value* args, Value* result) override;
+    u8 function_tier(const ModuleInstance& instance, u32 function) override;
+
+    // From jit_native_hot(): native code's call counter reached its threshold.
+    void native_hot(u32 function);
+
+private:
+    ErrorOr<void> compile_and_install(u32 function, u8 tier, CompileReason reason);
+    void back_off(u32 function, u8 tier, Error error);
+    void rewind(u32 function, HotReason reason);
+    u32 next_native_threshold(u32 function) const;
+
+    JitRuntime& m_runtime;
+    const Module* m_module { nullptr };
+    ModuleInstance* m_instance { nullptr };
+    u32 m_function_count { 0 };
+    JitFunctionProfile* m_profiles { nullptr };
+    NativeFunctionState* m_states { nullptr };
+    NativeEnvironment m_environment {};
+    // The function a host call() is timing, so call_native does not count it twice.
+    u32 m_timed_function { 0xFFFFFFFF };
+    bool m_auto_tier_up { true };
+};

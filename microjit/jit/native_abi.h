@@ -1,0 +1,82 @@
+// The native calling convention shared by every JIT tier ("the tier ABI"),
+// and the environment a tier compiler needs to follow it.
+//
+// Code in instance.dispatch[f] is entered with `call` and obeys:
+//   entry    EAX = const Value* args: param_count 8-byte slots (instance.h);
+//            ESP + 4 is 16-byte aligned (the caller's ESP was, before `call`)
+//   return   EAX = the result: an i32, or an f32's bit pattern; undefined for
+//            a void function
+//   kept     EBX ESI EDI EBP ESP; the direction flag stays clear; MXCSR is
+//            never changed (round to nearest, no flush-to-zero)
+//   clobbered EAX ECX EDX EFLAGS and every XMM register
+//   frame    the code counts its own frame in instance.call_depth (trapping
+//            TrapCallDepth past max_call_depth). The CALLER counts the call
+//            in profiles[f].calls, as the interpreter and call_function do,
+//            so native call sites increment the callee's counter before
+//            calling native code (interpret_call counts for itself); the
+//            callee compares the counter with states[f].next_threshold on
+//            entry and calls jit_native_hot() when it is reached, so the
+//            policy can tier up
+//   traps    never return: the code jumps to trap_exit with EAX = Error,
+//            EDX = function index, ECX = bytecode offset (or
+//            TrapInfo::unknown_offset); after a callee (interpret_call) has
+//            already filled instance.trap it jumps to propagate_exit with
+//            EAX = Error. Both unwind to the innermost jit_enter frame.
+// Calls out of native code (helpers below, interpret_call) are made with ESP
+// 16-byte aligned, as the i386 System V ABI asks.
+//
+// jit_enter is the only way in from C++ (JitInstance::call_native): it saves
+// the callee-saved registers, the previous unwind point and call_depth, runs
+// the code, and on a trap restores them and returns the Error.
+#pragma once
+
+#include <bareflow/types.h>
+#include <microjit/module/instance.h>
+
+class JitInstance;
+
+// Per-function JIT state that native code reads by absolute address.
+struct NativeFunctionState {
+    u32 next_threshold; // calls at which native code calls jit_native_hot (0xFFFFFFFF: never)
+};
+
+// The runtime stubs, emitted once per JitRuntime into its code pool.
+struct NativeStubs {
+    // Error jit_enter(const void* code, const Value* args, ModuleInstance* instance, u32* result)
+    using EnterFunction = u32 (*)(const void* code, const Value* args, ModuleInstance* instance, u32* result);
+    EnterFunction enter { nullptr };
+    const u8* trap_exit { nullptr };
+    const u8* propagate_exit { nullptr };
+    const u8* block { nullptr }; // the code-pool block holding the stubs
+};
+
+// Where the innermost jit_enter frame is; native code never touches it.
+struct NativeUnwindPoint {
+    u32 entry_esp;
+};
+
+// Everything a tier compiler embeds into code for one function of one
+// instance: code is compiled per instance, so addresses are constants.
+struct NativeEnvironment {
+    ModuleInstance* instance;
+    JitInstance* jit;                  // first argument of the helpers
+    const NativeStubs* stubs;
+    NativeFunctionState* states;       // function_count entries
+};
+
+// Helpers native code calls; regparm(3) passes the first three arguments in
+// EAX, EDX, ECX (GCC's i386 extension), so call sites stay short.
+#define JIT_HELPER [[gnu::regparm(3)]]
+
+// The call of `function` reached its next threshold: lets the policy compile
+// a higher tier. Native code calls it from the prologue; it may swap
+// dispatch entries but never frees code that can still run.
+extern "C" JIT_HELPER void jit_native_hot(JitInstance* jit, u32 function);
+
+// A call from native code to a function whose dispatch entry is 0: runs it
+// in the interpreter. Returns (result << 32) | Error, in EDX:EAX.
+extern "C" JIT_HELPER u64 jit_call_interpreted(JitInstance* jit, u32 function, const Value* args);
+
+// exp.f32 through the same routine as tier 0 (microjit/runtime/exp_f32.h),
+// with bit patterns in and out so JIT code needs no x87 instruction.
+extern "C" JIT_HELPER u32 jit_exp_f32_bits(u32 bits);

@@ -1,0 +1,43 @@
+// TierPolicy: the one place that knows when a function changes tier.
+//
+// Defaults (docs/jit.md, "Tier policy"), chosen between the anchors the
+// project looked at (LuaJIT: hot after ~112 calls or ~56 loop iterations;
+// HotSpot: 200 and 5000 invocations; V8: 400 and 3000):
+//   tier 0 -> 1   after 100 calls, or 1,000 loop back edges in the interpreter
+//   tier 1 -> 2   after 1,000 calls
+//   re-specialisation decided at 10,000 calls
+// A failed compile backs off exponentially: the next attempt waits
+// backoff_initial calls, then twice that, and so on up to backoff_max; after
+// max_attempts failures at one tier the function stays where it is for good.
+// Everything is configurable at run time (flowrun --thresholds, the kernel
+// shell later).
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <bareflow/types.h>
+
+struct TierPolicy {
+    u32 tier1_calls { 100 };
+    u32 tier1_loop_iterations { 1000 };
+    u32 tier2_calls { 1000 };
+    u32 respecialise_calls { 10000 };
+    u32 backoff_initial { 64 };
+    u32 backoff_max { 1u << 16 };
+    u32 max_attempts { 8 };
+
+    // Calls to wait after the n-th consecutive failure (n >= 1): exponential,
+    // capped at backoff_max.
+    u32 backoff_after(u32 failures) const;
+
+    // "A,B,C" or "A,B,C,L": tier-1, tier-2 and re-specialisation call
+    // thresholds, and optionally the tier-1 loop threshold (when omitted it is
+    // 10 x A, which keeps the default ratio). Each is 1 .. 2^31. Returns
+    // BadArguments for anything else, leaving *this unchanged.
+    ErrorOr<void> parse_thresholds(const char* text);
+
+    // Thresholds must rise with the tier; returns InvalidArgument otherwise.
+    ErrorOr<void> validate() const;
+};
+
+// What a tier number means in profiles and --tier.
+inline constexpr u8 max_tier = 2;

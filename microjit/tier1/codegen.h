@@ -1,0 +1,115 @@
+// The tier-1 code generator's state for one function, shared by the files
+// that emit each family of opcodes (emit_integer.cpp, emit_float.cpp,
+// emit_memory.cpp, emit_control.cpp). Private to microjit/tier1.
+//
+// Frame layout (ESP-relative; EBP is free to hold a pinned register):
+//
+//   [esp + 0 .. 15]          scratch (the hot stub keeps EAX here)
+//   [esp + 16 + 8*r]         register r's slot (8 bytes: i32, f32 or a view)
+//   ...padding so that ESP is 16-byte aligned after the prologue
+//   pinned EBX/ESI/EDI/EBP saved by the prologue, then the return address
+//
+// A pinned register lives in its machine register for the whole function;
+// its slot is written only where memory is needed: call arguments (a callee
+// gets a pointer to the caller's slots) and XMM spills around calls.
+#pragma once
+
+#include <microjit/jit/native_abi.h>
+#include <microjit/module/bytecode.h>
+#include <microjit/module/module.h>
+#include <microjit/x86/assembler.h>
+
+namespace Tier1 {
+
+using namespace x86;
+
+enum class HomeKind : u8 {
+    Slot,
+    Gpr,
+    Xmm,
+};
+
+struct Home {
+    HomeKind kind;
+    u8 id; // Gp32 or Xmm number when pinned
+};
+
+enum class TrapKind : u8 {
+    DivideByZero,
+    Overflow,
+    OutOfBounds,
+    CallDepth,
+    BadConversion,
+    Count,
+};
+
+// A decoded instruction plus the label bound before it (0xFFFF: none).
+struct Op {
+    Instruction instruction;
+    u16 label;
+    bool loop_head;
+};
+
+struct CodeGen {
+    Assembler& a;
+    const NativeEnvironment& env;
+    const FunctionInfo& fn;
+    u32 function;
+    Op* ops;
+    u32 op_count;
+    Home* homes;          // reg_count entries
+    u8 pinned_gprs[4];    // saved and restored by prologue/epilogue, in push order
+    u8 pinned_gpr_count;
+    u8 pinned_xmms[6];    // registers held in XMM2..7, by bytecode register index
+    u8 pinned_xmm_regs[6];
+    u8 pinned_xmm_count;
+    i32 frame_size;       // the `sub esp` amount
+    Label traps[static_cast<u32>(TrapKind::Count)];
+    Label propagate;      // EAX = Error from a callee: leave through propagate_exit
+    Label hot_stub;
+    Label hot_return;
+
+    // --- frame and homes ---------------------------------------------------
+    static constexpr i32 slot_base = 16;
+    Mem slot(u32 r, i32 extra = 0) const { return dword_ptr(esp, slot_base + 8 * static_cast<i32>(r) + extra); }
+    bool is_gpr(u32 r) const { return homes[r].kind == HomeKind::Gpr; }
+    bool is_xmm(u32 r) const { return homes[r].kind == HomeKind::Xmm; }
+    Gp32 gpr(u32 r) const { return Gp32 { homes[r].id }; }
+    Xmm xmm(u32 r) const { return Xmm { homes[r].id }; }
+    Label trap(TrapKind kind);
+
+    // --- i32 values ------------------------------------------------------------
+    // Where r is as an i32: its pinned register, or its slot's load into `scratch`.
+    Gp32 use_i32(u32 r, Gp32 scratch);
+    void load_i32(Gp32 dst, u32 r);
+    void store_i32(u32 r, Gp32 src);
+    // The register d is computed in: its pinned register, else `scratch`.
+    Gp32 def_i32(u32 d, Gp32 scratch) const { return is_gpr(d) ? gpr(d) : scratch; }
+    // After computing into def_i32(d, scratch): writes the slot if d has one.
+    void finish_i32(u32 d, Gp32 computed);
+
+    // --- f32 values ---------------------------------------------------------------
+    void load_f32(Xmm dst, u32 r);
+    void store_f32(u32 r, Xmm src);
+    void load_f32_bits(Gp32 dst, u32 r);
+    void store_f32_bits(u32 r, Gp32 src);
+    Xmm def_f32(u32 d, Xmm scratch) const { return is_xmm(d) ? xmm(d) : scratch; }
+    void finish_f32(u32 d, Xmm computed);
+    void spill_pinned_xmms();
+    void reload_pinned_xmms();
+
+    // --- emission ---------------------------------------------------------------------
+    void emit_prologue();
+    void emit_epilogue();
+    void emit_trap_stubs();
+    bool emit(const Op& op); // false: unsupported opcode (never for verified code)
+
+    bool emit_integer(const Instruction& in);
+    bool emit_float(const Instruction& in);
+    bool emit_memory(const Instruction& in);
+    bool emit_control(const Instruction& in);
+
+    Label label_for_target(u32 target) const;
+};
+
+} // namespace Tier1

@@ -1,0 +1,358 @@
+// Tier 1's driver: the pre-pass, register pinning, prologue and epilogue,
+// trap stubs, and the one emission pass. Opcode families are emitted in
+// emit_*.cpp; codegen.h has the frame layout.
+#include <microjit/jit/native_abi.h>
+#include <microjit/module/interpreter.h>
+#include <microjit/tier1/codegen.h>
+#include <microjit/tier1/compiler.h>
+
+namespace Tier1 {
+
+namespace {
+
+constexpr u16 no_label = 0xFFFF;
+constexpr u32 loop_weight = 16;
+
+// Pinned registers, in order of preference. EBP is last: its encodings are a
+// byte longer as a memory base, which tier 1 never uses it for anyway.
+constexpr Gp32 pinnable_gprs[4] = { ebx, esi, edi, ebp };
+constexpr Xmm pinnable_xmms[6] = { xmm2, xmm3, xmm4, xmm5, xmm6, xmm7 };
+
+u32 read_operand(const u8* p, OperandKind kind)
+{
+    switch (operand_size(kind)) {
+    case 1:
+        return p[0];
+    case 2:
+        return static_cast<u32>(p[0]) | static_cast<u32>(p[1]) << 8;
+    default:
+        return static_cast<u32>(p[0]) | static_cast<u32>(p[1]) << 8 | static_cast<u32>(p[2]) << 16 | static_cast<u32>(p[3]) << 24;
+    }
+}
+
+// Register operands of an instruction, for use counting.
+bool is_register_operand(OperandKind kind)
+{
+    switch (kind) {
+    case OperandKind::None:
+    case OperandKind::IMM_I32:
+    case OperandKind::IMM_F32:
+    case OperandKind::BUF:
+    case OperandKind::FUNC:
+    case OperandKind::TARGET:
+        return false;
+    default:
+        return true;
+    }
+}
+
+} // namespace
+
+Label CodeGen::trap(TrapKind kind)
+{
+    Label& label = traps[static_cast<u32>(kind)];
+    if (!label.is_valid())
+        label = a.new_label();
+    return label;
+}
+
+Label CodeGen::label_for_target(u32 target) const
+{
+    // ops[] is sorted by offset; the verifier put every target on an
+    // instruction start.
+    u32 low = 0, high = op_count;
+    while (low < high) {
+        u32 mid = (low + high) / 2;
+        if (ops[mid].instruction.offset < target)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return Label { low < op_count ? ops[low].label : no_label };
+}
+
+void CodeGen::emit_prologue()
+{
+    for (u32 i = 0; i < pinned_gpr_count; ++i)
+        a.push(Gp32 { pinned_gprs[i] });
+    a.sub(esp, frame_size);
+
+    // The frame counts in the call depth every tier shares.
+    Mem depth = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->call_depth)));
+    a.mov(ecx, depth);
+    a.inc(ecx);
+    a.mov(depth, ecx);
+    a.cmp(ecx, static_cast<i32>(max_call_depth));
+    a.ja(trap(TrapKind::CallDepth));
+
+    // The caller has counted this call (as the interpreter does); the
+    // policy's next threshold for the counter is checked here.
+    Mem calls = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->profiles[function].calls)));
+    a.mov(ecx, calls);
+    a.cmp(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.states[function].next_threshold))));
+    hot_stub = a.new_label();
+    hot_return = a.new_label();
+    a.jae(hot_stub);
+    a.bind(hot_return);
+
+    // Parameters: from the caller's Value array (EAX) into homes.
+    for (u32 p = 0; p < fn.param_count; ++p) {
+        Mem arg = dword_ptr(eax, 8 * static_cast<i32>(p));
+        if (is_gpr(p)) {
+            a.mov(gpr(p), arg);
+        } else if (is_xmm(p)) {
+            a.movss(xmm(p), arg);
+        } else {
+            a.mov(ecx, arg);
+            a.mov(slot(p), ecx);
+            if (is_view_type(fn.register_types[p])) {
+                a.mov(ecx, dword_ptr(eax, 8 * static_cast<i32>(p) + 4));
+                a.mov(slot(p, 4), ecx);
+            }
+        }
+    }
+}
+
+void CodeGen::emit_epilogue()
+{
+    a.dec(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->call_depth))));
+    a.add(esp, frame_size);
+    for (u32 i = pinned_gpr_count; i-- > 0;)
+        a.pop(Gp32 { pinned_gprs[i] });
+    a.ret();
+}
+
+void CodeGen::emit_trap_stubs()
+{
+    // The hot stub: the policy may compile a higher tier; this call goes on
+    // in this code either way. EAX (the argument pointer) survives in scratch.
+    a.bind(hot_stub);
+    a.mov(dword_ptr(esp, 0), eax);
+    a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(env.jit)));
+    a.mov(edx, static_cast<i32>(function));
+    a.call(reinterpret_cast<const void*>(&jit_native_hot));
+    a.mov(eax, dword_ptr(esp, 0));
+    a.jmp(hot_return);
+
+    static constexpr Error errors[] = {
+        Error::TrapDivideByZero, Error::TrapOverflow, Error::TrapOutOfBounds,
+        Error::TrapCallDepth, Error::TrapBadConversion,
+    };
+    static_assert(sizeof(errors) / sizeof(errors[0]) == static_cast<u32>(TrapKind::Count));
+    Mem trap_exit = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.stubs->trap_exit)));
+    Label common = a.new_label();
+    bool any = false;
+    for (u32 k = 0; k < static_cast<u32>(TrapKind::Count); ++k) {
+        if (!traps[k].is_valid())
+            continue;
+        a.bind(traps[k]);
+        a.mov(eax, static_cast<i32>(errors[k]));
+        a.jmp(common);
+        any = true;
+    }
+    if (any) {
+        a.bind(common);
+        a.mov(edx, static_cast<i32>(function));
+        a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
+        a.jmp(trap_exit);
+    }
+    if (propagate.is_valid()) {
+        a.bind(propagate);
+        a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.stubs->propagate_exit))));
+    }
+}
+
+bool CodeGen::emit(const Op& op)
+{
+    const Instruction& in = op.instruction;
+    if (op.label != no_label) {
+        if (op.loop_head)
+            a.align(16);
+        a.bind(Label { op.label });
+    }
+    switch (static_cast<u8>(in.opcode) & 0xF0) {
+    case 0x00:
+    case 0x10:
+    case 0x20:
+        return emit_integer(in);
+    case 0x30:
+    case 0x40:
+        return emit_float(in);
+    case 0x50:
+        return emit_memory(in);
+    default:
+        return emit_control(in);
+    }
+}
+
+} // namespace Tier1
+
+using namespace Tier1;
+
+namespace {
+
+// Worst-case x86 bytes for one bytecode instruction (a call also pays for
+// its argument flushes and XMM spills, added separately).
+constexpr u32 bytes_per_op = 64;
+constexpr u32 bytes_fixed = 384;
+
+struct Scratch {
+    MetadataPool* pool;
+    void* memory { nullptr };
+    ~Scratch()
+    {
+        if (memory)
+            pool->free(memory);
+    }
+};
+
+}
+
+ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason)
+{
+    if (m_fail_count) {
+        --m_fail_count;
+        return m_fail_error;
+    }
+    if (!m_metadata || !env.instance || function >= env.instance->module->function_count)
+        return Error::InvalidArgument;
+    const FunctionInfo& fn = env.instance->module->functions[function];
+
+    // --- pre-pass: decode, find targets and loops, count register uses ---------
+    u32 max_ops = fn.code_size;
+    usize scratch_bytes = sizeof(Op) * max_ops + sizeof(Home) * fn.reg_count + sizeof(u32) * fn.reg_count;
+    Scratch scratch { m_metadata };
+    scratch.memory = TRY(m_metadata->allocate(scratch_bytes));
+    Op* ops = static_cast<Op*>(scratch.memory);
+    Home* homes = reinterpret_cast<Home*>(ops + max_ops);
+    u32* weights = reinterpret_cast<u32*>(homes + fn.reg_count);
+    for (u32 r = 0; r < fn.reg_count; ++r) {
+        homes[r] = Home { HomeKind::Slot, 0 };
+        weights[r] = 0;
+    }
+
+    u32 op_count = 0;
+    u32 calls = 0;
+    for (u32 offset = 0; offset < fn.code_size;) {
+        const u8* p = fn.code + offset;
+        const OpcodeInfo& info = opcode_info(p[0]);
+        if (!info.mnemonic || offset + info.length > fn.code_size)
+            return Error::JitUnsupported; // cannot happen after verification
+        Op& op = ops[op_count++];
+        op.label = no_label;
+        op.loop_head = false;
+        Instruction& in = op.instruction;
+        in.opcode = static_cast<Opcode>(p[0]);
+        in.length = info.length;
+        in.operand_count = info.operand_count;
+        in.offset = offset;
+        const u8* at = p + 1;
+        for (u32 k = 0; k < info.operand_count; ++k) {
+            in.operands[k] = read_operand(at, info.operands[k]);
+            at += operand_size(info.operands[k]);
+        }
+        if (in.opcode == Opcode::CALL)
+            ++calls;
+        offset += info.length;
+    }
+
+    usize capacity = bytes_fixed + static_cast<usize>(bytes_per_op) * op_count
+        + static_cast<usize>(calls) * (16u * 8 + 6u * 18);
+    u8* code = static_cast<u8*>(TRY(pool.allocate(capacity)));
+    Assembler& assembler = m_assembler.construct(code, capacity);
+
+    // Labels for targets; a backward target is a loop head.
+
+    for (u32 i = 0; i < op_count; ++i) {
+        Instruction& in = ops[i].instruction;
+        if (!has_target(in.opcode))
+            continue;
+        u32 target = in.operands[in.operand_count - 1];
+        u32 low = 0, high = op_count;
+        while (low < high) {
+            u32 mid = (low + high) / 2;
+            if (ops[mid].instruction.offset < target)
+                low = mid + 1;
+            else
+                high = mid;
+        }
+        if (low >= op_count) {
+            pool.free(code);
+            return Error::JitUnsupported;
+        }
+        if (ops[low].label == no_label)
+            ops[low].label = assembler.new_label().id;
+        if (low <= i) {
+            ops[low].loop_head = true;
+            // Uses inside the loop body weigh more when choosing pinned registers.
+            for (u32 j = low; j <= i; ++j) {
+                const Instruction& body = ops[j].instruction;
+                const OpcodeInfo& info = body.info();
+                for (u32 k = 0; k < body.operand_count; ++k)
+                    if (is_register_operand(info.operands[k]) && body.operands[k] < fn.reg_count)
+                        weights[body.operands[k]] += loop_weight;
+            }
+        }
+    }
+    for (u32 i = 0; i < op_count; ++i) {
+        const Instruction& in = ops[i].instruction;
+        const OpcodeInfo& info = in.info();
+        for (u32 k = 0; k < in.operand_count; ++k) {
+            if (!is_register_operand(info.operands[k]) || in.operands[k] >= fn.reg_count)
+                continue;
+            weights[in.operands[k]] += 1;
+        }
+    }
+
+    // --- pin the heaviest i32 and f32 registers -----------------------------------
+    CodeGen g { assembler, env, fn, function, ops, op_count, homes, {}, 0, {}, {}, 0, 0, {}, {}, {}, {} };
+    for (u32 pass = 0; pass < 2; ++pass) {
+        ValueType type = pass == 0 ? ValueType::I32 : ValueType::F32;
+        u32 limit = pass == 0 ? 4 : 6;
+        for (u32 n = 0; n < limit; ++n) {
+            u32 best = 0xFFFFFFFF, best_weight = 1; // a register used once is not worth a pin
+            for (u32 r = 0; r < fn.reg_count; ++r)
+                if (fn.register_types[r] == type && homes[r].kind == HomeKind::Slot && weights[r] > best_weight) {
+                    best = r;
+                    best_weight = weights[r];
+                }
+            if (best == 0xFFFFFFFF)
+                break;
+            if (pass == 0) {
+                homes[best] = Home { HomeKind::Gpr, pinnable_gprs[n].id };
+                g.pinned_gprs[g.pinned_gpr_count++] = pinnable_gprs[n].id;
+            } else {
+                homes[best] = Home { HomeKind::Xmm, pinnable_xmms[n].id };
+                g.pinned_xmms[g.pinned_xmm_count] = static_cast<u8>(best);
+                g.pinned_xmm_regs[g.pinned_xmm_count++] = pinnable_xmms[n].id;
+            }
+        }
+    }
+    // ESP is 16-aligned after the pushes, the return address and the frame.
+    i32 frame = CodeGen::slot_base + 8 * static_cast<i32>(fn.reg_count);
+    i32 above = 4 + 4 * g.pinned_gpr_count;
+    g.frame_size = ((frame + above + 15) & ~15) - above;
+
+    // --- the emission pass ---------------------------------------------------------
+    g.emit_prologue();
+    for (u32 i = 0; i < op_count; ++i) {
+        if (!g.emit(ops[i])) {
+            pool.free(code);
+            return Error::JitUnsupported;
+        }
+    }
+    g.emit_trap_stubs();
+    auto size = assembler.finish();
+    m_assembler.destroy();
+    if (size.is_error()) {
+        pool.free(code);
+        // Emitter limits (labels, sites, buffer) mean this function is too
+        // big for tier 1; it stays where it is.
+        return size.error() == Error::EmitBufferFull || size.error() == Error::EmitTooManyLabels
+                || size.error() == Error::EmitTooManySites
+            ? Error::JitUnsupported
+            : size.error();
+    }
+    pool.shrink(code, size.value());
+    return CodeBlock { code, static_cast<u32>(size.value()) };
+}

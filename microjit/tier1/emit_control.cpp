@@ -1,0 +1,147 @@
+// Tier 1: jumps, counted loops, calls and returns (opcodes 0x60-0x7F).
+//
+// A call goes through the callee's dispatch entry, as every call must
+// (docs/jit.md, "Dispatch table"): native code is called directly with the
+// tier ABI, an entry of 0 goes to the interpreter through
+// jit_call_interpreted. Arguments are the caller's own slots: pinned
+// arguments are written to their slots first and the callee gets a pointer.
+#include <microjit/module/interpreter.h>
+#include <microjit/tier1/codegen.h>
+
+namespace Tier1 {
+
+namespace {
+
+void branch_compare(CodeGen& g, Condition cc, u32 x, u32 y, Label target)
+{
+    Gp32 left = g.use_i32(x, eax);
+    if (g.is_gpr(y))
+        g.a.cmp(left, g.gpr(y));
+    else
+        g.a.cmp(left, g.slot(y));
+    g.a.jcc(cc, target);
+}
+
+void branch_zero(CodeGen& g, bool jump_if_zero, u32 x, Label target)
+{
+    if (g.is_gpr(x))
+        g.a.test(g.gpr(x), g.gpr(x));
+    else
+        g.a.cmp(g.slot(x), 0);
+    g.a.jcc(jump_if_zero ? Condition::E : Condition::NE, target);
+}
+
+void emit_call(CodeGen& g, const Instruction& in)
+{
+    u32 result = in.operands[0];
+    u32 callee = in.operands[1];
+    u32 args = in.operands[2];
+    const Module& module = *g.env.instance->module;
+    const FunctionInfo& target = module.functions[callee];
+
+    for (u32 k = 0; k < target.param_count; ++k) {
+        u32 r = args + k;
+        if (g.is_gpr(r))
+            g.a.mov(g.slot(r), g.gpr(r));
+    }
+    g.spill_pinned_xmms(); // also puts pinned f32 arguments in their slots
+
+    Label slow = g.a.new_label(), done = g.a.new_label();
+    g.a.lea(eax, ptr(esp, CodeGen::slot_base + 8 * static_cast<i32>(args)));
+    g.a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->dispatch[callee]))));
+    g.a.test(ecx, ecx);
+    g.a.jz(slow);
+    // The caller counts the call, as the interpreter does; on the slow path
+    // interpret_call counts it.
+    g.a.inc(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->profiles[callee].calls))));
+    g.a.call(ecx);
+    g.a.jmp(done);
+    g.a.bind(slow);
+    g.a.mov(ecx, eax);
+    g.a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(g.env.jit)));
+    g.a.mov(edx, static_cast<i32>(callee));
+    g.a.call(reinterpret_cast<const void*>(&jit_call_interpreted));
+    if (!g.propagate.is_valid())
+        g.propagate = g.a.new_label();
+    g.a.test(eax, eax);
+    g.a.jnz(g.propagate);
+    g.a.mov(eax, edx);
+    g.a.bind(done);
+
+    g.reload_pinned_xmms();
+    if (target.return_type == ValueType::I32)
+        g.store_i32(result, eax);
+    else if (target.return_type == ValueType::F32)
+        g.store_f32_bits(result, eax);
+}
+
+} // namespace
+
+bool CodeGen::emit_control(const Instruction& in)
+{
+    u32 r0 = in.operands[0], r1 = in.operands[1];
+    switch (in.opcode) {
+    case Opcode::JMP:
+        a.jmp(label_for_target(in.operands[0]));
+        return true;
+    case Opcode::JZ:
+        branch_zero(*this, true, r0, label_for_target(in.operands[1]));
+        return true;
+    case Opcode::JNZ:
+        branch_zero(*this, false, r0, label_for_target(in.operands[1]));
+        return true;
+    case Opcode::BR_EQ_I32:
+        branch_compare(*this, Condition::E, r0, r1, label_for_target(in.operands[2]));
+        return true;
+    case Opcode::BR_NE_I32:
+        branch_compare(*this, Condition::NE, r0, r1, label_for_target(in.operands[2]));
+        return true;
+    case Opcode::BR_LT_I32:
+        branch_compare(*this, Condition::L, r0, r1, label_for_target(in.operands[2]));
+        return true;
+    case Opcode::BR_LE_I32:
+        branch_compare(*this, Condition::LE, r0, r1, label_for_target(in.operands[2]));
+        return true;
+    case Opcode::BR_GT_I32:
+        branch_compare(*this, Condition::G, r0, r1, label_for_target(in.operands[2]));
+        return true;
+    case Opcode::BR_GE_I32:
+        branch_compare(*this, Condition::GE, r0, r1, label_for_target(in.operands[2]));
+        return true;
+    case Opcode::FORLOOP: {
+        // i += 1; jump back while i < end (signed), the counted loop's back edge.
+        Label target = label_for_target(in.operands[2]);
+        Gp32 i = def_i32(r0, eax);
+        if (is_gpr(r0)) {
+            a.inc(i);
+        } else {
+            a.mov(i, slot(r0));
+            a.inc(i);
+            a.mov(slot(r0), i);
+        }
+        if (is_gpr(r1))
+            a.cmp(i, gpr(r1));
+        else
+            a.cmp(i, slot(r1));
+        a.jl(target);
+        return true;
+    }
+    case Opcode::CALL:
+        emit_call(*this, in);
+        return true;
+    case Opcode::RET:
+        if (fn.return_type == ValueType::F32)
+            load_f32_bits(eax, r0);
+        else
+            load_i32(eax, r0);
+        emit_epilogue();
+        return true;
+    case Opcode::RET_VOID:
+        emit_epilogue();
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace Tier1

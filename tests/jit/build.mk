@@ -5,3 +5,4 @@ $(eval $(call host_test,pool_test,tests/jit/pool_test.cpp,microjit/pool/pool_cor
 JIT_TEST_LIBS := $(MICROJIT_SRCS) $(MICROJIT_HOST_SRCS) tools/host/panic_host.cpp
 $(eval $(call host_test,tier1_smoke_test,tests/jit/tier1_smoke_test.cpp,$(JIT_TEST_LIBS)))
 TEST_PREREQS += $(MODULE_BFMS)
+$(eval $(call host_test,tierup_test,tests/jit/tierup_test.cpp,$(JIT_TEST_LIBS)))

@@ -1,0 +1,258 @@
+// Tier-up from the counters, the dispatch swap and its free rule, back-off.
+#include "jit_harness.h"
+
+using namespace JitTest;
+
+namespace {
+
+// Stands in for tier 2: recompiles with tier 1 into a fresh block, and
+// records what the runtime looked like at each compile.
+class RecompilingTier final : public TierCompiler {
+public:
+    explicit RecompilingTier(JitRuntime& runtime) : m_runtime(runtime) { }
+
+    ErrorOr<CodeBlock> compile(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason reason) override
+    {
+        Snapshot s;
+        s.reason = reason;
+        s.native_depth = m_runtime.retirement().native_depth();
+        s.pending = m_runtime.retirement().pending();
+        s.installed = env.jit->profile(function).code;
+        s.installed_size = env.jit->profile(function).code_size;
+        if (s.installed)
+            std::memcpy(s.first_bytes, s.installed, sizeof(s.first_bytes));
+        s.calls = static_cast<u32>(env.jit->calls(function));
+        // Every block retired so far must still hold its code while frames may run in it.
+        for (auto& earlier : snapshots)
+            s.earlier_blocks_intact = s.earlier_blocks_intact && std::memcmp(earlier.installed, earlier.first_bytes, sizeof(earlier.first_bytes)) == 0;
+        snapshots.push_back(s);
+        return m_runtime.tier1().compile(env, function, pool, reason);
+    }
+    u8 tier() const override { return 2; }
+
+    struct Snapshot {
+        CompileReason reason;
+        u32 native_depth;
+        u32 pending;
+        const u8* installed;
+        u32 installed_size;
+        u8 first_bytes[16];
+        u32 calls;
+        bool earlier_blocks_intact { true };
+    };
+    std::vector<Snapshot> snapshots;
+
+private:
+    JitRuntime& m_runtime;
+};
+
+bool all_int3(const u8* p, u32 n)
+{
+    for (u32 i = 0; i < n; ++i)
+        if (p[i] != 0xCC)
+            return false;
+    return true;
+}
+
+} // namespace
+
+TEST(TierUp, HostCallsTierUpAtTheCallThreshold)
+{
+    System system;
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("gcd");
+    for (int i = 1; i < 100; ++i) {
+        ASSERT_EQ(run.call(f, { i32v(12), i32v(18) }).bits, 6u);
+        ASSERT_EQ(run.jit().profile(f).tier, 0) << "call " << i;
+    }
+    // The 100th call reaches the threshold: compiled then, native from the next call.
+    EXPECT_EQ(run.call(f, { i32v(12), i32v(18) }).bits, 6u);
+    EXPECT_EQ(run.jit().profile(f).tier, 1);
+    EXPECT_EQ(run.jit().profile(f).tier_ups, 1u);
+    EXPECT_EQ(run.jit().profile(f).tier_up_at_calls[1], 100u);
+    EXPECT_NE(run.instance().dispatch[f], 0u);
+    EXPECT_EQ(run.call(f, { i32v(1071), i32v(462) }).bits, 21u);
+    EXPECT_EQ(run.jit().calls(f), 101u);
+    EXPECT_GT(run.jit().profile(f).compile_cycles[1], 0u);
+    EXPECT_GT(run.jit().profile(f).code_size, 0u);
+}
+
+TEST(TierUp, ALongLoopTriggersTierUpWithinOneCall)
+{
+    System system;
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("sum");
+    EXPECT_EQ(run.call(f, { i32v(5000) }).bits, 12497500u);
+    // One call, 5000 back edges: hot by the loop threshold (1000); no OSR, so
+    // that call finished in the interpreter and the next one is native.
+    EXPECT_EQ(run.jit().profile(f).tier, 1);
+    EXPECT_EQ(run.jit().calls(f), 1u);
+    EXPECT_EQ(run.call(f, { i32v(10000) }).bits, 49995000u);
+}
+
+TEST(TierUp, CallsFromInterpretedCodeTierUpTheCallee)
+{
+    System system;
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    EXPECT_EQ(run.call("primes", { i32v(1000) }).bits, 168u);
+    u32 is_prime = run.function("is_prime");
+    EXPECT_EQ(run.jit().profile(is_prime).tier, 1);
+    EXPECT_EQ(run.jit().profile(is_prime).tier_up_at_calls[1], 100u);
+    EXPECT_EQ(run.jit().calls(is_prime), 998u);
+}
+
+TEST(TierUp, MidRecursionSwapFreesTheOldBlockOnlyAfterTheOutermostReturn)
+{
+    System system;
+    RecompilingTier tier2(system.runtime());
+    system.runtime().set_compiler(2, &tier2);
+    ASSERT_FALSE(system.runtime().policy().parse_thresholds("100,1000,5000").is_error());
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("fib_rec");
+    // Tier 1 up front, so the whole recursion below runs in native frames
+    // under one native entry.
+    ASSERT_FALSE(run.jit().compile(f, 1).is_error());
+    u32 freed_before = system.runtime().retirement().freed();
+
+    // fib_rec(22) makes 57,313 calls: "tier 2" at call 1,000 and a
+    // re-specialisation at 5,000, both from native code deep inside the
+    // recursion, while frames of the superseded blocks wait to return.
+    EXPECT_EQ(run.call(f, { i32v(22) }).bits, 17711u);
+
+    ASSERT_EQ(tier2.snapshots.size(), 2u);
+    auto& up = tier2.snapshots[0];
+    auto& again = tier2.snapshots[1];
+    EXPECT_EQ(up.reason, CompileReason::Hot);
+    EXPECT_EQ(up.calls, 1000u);
+    EXPECT_GT(up.native_depth, 0u) << "the swap happened inside native frames";
+    EXPECT_EQ(again.reason, CompileReason::Respecialise);
+    EXPECT_EQ(again.calls, 5000u);
+    EXPECT_GT(again.native_depth, 0u);
+    EXPECT_EQ(again.pending, 1u) << "the tier-1 block waits while frames may return into it";
+    EXPECT_TRUE(again.earlier_blocks_intact) << "a retired block was overwritten while still in use";
+
+    // After the outermost return both superseded blocks went back to the pool,
+    // and their bytes are int3.
+    EXPECT_EQ(system.runtime().retirement().pending(), 0u);
+    EXPECT_EQ(system.runtime().retirement().freed(), freed_before + 2);
+    EXPECT_TRUE(all_int3(up.installed, up.installed_size));
+    EXPECT_TRUE(all_int3(again.installed, again.installed_size));
+    EXPECT_EQ(run.jit().profile(f).tier, 2);
+    // The newest block still runs.
+    EXPECT_EQ(run.call(f, { i32v(15) }).bits, 610u);
+    system.runtime().set_compiler(2, nullptr);
+}
+
+// The same swaps when the recursion starts in the interpreter: each native
+// subtree is its own native entry, so a superseded block may be freed as soon
+// as the subtree that retired it returns to interpreted frames.
+TEST(TierUp, SwapsAcrossInterpretedAndNativeFramesKeepTheAnswer)
+{
+    System system;
+    RecompilingTier tier2(system.runtime());
+    system.runtime().set_compiler(2, &tier2);
+    ASSERT_FALSE(system.runtime().policy().parse_thresholds("100,1000,5000").is_error());
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("fib_rec");
+    EXPECT_EQ(run.call(f, { i32v(22) }).bits, 17711u);
+    ASSERT_EQ(tier2.snapshots.size(), 2u);
+    EXPECT_EQ(system.runtime().retirement().pending(), 0u);
+    EXPECT_TRUE(all_int3(tier2.snapshots[0].installed, tier2.snapshots[0].installed_size));
+    EXPECT_TRUE(all_int3(tier2.snapshots[1].installed, tier2.snapshots[1].installed_size));
+    EXPECT_EQ(run.jit().profile(f).tier_up_at_calls[1], 100u);
+    EXPECT_EQ(run.jit().calls(f), 57313u);
+    system.runtime().set_compiler(2, nullptr);
+}
+
+TEST(TierUp, AFailedCompileBacksOffExponentiallyAndIsReported)
+{
+    System system;
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("gcd");
+    system.runtime().tier1().fail_next(3, Error::PoolExhausted);
+
+    std::vector<u64> tier_up_call;
+    u8 tier = 0;
+    for (u32 call = 1; call <= 1000; ++call) {
+        ASSERT_EQ(run.call(f, { i32v(12), i32v(18) }).bits, 6u);
+        if (run.jit().profile(f).tier != tier) {
+            tier = run.jit().profile(f).tier;
+            tier_up_call.push_back(call);
+        }
+    }
+    const auto& p = run.jit().profile(f);
+    // Attempts at calls 100 (fail), +64 = 164 (fail), +128 = 292 (fail),
+    // +256 = 548: compiled.
+    EXPECT_EQ(p.backoffs, 3u);
+    EXPECT_EQ(p.last_error, Error::PoolExhausted);
+    ASSERT_EQ(tier_up_call.size(), 1u);
+    EXPECT_EQ(tier_up_call[0], 548u);
+    EXPECT_EQ(p.tier_up_at_calls[1], 548u);
+    EXPECT_EQ(p.consecutive_failures, 0u);
+    EXPECT_EQ(run.jit().calls(f), 1000u) << "rewinding the counter keeps the call count exact";
+}
+
+TEST(TierUp, RepeatedFailureGivesUpAndNeverRetriesEveryCall)
+{
+    System system;
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("gcd");
+    system.runtime().tier1().fail_next(1000000, Error::JitUnsupported);
+    for (u32 call = 1; call <= 100000; ++call)
+        ASSERT_EQ(run.call(f, { i32v(12), i32v(18) }).bits, 6u);
+    const auto& p = run.jit().profile(f);
+    EXPECT_EQ(p.tier, 0);
+    EXPECT_EQ(p.backoffs, system.runtime().policy().max_attempts);
+    EXPECT_TRUE(p.given_up);
+    EXPECT_EQ(run.jit().calls(f), 100000u);
+    system.runtime().tier1().fail_next(0, Error::Ok);
+}
+
+TEST(TierUp, AFullCodePoolKeepsTheInterpreterRunning)
+{
+    System system({ 1024, 64u << 20, 8u << 20 }); // room for the stubs only
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("matmul");
+    EXPECT_EQ(run.call("bench_matmul", { i32v(8) }).error, Error::Ok);
+    for (int i = 0; i < 300; ++i)
+        ASSERT_EQ(run.call("bench_matmul", { i32v(4) }).error, Error::Ok);
+    const auto& p = run.jit().profile(f);
+    EXPECT_EQ(p.tier, 0);
+    EXPECT_GE(p.backoffs, 1u);
+    EXPECT_EQ(p.last_error, Error::PoolExhausted);
+    EXPECT_GT(system.pools().code.stats().failures, 0u);
+}
+
+TEST(TierUp, ThresholdsParseAndValidate)
+{
+    TierPolicy policy;
+    EXPECT_FALSE(policy.parse_thresholds("5,50,500").is_error());
+    EXPECT_EQ(policy.tier1_calls, 5u);
+    EXPECT_EQ(policy.tier2_calls, 50u);
+    EXPECT_EQ(policy.respecialise_calls, 500u);
+    EXPECT_EQ(policy.tier1_loop_iterations, 50u);
+    EXPECT_FALSE(policy.parse_thresholds("1,2,3,7").is_error());
+    EXPECT_EQ(policy.tier1_loop_iterations, 7u);
+    for (const char* bad : { "", "1,2", "1,2,3,4,5", "0,1,2", "10,5,20", "1,,2", "a,b,c", "1,2,3,", "99999999999,1,1" })
+        EXPECT_TRUE(policy.parse_thresholds(bad).is_error()) << bad;
+    EXPECT_EQ(policy.tier1_calls, 1u) << "a bad string leaves the policy unchanged";
+    EXPECT_EQ(policy.backoff_after(1), 64u);
+    EXPECT_EQ(policy.backoff_after(2), 128u);
+    EXPECT_EQ(policy.backoff_after(40), policy.backoff_max);
+}

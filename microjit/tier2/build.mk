@@ -7,10 +7,11 @@
 
 TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/cfg.cpp \
   microjit/tier2/ssa_builder.cpp microjit/tier2/semantics.cpp microjit/tier2/eval.cpp \
-  microjit/tier2/loops.cpp microjit/tier2/simplify.cpp microjit/tier2/loop_opts.cpp
+  microjit/tier2/loops.cpp microjit/tier2/simplify.cpp microjit/tier2/loop_opts.cpp \
+  microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
-TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp
+TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp
 TIER2_HOST_LIB := $(TIER2_SRCS) microjit/runtime/exp_f32.cpp tools/host/panic_host.cpp
 
 $(eval $(call host_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))

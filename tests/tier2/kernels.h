@@ -180,7 +180,7 @@ inline std::string add_max(ModuleBuilder& m, const char* name, T elem = T::F32)
     return name;
 }
 
-enum class MapKind { Saxpy, Relu, Scale, Add, AliasShifted, PrefixSum, CallInBody };
+enum class MapShape { Saxpy, Relu, Scale, Add, AliasShifted, PrefixSum, CallInBody };
 
 // saxpy(y, x, a, n):  y[i] = a * x[i] + y[i]
 // relu(x, y, n):      y[i] = max(x[i], 0.0)
@@ -188,9 +188,9 @@ enum class MapKind { Saxpy, Relu, Scale, Add, AliasShifted, PrefixSum, CallInBod
 // vadd(a, b, c, n):   c[i] = a[i] + b[i]
 // Near misses: y[i + 1] = y[i] * 2 (AliasShifted); s += x[i]; y[i] = s
 // (PrefixSum: a reduction with a side effect); a call in the body.
-inline std::string add_map(ModuleBuilder& m, const char* name, MapKind kind, u16 callee = 0)
+inline std::string add_map(ModuleBuilder& m, const char* name, MapShape kind, u16 callee = 0)
 {
-    using enum MapKind;
+    using enum MapShape;
     FunctionBuilder* fp;
     switch (kind) {
     case Saxpy: fp = &m.function(name, { T::ViewF32, T::ViewF32, T::F32, T::I32 }, T::Void); break;

@@ -63,6 +63,8 @@ interrupt_common:
 ; Entered by the task switch through the double-fault task gate; the CPU
 ; pushed the error code (always 0) on this task's stack.
 double_fault_task_entry:
+    clts                                    ; the task switch set CR0.TS: without this the
+                                            ; first SSE instruction raises #NM (SDM Vol. 3A 2.5)
     pop eax
     and esp, -16
     sub esp, 12

@@ -88,6 +88,7 @@ ErrorOr<void> MemoryDevice::write_sectors(u32 lba, u32 count, const u8* buffer)
     if (m_writes >= m_cut_after)
         return Error::IoError;
     ++m_writes;
+    m_log.emplace_back(lba, count);
     std::memcpy(m_image.data() + size_t(lba) * SECTOR_SIZE, buffer, size_t(count) * SECTOR_SIZE);
     return {};
 }

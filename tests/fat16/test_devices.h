@@ -9,6 +9,7 @@
 #include <fs/fat16/block_device.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fat16::test {
@@ -52,9 +53,12 @@ public:
     bool power_cut() const { return m_writes >= m_cut_after; }
     void set_fail_reads(bool fail) { m_fail_reads = fail; }
     void set_read_only(bool read_only) { m_read_only = read_only; }
+    // (lba, count) of every accepted write command, in order.
+    const std::vector<std::pair<u32, u32>>& write_log() const { return m_log; }
 
 private:
     std::vector<u8> m_image;
+    std::vector<std::pair<u32, u32>> m_log;
     u64 m_writes { 0 };
     u64 m_cut_after { ~0ull };
     bool m_fail_reads { false };

@@ -1,0 +1,467 @@
+// The tier-0 interpreter: a direct-threaded loop over pre-decoded Insns
+// (interpreter_code.h), with GCC's computed goto. Each handler ends in its
+// own indirect jump, so the branch predictor learns each handler's
+// successors separately.
+//
+// Safety comes from the verifier (types, register indices, targets, must-be-
+// written) plus the run-time checks below: the traps of docs/module-format.md,
+// the shared call-depth limit, and the optional step budget. i32 arithmetic is
+// done in u32 so that wrapping is defined behaviour in C++.
+//
+// Calls between interpreted functions do not recurse in C++: the caller's
+// state goes on InterpreterCode::frames and the callee's registers sit just
+// above the caller's on the register stack, so the host stack stays flat
+// however deep Flow code recurses (the kernel's stack is small).
+#include <bareflow/panic.h>
+#include <microjit/module/interpreter.h>
+#include <microjit/module/interpreter_code.h>
+#include <microjit/runtime/exp_f32.h>
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+namespace {
+
+constexpr u32 unlimited_fuel = 0x7FFFFFFF;
+
+// Steps the loop may run before it must come back for more (see refuel()).
+u32 take_fuel(ModuleInstance* instance)
+{
+    if (instance->step_limit == 0)
+        return unlimited_fuel;
+    u64 take = instance->steps_left < 0x40000000 ? instance->steps_left : 0x40000000;
+    instance->steps_left -= take;
+    return static_cast<u32>(take) + 1; // the loop traps when fuel reaches 0
+}
+
+void give_back_fuel(ModuleInstance* instance, u32 fuel)
+{
+    if (instance->step_limit != 0 && fuel > 0)
+        instance->steps_left += fuel - 1;
+}
+
+[[gnu::noinline]] u32 refuel(ModuleInstance* instance)
+{
+    if (instance->step_limit == 0)
+        return unlimited_fuel;
+    if (instance->steps_left == 0)
+        return 0;
+    return take_fuel(instance) - 1;
+}
+
+[[gnu::noinline]] void report_hot(ModuleInstance* instance, u32 function, HotReason reason)
+{
+    u32 threshold = reason == HotReason::Calls ? instance->hot_call_threshold : instance->hot_loop_threshold;
+    if (instance->hooks && threshold != 0)
+        instance->hooks->on_hot(*instance, function, reason);
+}
+
+inline f32 sqrt_f32(f32 x)
+{
+    // SQRTSS: correctly rounded, and no libm call (which -fmath-errno
+    // would otherwise emit for negative inputs).
+    f32 result;
+    asm("sqrtss %1, %0" : "=x"(result) : "x"(x));
+    return result;
+}
+
+// The dispatch loop. Runs `entry` (whose frame the caller has set up in
+// `registers` and counted in call_depth) to completion. With `table` set,
+// only returns the handler addresses.
+Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* registers, Value* result, const void* const** table)
+{
+    static const void* const handlers[] = {
+#define INTERPRETER_HANDLER_LABEL(name) &&h_##name,
+        INTERPRETER_HANDLERS(INTERPRETER_HANDLER_LABEL)
+#undef INTERPRETER_HANDLER_LABEL
+    };
+    static_assert(sizeof(handlers) / sizeof(handlers[0]) == static_cast<usize>(Handler::Count));
+    if (table) {
+        *table = handlers;
+        return Error::Ok;
+    }
+
+    InterpreterCode* const code = instance->code;
+    const DecodedFunction* const functions = code->functions;
+    const View* const buffers = instance->buffers;
+    const u32 loop_threshold = instance->hot_loop_threshold;
+    const u32 call_threshold = instance->hot_call_threshold;
+    const u32 base_frame = code->frame_count;
+    Value* const stack_base = registers;
+    const DecodedFunction* fn = entry;
+    Value* regs = registers;
+    const Insn* pc = fn->code;
+    u32 fuel = take_fuel(instance);
+    Error error = Error::Ok;
+    Value value;
+
+#define DISPATCH() goto* pc->handler
+#define NEXT()   \
+    do {         \
+        ++pc;    \
+        DISPATCH(); \
+    } while (0)
+#define JUMP()                                                                      \
+    do {                                                                            \
+        pc = reinterpret_cast<const Insn*>(reinterpret_cast<const u8*>(pc) + pc->jump); \
+        DISPATCH();                                                                 \
+    } while (0)
+#define TRAP(err)      \
+    do {               \
+        error = (err); \
+        goto trap;     \
+    } while (0)
+#define STEP()                                      \
+    do {                                            \
+        if (UNLIKELY(--fuel == 0)) {                \
+            fuel = refuel(instance);                \
+            if (fuel == 0)                          \
+                TRAP(Error::TrapStepLimit);         \
+        }                                           \
+    } while (0)
+#define BACK_EDGE()                                                           \
+    do {                                                                      \
+        if (UNLIKELY(++fn->profile->loop_iterations == loop_threshold))      \
+            report_hot(instance, fn->index, HotReason::LoopIterations);       \
+        STEP();                                                               \
+    } while (0)
+#define D (regs[pc->d])
+#define A (regs[pc->a])
+#define B (regs[pc->b])
+#define U(v) static_cast<u32>(v)
+#define I32_BINARY(name, expr) \
+    h_##name:                  \
+    {                          \
+        u32 a = U(A.i);        \
+        u32 b = U(B.i);        \
+        D.i = static_cast<i32>(expr); \
+        NEXT();                \
+    }
+#define I32_COMPARE(name, op) \
+    h_##name:                 \
+    D.i = A.i op B.i;         \
+    NEXT();
+#define F32_BINARY(name, expr) \
+    h_##name:                  \
+    {                          \
+        f32 a = A.f;           \
+        f32 b = B.f;           \
+        D.f = (expr);          \
+        NEXT();                \
+    }
+#define F32_COMPARE(name, op) \
+    h_##name:                 \
+    D.i = A.f op B.f;         \
+    NEXT();
+#define BRANCH(name, cond) \
+    h_##name:              \
+    if (cond)              \
+        JUMP();            \
+    NEXT();                \
+    h_##name##_BACK:       \
+    if (cond) {            \
+        BACK_EDGE();       \
+        JUMP();            \
+    }                      \
+    NEXT();
+
+    DISPATCH();
+
+h_NOP:
+    NEXT();
+h_MOV:
+    D = A;
+    NEXT();
+h_CONST:
+    D.raw = 0;
+    D.i = pc->imm;
+    NEXT();
+h_GVIEW:
+    D.view = buffers[pc->bits];
+    NEXT();
+
+    I32_BINARY(ADD_I32, a + b)
+    I32_BINARY(SUB_I32, a - b)
+    I32_BINARY(MUL_I32, a * b)
+    I32_BINARY(AND_I32, a & b)
+    I32_BINARY(OR_I32, a | b)
+    I32_BINARY(XOR_I32, a ^ b)
+    I32_BINARY(SHL_I32, a << (b & 31))
+    I32_BINARY(SHR_I32, static_cast<u32>(static_cast<i32>(a) >> (b & 31)))
+    I32_BINARY(MIN_I32, static_cast<i32>(a) < static_cast<i32>(b) ? a : b)
+    I32_BINARY(MAX_I32, static_cast<i32>(a) > static_cast<i32>(b) ? a : b)
+#define I32_DIVIDE(name, op)                                          \
+    h_##name:                                                         \
+    {                                                                 \
+        i32 a = A.i;                                                  \
+        i32 b = B.i;                                                  \
+        if (UNLIKELY(b == 0))                                         \
+            TRAP(Error::TrapDivideByZero);                            \
+        if (UNLIKELY(b == -1 && a == static_cast<i32>(0x80000000u)))  \
+            TRAP(Error::TrapOverflow);                                \
+        D.i = a op b;                                                 \
+        NEXT();                                                       \
+    }
+    I32_DIVIDE(DIV_I32, /)
+    I32_DIVIDE(REM_I32, %)
+h_ADDI_I32:
+    D.i = static_cast<i32>(U(A.i) + U(pc->imm));
+    NEXT();
+h_MULI_I32:
+    D.i = static_cast<i32>(U(A.i) * U(pc->imm));
+    NEXT();
+h_NEG_I32:
+    D.i = static_cast<i32>(0u - U(A.i));
+    NEXT();
+h_NOT_I32:
+    D.i = ~A.i;
+    NEXT();
+h_EQZ_I32:
+    D.i = A.i == 0;
+    NEXT();
+h_ABS_I32:
+    D.i = A.i < 0 ? static_cast<i32>(0u - U(A.i)) : A.i;
+    NEXT();
+
+    I32_COMPARE(EQ_I32, ==)
+    I32_COMPARE(NE_I32, !=)
+    I32_COMPARE(LT_I32, <)
+    I32_COMPARE(LE_I32, <=)
+    I32_COMPARE(GT_I32, >)
+    I32_COMPARE(GE_I32, >=)
+
+    F32_BINARY(ADD_F32, a + b)
+    F32_BINARY(SUB_F32, a - b)
+    F32_BINARY(MUL_F32, a * b)
+    F32_BINARY(DIV_F32, a / b)
+    F32_BINARY(MIN_F32, a < b ? a : b)
+    F32_BINARY(MAX_F32, a > b ? a : b)
+h_NEG_F32:
+    D.i = static_cast<i32>(U(A.i) ^ 0x80000000u);
+    NEXT();
+h_ABS_F32:
+    D.i = static_cast<i32>(U(A.i) & 0x7FFFFFFFu);
+    NEXT();
+h_SQRT_F32:
+    D.f = sqrt_f32(A.f);
+    NEXT();
+h_EXP_F32:
+    D.f = exp_f32(A.f);
+    NEXT();
+
+    F32_COMPARE(EQ_F32, ==)
+    F32_COMPARE(NE_F32, !=)
+    F32_COMPARE(LT_F32, <)
+    F32_COMPARE(LE_F32, <=)
+    F32_COMPARE(GT_F32, >)
+    F32_COMPARE(GE_F32, >=)
+
+h_F32_FROM_I32:
+    D.f = static_cast<f32>(A.i);
+    NEXT();
+h_I32_FROM_F32:
+{
+    f32 a = A.f;
+    // NaN fails both comparisons. Every float in [-2^31, 2^31) truncates
+    // into i32 range, and no float lies between -2^31 - 1 and -2^31.
+    if (UNLIKELY(!(a >= -2147483648.0f && a < 2147483648.0f)))
+        TRAP(Error::TrapBadConversion);
+    D.i = static_cast<i32>(a);
+    NEXT();
+}
+
+h_LEN:
+    D.i = static_cast<i32>(A.view.length);
+    NEXT();
+h_LOAD:
+{
+    u32 index = U(B.i);
+    if (UNLIKELY(index >= A.view.length))
+        TRAP(Error::TrapOutOfBounds);
+    D.i = static_cast<const i32*>(A.view.base)[index];
+    NEXT();
+}
+h_STORE:
+{
+    u32 index = U(A.i);
+    if (UNLIKELY(index >= D.view.length))
+        TRAP(Error::TrapOutOfBounds);
+    static_cast<i32*>(D.view.base)[index] = B.i;
+    NEXT();
+}
+
+    BRANCH(JMP, true)
+    BRANCH(JZ, A.i == 0)
+    BRANCH(JNZ, A.i != 0)
+    BRANCH(BR_EQ_I32, A.i == B.i)
+    BRANCH(BR_NE_I32, A.i != B.i)
+    BRANCH(BR_LT_I32, A.i < B.i)
+    BRANCH(BR_LE_I32, A.i <= B.i)
+    BRANCH(BR_GT_I32, A.i > B.i)
+    BRANCH(BR_GE_I32, A.i >= B.i)
+
+h_FORLOOP:
+{
+    i32 i = static_cast<i32>(U(D.i) + 1);
+    D.i = i;
+    if (i < A.i) {
+        BACK_EDGE();
+        JUMP();
+    }
+    NEXT();
+}
+h_FORLOOP_FORWARD:
+{
+    i32 i = static_cast<i32>(U(D.i) + 1);
+    D.i = i;
+    if (i < A.i)
+        JUMP();
+    NEXT();
+}
+
+h_CALL:
+{
+    u32 index = pc->bits;
+    const DecodedFunction* callee = &functions[index];
+    if (UNLIKELY(++callee->profile->calls == call_threshold))
+        report_hot(instance, index, HotReason::Calls);
+    STEP();
+    if (UNLIKELY(instance->dispatch[index] != 0)) {
+        if (!instance->hooks)
+            panic("interpreter: native code installed without tier hooks");
+        // Native code may re-enter the interpreter: its frames go above ours.
+        instance->stack_top = regs + fn->reg_count;
+        give_back_fuel(instance, fuel);
+        Error native = instance->hooks->call_native(*instance, index, &A, &value);
+        fuel = take_fuel(instance);
+        if (native != Error::Ok) {
+            error = native;
+            goto unwind; // the native tier filled in instance->trap
+        }
+        if (pc->d != 255)
+            D = value;
+        NEXT();
+    }
+    if (UNLIKELY(instance->call_depth >= max_call_depth))
+        TRAP(Error::TrapCallDepth);
+    Value* callee_regs = regs + fn->reg_count;
+    if (UNLIKELY(callee_regs + callee->reg_count > instance->stack_end))
+        panic("interpreter: register stack overflow below the call depth limit");
+    for (u32 k = 0; k < callee->param_count; ++k)
+        callee_regs[k] = regs[pc->a + k];
+    code->frames[code->frame_count++] = Frame { pc, regs, fn };
+    instance->call_depth++;
+    fn = callee;
+    regs = callee_regs;
+    pc = fn->code;
+    DISPATCH();
+}
+
+h_RET:
+    value = A;
+    goto leave;
+h_RET_VOID:
+    value.raw = 0;
+leave:
+    instance->call_depth--;
+    if (code->frame_count == base_frame) {
+        *result = value;
+        give_back_fuel(instance, fuel);
+        instance->stack_top = stack_base;
+        return Error::Ok;
+    }
+    {
+        const Frame& frame = code->frames[--code->frame_count];
+        pc = frame.call;
+        regs = frame.registers;
+        fn = frame.function;
+        if (pc->d != 255)
+            D = value;
+        NEXT();
+    }
+
+trap:
+    instance->trap = TrapInfo { error, fn->index, fn->offsets[pc - fn->code] };
+unwind:
+    // Drop every frame this activation pushed, and the entry frame.
+    instance->call_depth -= code->frame_count - base_frame + 1;
+    code->frame_count = base_frame;
+    give_back_fuel(instance, fuel);
+    instance->stack_top = stack_base;
+    return error;
+
+#undef DISPATCH
+#undef NEXT
+#undef JUMP
+#undef TRAP
+#undef STEP
+#undef BACK_EDGE
+#undef D
+#undef A
+#undef B
+#undef U
+#undef I32_BINARY
+#undef I32_COMPARE
+#undef I32_DIVIDE
+#undef F32_BINARY
+#undef F32_COMPARE
+#undef BRANCH
+}
+
+void count_call(ModuleInstance& instance, u32 function)
+{
+    if (++instance.profiles[function].calls == instance.hot_call_threshold)
+        report_hot(&instance, function, HotReason::Calls);
+}
+
+}
+
+const void* const* interpreter_handler_table()
+{
+    const void* const* table = nullptr;
+    execute(nullptr, nullptr, nullptr, nullptr, &table);
+    return table;
+}
+
+Error interpret_call(ModuleInstance* instance, u32 function, const Value* args, Value* result)
+{
+    const DecodedFunction* fn = &instance->code->functions[function];
+    if (instance->call_depth >= max_call_depth) {
+        instance->trap = TrapInfo { Error::TrapCallDepth, function, 0 };
+        return Error::TrapCallDepth;
+    }
+    count_call(*instance, function);
+    Value* regs = instance->stack_top;
+    if (regs + fn->reg_count > instance->stack_end)
+        panic("interpreter: register stack overflow below the call depth limit");
+    for (u32 k = 0; k < fn->param_count; ++k)
+        regs[k] = args[k];
+    instance->call_depth++;
+    Value ignored;
+    return execute(instance, fn, regs, result ? result : &ignored, nullptr);
+}
+
+ErrorOr<Value> call_function(ModuleInstance& instance, u32 function, const Value* args, u32 arg_count)
+{
+    if (function >= instance.module->function_count)
+        return Error::NoSuchFunction;
+    if (arg_count != instance.module->functions[function].param_count)
+        return Error::InvalidArgument;
+    if (instance.call_depth == 0)
+        instance.steps_left = instance.step_limit;
+    instance.trap = TrapInfo { Error::Ok, 0, 0 };
+    Value result {};
+    Error error;
+    if (instance.dispatch[function] != 0 && instance.hooks) {
+        count_call(instance, function);
+        error = instance.hooks->call_native(instance, function, args, &result);
+    } else {
+        error = interpret_call(&instance, function, args, &result);
+    }
+    if (error != Error::Ok) {
+        if (instance.trap.error == Error::Ok)
+            instance.trap = TrapInfo { error, function, TrapInfo::unknown_offset };
+        return error;
+    }
+    return result;
+}

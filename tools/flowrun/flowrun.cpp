@@ -1,0 +1,259 @@
+// flowrun: load, verify and run one function of a .bfm module on the host.
+//
+//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|auto] [--repeat N] [--stats]
+//
+// The same loader, verifier and interpreter as the kernel (microjit/module),
+// built -m32 hosted. Prints the result on one line (i32 in decimal, f32 as
+// %.9g, nothing for void). Exit status: 0 success, 2 invalid module or bad
+// argument, 3 trap. See --help.
+#include <microjit/module/interpreter.h>
+#include <microjit/module/module.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_invalid = 2;
+constexpr int exit_trap = 3;
+
+const char* const usage_text =
+    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|auto] [--repeat N] [--stats]\n"
+    "\n"
+    "Loads and verifies the module FILE.bfm, calls its function FUNC with ARGS\n"
+    "and prints the result on one line: an i32 in decimal, an f32 as %.9g,\n"
+    "nothing for a function that returns nothing.\n"
+    "\n"
+    "  ARGS          one literal per parameter: i32 (decimal or 0x hex) or f32\n"
+    "                (e.g. 1.5, -2, 1e-3, inf, nan); view parameters ([i32],\n"
+    "                [f32]) cannot be passed from the command line\n"
+    "  --tier T      0: the interpreter; auto: let the runtime choose (until\n"
+    "                the JIT tiers exist, auto also interprets)\n"
+    "  --repeat N    call the function N times (N >= 1) and print the last result\n"
+    "  --stats       print to stderr, per function: calls, loop iterations and\n"
+    "                tier; and the time spent in the calls\n"
+    "  --help        this text\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success\n"
+    "  2  invalid module or bad argument (the message says what and where)\n"
+    "  3  trap (the message names the trap and the function)\n";
+
+// Host memory for the module: zero-filled and aligned, from the C library.
+class MallocAllocator final : public ModuleAllocator {
+public:
+    void* allocate(usize size, usize align) override
+    {
+        if (align < 16)
+            align = 16;
+        void* p = std::aligned_alloc(align, (size + align - 1) / align * align);
+        if (p)
+            std::memset(p, 0, size);
+        return p;
+    }
+    void deallocate(void* pointer, usize) override { std::free(pointer); }
+};
+
+int fail(int code, const char* format, ...) __attribute__((format(printf, 2, 3)));
+int fail(int code, const char* format, ...)
+{
+    std::fputs("flowrun: ", stderr);
+    va_list args;
+    va_start(args, format);
+    std::vfprintf(stderr, format, args);
+    va_end(args);
+    std::fputc('\n', stderr);
+    return code;
+}
+
+bool read_file(const char* path, std::vector<u8>& out, std::string& why)
+{
+    FILE* f = std::fopen(path, "rb");
+    if (!f) {
+        why = std::strerror(errno);
+        return false;
+    }
+    u8 chunk[65536];
+    usize n;
+    while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
+        out.insert(out.end(), chunk, chunk + n);
+    bool ok = !std::ferror(f);
+    if (!ok)
+        why = std::strerror(errno);
+    std::fclose(f);
+    return ok;
+}
+
+bool parse_i32(const char* text, i32& out)
+{
+    errno = 0;
+    char* end = nullptr;
+    long long v = std::strtoll(text, &end, 0);
+    if (errno || end == text || *end != '\0')
+        return false;
+    bool hex = std::strstr(text, "0x") || std::strstr(text, "0X");
+    if (v < -2147483648LL || v > (hex ? 0xFFFFFFFFLL : 2147483647LL))
+        return false;
+    out = static_cast<i32>(static_cast<u32>(v));
+    return true;
+}
+
+bool parse_f32(const char* text, f32& out)
+{
+    errno = 0;
+    char* end = nullptr;
+    float v = std::strtof(text, &end);
+    if (end == text || *end != '\0')
+        return false;
+    if (errno == ERANGE && std::isinf(v))
+        return false; // "1e99" is not an f32 literal
+    out = v;
+    return true;
+}
+
+struct Options {
+    const char* path = nullptr;
+    const char* function = nullptr;
+    std::vector<const char*> args;
+    bool stats = false;
+    long repeat = 1;
+};
+
+// Returns -1 to go on, or an exit status.
+int parse_options(int argc, char** argv, Options& o)
+{
+    for (int i = 1; i < argc; ++i) {
+        const char* a = argv[i];
+        if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
+            std::fputs(usage_text, stdout);
+            return exit_ok;
+        }
+        if (!std::strcmp(a, "--stats")) {
+            o.stats = true;
+        } else if (!std::strcmp(a, "--tier")) {
+            if (++i == argc)
+                return fail(exit_invalid, "--tier needs a value: 0 or auto");
+            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "auto"))
+                return fail(exit_invalid, "--tier %s is not available (choose 0 or auto)", argv[i]);
+        } else if (!std::strcmp(a, "--repeat")) {
+            if (++i == argc)
+                return fail(exit_invalid, "--repeat needs a count");
+            char* end = nullptr;
+            errno = 0;
+            o.repeat = std::strtol(argv[i], &end, 10);
+            if (errno || *end || end == argv[i] || o.repeat < 1)
+                return fail(exit_invalid, "--repeat %s: the count must be a whole number >= 1", argv[i]);
+        } else if (a[0] == '-' && a[1] == '-') {
+            return fail(exit_invalid, "unknown option %s (see --help)", a);
+        } else if (!o.path) {
+            o.path = a;
+        } else if (!o.function) {
+            o.function = a;
+        } else {
+            o.args.push_back(a);
+        }
+    }
+    if (!o.path || !o.function) {
+        std::fputs(usage_text, stderr);
+        return exit_invalid;
+    }
+    return -1;
+}
+
+void print_stats(const ModuleInstance& instance, double seconds, long repeat)
+{
+    const Module& m = *instance.module;
+    std::fprintf(stderr, "%-24s %12s %14s %5s\n", "function", "calls", "loop iters", "tier");
+    for (u32 i = 0; i < m.function_count; ++i) {
+        const FunctionProfile& p = instance.profiles[i];
+        u8 tier = instance.hooks ? instance.hooks->function_tier(instance, i) : (instance.dispatch[i] ? 1 : 0);
+        std::fprintf(stderr, "%-24s %12u %14u %5u\n", m.functions[i].name, p.calls, p.loop_iterations, tier);
+    }
+    std::fprintf(stderr, "time: %.6f s for %ld call%s (%.1f ns per call)\n", seconds, repeat, repeat == 1 ? "" : "s",
+        seconds * 1e9 / static_cast<double>(repeat));
+}
+
+}
+
+int main(int argc, char** argv)
+{
+    Options o;
+    int status = parse_options(argc, argv, o);
+    if (status >= 0)
+        return status;
+
+    std::vector<u8> bytes;
+    std::string why;
+    if (!read_file(o.path, bytes, why))
+        return fail(exit_invalid, "cannot read %s: %s", o.path, why.c_str());
+
+    MallocAllocator allocator;
+    ModuleDiagnostic diagnostic {};
+    auto loaded = load_module(bytes.data(), bytes.size(), allocator, &diagnostic);
+    if (loaded.is_error())
+        return fail(exit_invalid, "%s: invalid module: %s: %s", o.path, error_message(loaded.error()), diagnostic.message);
+    Module* module = loaded.value();
+
+    auto found = find_function(*module, o.function);
+    if (found.is_error())
+        return fail(exit_invalid, "%s: module %s has no function '%s'", o.path, module->name, o.function);
+    u32 index = found.value();
+    const FunctionInfo& f = module->functions[index];
+    if (o.args.size() != f.param_count)
+        return fail(exit_invalid, "%s takes %u argument%s, %zu given", f.name, f.param_count, f.param_count == 1 ? "" : "s", o.args.size());
+    std::vector<Value> args(f.param_count);
+    for (u32 k = 0; k < f.param_count; ++k) {
+        ValueType type = f.register_types[k];
+        const char* text = o.args[k];
+        if (type == ValueType::I32) {
+            if (!parse_i32(text, args[k].i))
+                return fail(exit_invalid, "argument %u of %s: '%s' is not an i32 literal", k + 1, f.name, text);
+        } else if (type == ValueType::F32) {
+            if (!parse_f32(text, args[k].f))
+                return fail(exit_invalid, "argument %u of %s: '%s' is not an f32 literal", k + 1, f.name, text);
+        } else {
+            return fail(exit_invalid, "argument %u of %s is a view (%s); views cannot be passed from the command line", k + 1, f.name,
+                value_type_name(type));
+        }
+    }
+
+    auto created = create_instance(*module, allocator, InstanceConfig {});
+    if (created.is_error())
+        return fail(exit_invalid, "cannot instantiate %s: %s", module->name, error_message(created.error()));
+    ModuleInstance* instance = created.value();
+
+    Value result {};
+    auto start = std::chrono::steady_clock::now();
+    for (long r = 0; r < o.repeat; ++r) {
+        auto called = call_function(*instance, index, args.data(), f.param_count);
+        if (called.is_error()) {
+            const TrapInfo& t = instance->trap;
+            const FunctionInfo& where = module->functions[t.function];
+            if (t.offset != TrapInfo::unknown_offset)
+                std::fprintf(stderr, "flowrun: trap %s in function '%s' at +0x%x: %s\n", error_name(t.error), where.name, t.offset, error_message(t.error));
+            else
+                std::fprintf(stderr, "flowrun: trap %s in function '%s': %s\n", error_name(t.error), where.name, error_message(t.error));
+            return exit_trap;
+        }
+        result = called.value();
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    if (f.return_type == ValueType::I32)
+        std::printf("%d\n", result.i);
+    else if (f.return_type == ValueType::F32)
+        std::printf("%.9g\n", static_cast<double>(result.f));
+    if (o.stats)
+        print_stats(*instance, seconds, o.repeat);
+    destroy_instance(instance);
+    destroy_module(module, allocator);
+    return exit_ok;
+}

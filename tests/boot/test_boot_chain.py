@@ -1,0 +1,289 @@
+"""Boot-chain tests: stage1 and stage2 booted for real in QEMU.
+
+Two kinds of kernel:
+  - the stub (tests/boot/stub_kernel.asm), which reports on COM1 exactly what
+    stage2 handed over, so the loader is tested on its own: registers,
+    BootInfo fields, a 2 MiB+ kernel, corrupted images, too little memory;
+  - the real kernel in <build>/bareflow.img and bareflow-big.img (make
+    image), booted to its banner and prompt and powered off.
+Plus the image's FAT16 partition against the real judges, fsck.fat and
+mtools. Each QEMU run lasts a second or so under TCG.
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+import zlib
+
+from harness import EXIT_POWEROFF, Qemu, build_dir, kvm_usable, make_image_copy, repo_root
+
+sys.path.insert(0, os.path.join(repo_root(), "tools"))
+import mkimage  # noqa: E402
+
+SECTOR = 512
+KERNEL_LBA = 64
+STAGE2_LBA = 1
+BOOT_INFO_MAGIC = 0x49424642
+TWO_MIB = 2 * 1024 * 1024
+
+
+def nasm(source, output, include=None):
+    cmd = ["nasm", "-f", "bin", "-o", output, source]
+    if include:
+        cmd[1:1] = ["-I" + include]
+    subprocess.run(cmd, check=True)
+
+
+def partition_entry(image):
+    with open(image, "rb") as f:
+        mbr = f.read(SECTOR)
+    status, ptype, lba, count = mbr[446], mbr[450], *struct.unpack_from("<II", mbr, 454)
+    return status, ptype, lba, count
+
+
+def stub_report(output):
+    """{'eax': 0x49424642, ...} from the stub's 'key=hex' line."""
+    line = re.search(r"stub: (eax=.*)", output)
+    if not line:
+        raise AssertionError("the stub kernel printed no report; serial output:\n" + output)
+    return {k: int(v, 16) for k, v in re.findall(r"(\w+)=([0-9A-F]{8})", line.group(1))}
+
+
+class BootChainFixture(unittest.TestCase):
+    """Builds stage1, stage2 (from the build dir, else from source) and the
+    stub kernel once, and makes stub images on demand."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="bareflow-chain-")
+        cls.dir = cls.tmp.name
+        root = repo_root()
+        boot = os.path.join(build_dir(), "boot")
+        cls.stage1 = os.path.join(boot, "stage1.bin")
+        cls.stage2 = os.path.join(boot, "stage2.bin")
+        if not (os.path.exists(cls.stage1) and os.path.exists(cls.stage2)):
+            cls.stage1 = os.path.join(cls.dir, "stage1.bin")
+            cls.stage2 = os.path.join(cls.dir, "stage2.bin")
+            nasm(os.path.join(root, "boot", "stage1.asm"), cls.stage1, os.path.join(root, "boot") + "/")
+            nasm(os.path.join(root, "boot", "stage2.asm"), cls.stage2, os.path.join(root, "boot") + "/")
+        cls.stub = os.path.join(cls.dir, "stub.bin")
+        nasm(os.path.join(root, "tests", "boot", "stub_kernel.asm"), cls.stub)
+        cls.count = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def stub_image(self, *extra):
+        type(self).count += 1
+        image = os.path.join(self.dir, f"stub{self.count}.img")
+        code = mkimage.main(["--stage1", self.stage1, "--stage2", self.stage2, "--kernel", self.stub,
+                             "--size", "16M", "-o", image, *extra])
+        self.assertEqual(code, 0, "mkimage failed on the stub kernel")
+        return image
+
+    def boot_stub(self, image, accel="tcg", memory_mb=32, cpu=None):
+        with Qemu(image, memory_mb=memory_mb, accel=accel, cpu=cpu, timeout=60) as vm:
+            vm.wait_for(r"stub: done", timeout=45)
+            self.assertEqual(vm.wait_exit(10), EXIT_POWEROFF, vm.output)
+            return stub_report(vm.output), vm.output
+
+    def boot_expecting_failure(self, image, message, memory_mb=32):
+        with Qemu(image, memory_mb=memory_mb, timeout=30) as vm:
+            vm.wait_for(re.escape(message), timeout=20)
+            self.assertNotIn("stub:", vm.output, "the kernel ran despite the failure")
+            return vm.output
+
+    def patch(self, image, offset, data):
+        with open(image, "r+b") as f:
+            f.seek(offset)
+            f.write(data)
+
+
+class HandOverTest(BootChainFixture):
+    """What stage2 promises the kernel (kernel/boot_info.h)."""
+
+    def check_hand_over(self, report, image, kernel_size):
+        _, _, fat_lba, fat_sectors = partition_entry(image)
+        self.assertEqual(report["eax"], BOOT_INFO_MAGIC)
+        self.assertEqual(report["ebx"], 0x1000)
+        self.assertEqual(report["bi_magic"], BOOT_INFO_MAGIC)
+        self.assertEqual(report["cs"], 0x08)
+        self.assertEqual(report["ds"], 0x10)
+        self.assertEqual(report["ss"], 0x10)
+        self.assertEqual(report["eflags"] & 0x200, 0, "interrupts must be off at hand-over")
+        self.assertEqual(report["cr0"] & 0x80000001, 1, "protected mode on, paging off")
+        self.assertEqual(report["drive"], 0x80)
+        self.assertEqual(report["kaddr"], 0x100000)
+        self.assertEqual(report["ksize"], kernel_size)
+        self.assertEqual((report["fat_lba"], report["fat_sectors"]), (fat_lba, fat_sectors))
+        self.assertTrue(report["flags"] & 1, "QEMU's BIOS has E820")
+        self.assertGreaterEqual(report["e820"], 2)
+
+    def test_stub_kernel_boots_under_tcg(self):
+        image = self.stub_image()
+        report, output = self.boot_stub(image)
+        self.check_hand_over(report, image, os.path.getsize(self.stub))
+        self.assertRegex(output, r"BareFlow stage2: kernel \d+ bytes, E820 entries \d+, A20 method 0")
+
+    @unittest.skipUnless(kvm_usable(), "KVM is not usable on this machine")
+    def test_stub_kernel_boots_under_kvm(self):
+        image = self.stub_image()
+        report, _ = self.boot_stub(image, accel="kvm")
+        self.check_hand_over(report, image, os.path.getsize(self.stub))
+
+    def test_kernel_over_2_mib_loads_completely(self):
+        image = self.stub_image("--pad-kernel", "2304K")
+        report, _ = self.boot_stub(image)
+        self.check_hand_over(report, image, 2304 * 1024)
+        with open(image, "rb") as f:
+            f.seek(KERNEL_LBA * SECTOR + 2304 * 1024 - 4)
+            last = struct.unpack("<I", f.read(4))[0]
+        self.assertNotEqual(last, 0, "padding must not be zeros, or a short load would go unnoticed")
+        self.assertEqual(report["tail"], last, "the last dword of the image did not arrive at 1 MiB + size")
+        self.assertGreaterEqual(report["fat_lba"], KERNEL_LBA + 2304 * 1024 // SECTOR)
+
+    def test_old_machine_486_with_8_mib(self):
+        # The oldest CPU QEMU models that can run stage2 (a 486: no CPUID
+        # leaves beyond the basics, no PAE/PSE/TSC assumptions allowed) with
+        # 8 MiB: catches a loader that relies on modern CPUs or plenty of RAM.
+        image = self.stub_image("--pad-kernel", "2M")
+        report, _ = self.boot_stub(image, memory_mb=8, cpu="486")
+        self.check_hand_over(report, image, TWO_MIB)
+
+
+class LoudFailureTest(BootChainFixture):
+    """Broken images stop with a message on COM1, never a hang or a jump into garbage."""
+
+    def test_corrupt_stage2_is_refused_by_stage1(self):
+        image = self.stub_image()
+        self.patch(image, (STAGE2_LBA + 31) * SECTOR + 100, b"\x5A")   # in stage2's reserved tail
+        self.boot_expecting_failure(image, "BareFlow stage1: stage2 corrupt (magic/checksum)")
+
+    def test_stage2_without_magic_is_refused(self):
+        image = self.stub_image()
+        self.patch(image, STAGE2_LBA * SECTOR, b"XXXX")
+        self.boot_expecting_failure(image, "BareFlow stage1: stage2 corrupt")
+
+    def test_corrupt_kernel_fails_the_crc_check(self):
+        image = self.stub_image("--pad-kernel", "2304K")
+        self.patch(image, KERNEL_LBA * SECTOR + 2304 * 1024 - 8, b"\x00\x11\x22\x33")
+        output = self.boot_expecting_failure(image, "BareFlow stage2: kernel checksum mismatch (CRC-32)")
+        self.assertNotIn("stub:", output)
+
+    def test_kernel_without_header_magic_is_refused(self):
+        image = self.stub_image()
+        self.patch(image, KERNEL_LBA * SECTOR, b"NOPE")
+        self.boot_expecting_failure(image, "BareFlow stage2: kernel header magic missing")
+
+    def test_kernel_with_entry_outside_the_image_is_refused(self):
+        image = self.stub_image()
+        self.patch(image, KERNEL_LBA * SECTOR + 20, struct.pack("<I", 0x00500000))
+        self.boot_expecting_failure(image, "BareFlow stage2: kernel header invalid")
+
+    def test_kernel_larger_than_memory_is_refused(self):
+        image = self.stub_image("--pad-kernel", "2304K")
+        self.boot_expecting_failure(image, "BareFlow stage2: kernel does not fit in the memory above 1 MiB",
+                                    memory_mb=3)
+
+
+def real_image(name):
+    path = os.path.join(build_dir(), name)
+    if not os.path.exists(path):
+        raise AssertionError(f"{path} is missing: build it with make BUILD={build_dir()} {name}")
+    return path
+
+
+class RealKernelTest(unittest.TestCase):
+    """The images `make image` builds, with the real kernel."""
+
+    def boot_to_prompt_and_power_off(self, image, accel="tcg", memory_mb=64, cpu=None):
+        with Qemu(make_image_copy(image), memory_mb=memory_mb, accel=accel, cpu=cpu, timeout=90) as vm:
+            vm.wait_for(r"BareFlow \S+ ready", timeout=60)
+            vm.wait_prompt(timeout=30)
+            vm.send_line("poweroff")
+            self.assertEqual(vm.wait_exit(30), EXIT_POWEROFF, vm.output)
+
+    def test_boots_to_prompt_under_tcg(self):
+        self.boot_to_prompt_and_power_off(real_image("bareflow.img"))
+
+    @unittest.skipUnless(kvm_usable(), "KVM is not usable on this machine")
+    def test_boots_to_prompt_under_kvm(self):
+        self.boot_to_prompt_and_power_off(real_image("bareflow.img"), accel="kvm")
+
+    def test_kernel_padded_past_2_mib_boots(self):
+        image = real_image("bareflow-big.img")
+        with open(image, "rb") as f:
+            f.seek(KERNEL_LBA * SECTOR + 12)
+            self.assertGreaterEqual(struct.unpack("<I", f.read(4))[0], TWO_MIB)
+        self.boot_to_prompt_and_power_off(image)
+
+    def test_old_machine_atom_n270_with_32_mib(self):
+        # An Atom N270 netbook (2008): 32-bit only, SSE2/SSSE3 but none of
+        # the later extensions, and 32 MiB: the kernel's SSE2 baseline still
+        # holds, anything newer it assumes would show here.
+        self.boot_to_prompt_and_power_off(real_image("bareflow.img"), memory_mb=32, cpu="n270")
+
+
+class Fat16PartitionTest(unittest.TestCase):
+    """The image's filesystem as fsck.fat and mtools see it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.image = real_image("bareflow.img")
+        _, _, cls.lba, cls.sectors = partition_entry(cls.image)
+        cls.tmp = tempfile.TemporaryDirectory(prefix="bareflow-fat-")
+        # fsck.fat has no offset option: check a copy of the partition alone.
+        cls.partition = os.path.join(cls.tmp.name, "partition.img")
+        with open(cls.image, "rb") as src, open(cls.partition, "wb") as dst:
+            src.seek(cls.lba * SECTOR)
+            shutil.copyfileobj(src, dst)
+        cls.mtools_target = f"{cls.image}@@{cls.lba * SECTOR}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_partition_is_active_fat16_after_the_boot_gap(self):
+        status, ptype, lba, count = partition_entry(self.image)
+        self.assertEqual((status, ptype), (0x80, 0x06))
+        self.assertGreaterEqual(lba, 2048)
+        self.assertEqual(lba % 2048, 0)
+        self.assertEqual(lba + count, os.path.getsize(self.image) // SECTOR)
+
+    def test_fsck_finds_the_partition_clean(self):
+        proc = subprocess.run(["fsck.fat", "-n", "-V", self.partition], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def test_mtools_lists_label_and_readme(self):
+        proc = subprocess.run(["mdir", "-i", self.mtools_target, "::"], capture_output=True, text=True,
+                              env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Volume in drive : is BAREFLOW", proc.stdout)
+        self.assertRegex(proc.stdout, r"README\s+TXT")
+
+    def test_mtools_reads_readme_unchanged(self):
+        proc = subprocess.run(["mtype", "-i", self.mtools_target, "::/README.TXT"], capture_output=True,
+                              env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(repo_root(), "boot", "README.TXT"), "rb") as f:
+            self.assertEqual(proc.stdout, f.read())
+
+    def test_kernel_header_is_filled_and_checksum_matches(self):
+        with open(self.image, "rb") as f:
+            f.seek(KERNEL_LBA * SECTOR)
+            header = f.read(32)
+            size = struct.unpack_from("<I", header, 12)[0]
+            f.seek(KERNEL_LBA * SECTOR)
+            kernel = bytearray(f.read(size))
+        stored = struct.unpack_from("<I", kernel, 16)[0]
+        struct.pack_into("<I", kernel, 16, 0)
+        self.assertEqual(zlib.crc32(kernel), stored)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -31,8 +31,9 @@ ErrorOr<void> Volume::cursor_start(DirectoryCursor& cursor, u16 first_cluster)
         cursor.lba = m_root_lba;
         return {};
     }
-    if (!valid_cluster(first_cluster))
-        return Error::FsCorrupt;
+    // A loop or a bad link in a directory's chain is refused up front, so a
+    // listing never repeats itself.
+    TRY(chain_length(first_cluster));
     cursor.cluster = first_cluster;
     cursor.lba = cluster_lba(first_cluster);
     return {};

@@ -10,7 +10,7 @@
 #   $(BUILD)/kernel/kernel.bin  flat image, KernelHeader first, no .bss;
 #                               tools/mkimage.py fills image_size and checksum
 
-KERNEL_SRCS += $(shell find kernel -name '*.cpp' -o -name '*.asm' 2>/dev/null)
+KERNEL_SRCS += $(shell find kernel -path kernel/tests -prune -o \( -name '*.cpp' -o -name '*.asm' \) -print 2>/dev/null)
 # $(wildcard) drops a declared file that does not exist (yet): a subsystem
 # in progress must not stop the kernel from building; anything the kernel
 # really calls then shows up as an undefined symbol at link time.
@@ -40,3 +40,8 @@ assert b>=0x100000+len(d), "kernel.bin: bss_end inside the image"' $@
 
 .PHONY: kernel
 kernel: $(KERNEL_BIN)
+
+# Host tests of kernel code that does not touch the hardware: the formatter
+# and the heap (over a fake PMM), built hosted from the same sources.
+$(eval $(call host_test,kernel_format_test,kernel/tests/format_test.cpp,kernel/lib/format.cpp))
+$(eval $(call host_test,kernel_heap_test,kernel/tests/heap_test.cpp,kernel/mm/heap.cpp kernel/lib/format.cpp tools/host/panic_host.cpp))

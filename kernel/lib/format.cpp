@@ -94,6 +94,8 @@ void emit_integer(Output& out, Spec spec, u64 magnitude, bool negative, unsigned
         prefix = " ";
     else if ((spec.alternate || is_pointer) && base == 16)
         prefix = upper ? "0X" : "0x";
+    else if (spec.alternate && base == 8 && (n + zeros == 0 || padded[0] != '0'))
+        prefix = "0";
     emit_padded(out, spec, prefix, padded, n + zeros, spec.precision < 0);
 }
 
@@ -142,6 +144,18 @@ u64 double_to_u64(double value)
     return (static_cast<u64>(high) << 32) | static_cast<u32>(rest);
 }
 
+// Rounds a non-negative double to an integer, ties to even, as C's printf
+// does for values that are exactly halfway (2.5 -> 2, 1.25 at one decimal ->
+// 1.2) under the default rounding mode.
+u64 round_to_integer(double scaled)
+{
+    u64 whole = double_to_u64(scaled);
+    double fraction = scaled - static_cast<double>(whole >> 32) * 4294967296.0 - static_cast<double>(static_cast<u32>(whole));
+    if (fraction > 0.5 || (fraction == 0.5 && (whole & 1)))
+        ++whole;
+    return whole;
+}
+
 u64 power_of_ten(int n)
 {
     u64 p = 1;
@@ -159,7 +173,7 @@ int decimal_digits(double value, int significant, char* digits)
     double scaled = normalise(value, exponent);
     for (int i = 1; i < significant; ++i)
         scaled *= 10.0;
-    u64 mantissa = double_to_u64(scaled + 0.5);
+    u64 mantissa = round_to_integer(scaled);
     if (mantissa >= power_of_ten(significant)) { // 9.99..95 rounded up to 10.0
         mantissa /= 10;
         ++exponent;
@@ -222,7 +236,7 @@ void float_body(Text& text, double value, char conversion, int precision, bool a
             scale *= 10.0;
         if (precision <= 18 && value * scale < 9.0e18) {
             // The whole result fits in one u64 of digits: round once.
-            u64 mantissa = double_to_u64(value * scale + 0.5);
+            u64 mantissa = round_to_integer(value * scale);
             char buffer[24];
             int n = unsigned_to_text(buffer, mantissa, 10, false);
             char padded[48];

@@ -6,7 +6,8 @@
 //      [1 MiB, 4 GiB), is added;
 //   2. every other entry is removed again, so overlapping entries resolve to
 //      "not usable" (firmware maps do overlap);
-//   3. the kernel image with its .bss, and the BootInfo, are removed.
+//   3. the kernel image with its .bss, everything the loader loaded with
+//      it, and the BootInfo, are removed.
 // Memory below 1 MiB is left alone: it holds the IVT, BIOS data, the boot
 // loader and the VGA window.
 #include <bareflow/panic.h>
@@ -140,6 +141,9 @@ void pmm_init(const BootInfo& boot_info)
 
     u64 before = total_free();
     remove_range(reinterpret_cast<u32>(__kernel_start), reinterpret_cast<u32>(__kernel_end));
+    // What the loader actually loaded may be longer than the linked image
+    // (a padded kernel, data appended to it): keep all of it.
+    remove_range(boot_info.kernel_address, static_cast<u64>(boot_info.kernel_address) + boot_info.kernel_size);
     u32 info = reinterpret_cast<u32>(&boot_info);
     remove_range(info, info + sizeof(BootInfo));
     s_stats.reserved_for_kernel = before - total_free();

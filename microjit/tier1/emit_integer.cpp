@@ -158,7 +158,7 @@ void shift(CodeGen& g, bool left, u32 d, u32 x, u32 y)
 {
     g.load_i32(ecx, y); // the CPU masks the count to 0..31, as Flow does
     Gp32 dst = g.def_i32(d, eax);
-    if (d != x)
+    if (d != x || !g.is_gpr(d))
         g.load_i32(dst, x);
     if (left)
         g.a.shl(dst, cl);

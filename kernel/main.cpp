@@ -10,6 +10,7 @@
 #include <kernel/arch/x86/descriptors.h>
 #include <kernel/arch/x86/pic.h>
 #include <kernel/boot_info.h>
+#include <kernel/drivers/keyboard.h>
 #include <kernel/drivers/serial.h>
 #include <kernel/drivers/vga.h>
 #include <kernel/init.h>
@@ -68,6 +69,7 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
 
     pit_start_ticks();
     serial_enable_input_interrupts();
+    keyboard_init();
     x86::enable_interrupts();
 
     auto memory = pmm_stats();

@@ -2,6 +2,7 @@
 // (CSI = ESC '[', parameters, one final byte); only A and B mean anything
 // here, the rest are swallowed whole so they never reach the line.
 #include <kernel/arch/x86/cpu.h>
+#include <kernel/drivers/keyboard.h>
 #include <kernel/drivers/serial.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
@@ -42,12 +43,14 @@ u8 console_read_byte()
     for (;;) {
         x86::disable_interrupts();
         int byte = serial_read_byte();
+        if (byte < 0)
+            byte = keyboard_read_byte();
         if (byte >= 0) {
             x86::enable_interrupts();
             return static_cast<u8>(byte);
         }
-        // Nothing yet: sleep until the next interrupt (the UART's or the
-        // timer's). STI;HLT cannot miss an IRQ that arrives in between.
+        // Nothing yet: sleep until the next interrupt (the UART's, the
+        // keyboard's or the timer's). STI;HLT cannot miss an IRQ that arrives in between.
         x86::enable_interrupts_and_halt();
     }
 }

@@ -13,5 +13,6 @@ constexpr usize LINE_MAX = 256;
 // length. Non-empty lines are added to the history.
 usize read_line(char* line);
 
-// Blocks until a byte arrives on the console input.
+// Blocks until a byte arrives on the console input (COM1 or the PS/2
+// keyboard, whichever has one first).
 u8 console_read_byte();

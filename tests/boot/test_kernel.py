@@ -8,7 +8,10 @@ host's KVM can run the kernel.
 """
 import os
 import re
+import socket
 import sys
+import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -194,6 +197,28 @@ class TcgShellTests(ShellTests, unittest.TestCase):
             vm.wait_for(r"up \d+\.\d{3} s", start=start)
             vm.wait_prompt()
             self.poweroff(vm)
+
+    def test_ps2_keyboard_types_into_the_shell(self):
+        # Keys pressed through QEMU's monitor (sendkey) reach the shell like
+        # serial input: letters, Backspace, Enter, the up arrow, Shift, Ctrl-U.
+        with tempfile.TemporaryDirectory() as tmp:
+            monitor = os.path.join(tmp, "monitor.sock")
+            extra = SNAPSHOT + ("-monitor", f"unix:{monitor},server,nowait")
+            with Qemu(image(), accel=self.ACCEL, extra_args=extra, timeout=60) as vm:
+                vm.wait_prompt()
+                start = len(vm.output)
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(monitor)
+                    keys = ["m", "e", "m", "x", "backspace", "ret", "up", "ret",
+                            "shift-h", "ctrl-u", "c", "p", "u", "ret"]
+                    for key in keys:
+                        s.sendall(f"sendkey {key}\n".encode())
+                        time.sleep(0.05)
+                    out = plain(vm.wait_for(r"vendor:[^\n]*\n[\s\S]*bf> ", start=start).string[start:])
+                self.poweroff(vm)
+        self.assertEqual(out.count("usable RAM"), 2, out)  # "mem", then "mem" again from the history
+        self.assertIn("vendor:", out)
+        self.assertNotIn("unknown command", out)
 
     def check_fault(self, argument, title_regex):
         with self.boot() as vm:

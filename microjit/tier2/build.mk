@@ -8,10 +8,15 @@
 TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/cfg.cpp \
   microjit/tier2/ssa_builder.cpp microjit/tier2/semantics.cpp microjit/tier2/eval.cpp \
   microjit/tier2/loops.cpp microjit/tier2/simplify.cpp microjit/tier2/loop_opts.cpp \
-  microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp
+  microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp \
+  microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
-TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp
-TIER2_HOST_LIB := $(TIER2_SRCS) microjit/runtime/exp_f32.cpp tools/host/panic_host.cpp
+TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \
+  tests/tier2/codegen_test.cpp
+# microjit/x86/build.mk is read after this file, so its source list is not
+# known yet here: take the emitter's sources by wildcard.
+TIER2_HOST_LIB := $(TIER2_SRCS) $(sort $(wildcard microjit/x86/*.cpp)) microjit/runtime/exp_f32.cpp \
+  tools/host/panic_host.cpp
 
 $(eval $(call host_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))

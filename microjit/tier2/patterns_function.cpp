@@ -118,7 +118,12 @@ bool match_function_reduction(const Function& fn, FunctionReduction& out)
     if (!loop || !match_reduction(fn, loop, r.loop))
         return false;
     const CountedLoop& c = r.loop.counted;
+    // An initial value read from memory (m = a[0]) is allowed when it is read
+    // unconditionally, in the entry block: the code generator reads it, and
+    // may trap on it, before anything else.
     const Inst* element_load = r.loop.init->op == Op::LOAD_I32 || r.loop.init->op == Op::LOAD_F32 ? r.loop.init : nullptr;
+    if (element_load && element_load->block != fn.blocks[0])
+        return false;
     const Inst* ret = outside_is_plumbing(fn, c, element_load);
     if (!ret || ret->op != Op::RET || !merges_skip_and_exit(c, ret->args[0], r.loop.init, r.loop.next))
         return false;

@@ -45,9 +45,14 @@ class Harness {
 public:
     ModuleBuilder module;
 
+    // Functions live in one arena and evaluation scratch in another: an
+    // evaluation rewinds its arena when it returns, and a callee built
+    // lazily during one must outlive it.
     Harness()
         : m_memory(8 << 20)
+        , m_eval_memory(8 << 20)
         , m_arena(m_memory.data(), m_memory.size())
+        , m_eval_arena(m_eval_memory.data(), m_eval_memory.size())
     {
     }
 
@@ -95,7 +100,7 @@ public:
         ctx.exp = &exp_f32;
         ctx.depth = 1;
         ctx.step_limit = 50'000'000;
-        auto r = evaluate(*fn, args.data(), ctx, m_arena);
+        auto r = evaluate(*fn, args.data(), ctx, m_eval_arena);
         Outcome o;
         if (r.is_error())
             o.error = r.error();
@@ -127,13 +132,15 @@ private:
         ctx.exp = &exp_f32;
         ctx.depth = depth;
         ctx.step_limit = 50'000'000;
-        auto r = evaluate(*it->second, args, ctx, self->m_arena);
+        auto r = evaluate(*it->second, args, ctx, self->m_eval_arena);
         self->m_callee_violations += ctx.fact_violations;
         return r;
     }
 
     std::vector<u8> m_memory;
+    std::vector<u8> m_eval_memory;
     Arena m_arena;
+    Arena m_eval_arena;
     const ModuleInfo* m_info { nullptr };
     std::vector<std::vector<u32>> m_buffer_storage;
     std::vector<Value> m_buffers;

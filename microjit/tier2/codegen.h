@@ -1,0 +1,63 @@
+// Pattern code generators: native x86 for a function that a function-level
+// recogniser (patterns.h) has matched, written through the x86 emitter.
+//
+// Calling convention of the code produced here (the "standalone" convention,
+// i386 cdecl, callable from C++ as StandaloneEntry):
+//
+//   u32 entry(const Value* args, Value* result, u32 depth)
+//
+//   args    param_count 8-byte slots (microjit/module/instance.h): an i32 or
+//           the f32 bits in the low word; a view's base then its length
+//   result  receives the return value (raw bits in the low word, 0 above;
+//           all 0 for a void function) when the function returns normally;
+//           untouched on a trap
+//   depth   the call depth of this frame (1 for the outermost call), for the
+//           patterns that stand for recursion
+//   returns 0 (Error::Ok) or the trap's Error, the same one the bytecode
+//           would have raised at every tier
+//   keeps   EBX ESI EDI EBP, as cdecl asks; never changes MXCSR
+//
+// The tier ABI of docs/jit.md (args in EAX, traps to trap_exit) differs only
+// in the prologue, the epilogue and the trap exits, which live in one place
+// (NativeFrame in codegen_frame.h); wrapping or re-targeting them is the
+// remaining integration step (docs/tier2.md, "What remains").
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <microjit/module/instance.h>
+#include <microjit/tier2/patterns.h>
+#include <microjit/x86/assembler.h>
+
+namespace Tier2 {
+
+using StandaloneEntry = u32 (*)(const Value* args, Value* result, u32 depth);
+
+struct CodegenOptions {
+    // 8-lane AVX2 (and FMA in dot products) instead of 4-lane SSE. Set only
+    // when CPUID and XCR0 say the CPU and the OS support it; the assembler
+    // refuses VEX instructions otherwise.
+    bool avx2 { false };
+};
+
+enum class CompiledPattern : u8 { None, Fibonacci, Recurrence, Reduction, Map };
+const char* compiled_pattern_name(CompiledPattern);
+
+struct PatternCode {
+    CompiledPattern pattern;
+    // Where constant data (sign masks) starts, if any: instructions end
+    // there, which is what a disassembler or length decoder should cover.
+    x86::Label data;
+};
+
+// Recognises the prepared function (prepare_for_patterns) as one of the
+// compilable function patterns and emits it into `assembler` (the caller
+// calls finish()). Returns which pattern was compiled, or JitUnsupported
+// when none applies.
+ErrorOr<PatternCode> compile_pattern(const Function&, x86::Assembler&, const CodegenOptions&);
+
+ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, x86::Assembler&);
+ErrorOr<void> compile_recurrence(const FunctionRecurrence&, x86::Assembler&);
+ErrorOr<void> compile_reduction(const FunctionReduction&, x86::Assembler&, const CodegenOptions&);
+ErrorOr<void> compile_map(const FunctionMap&, x86::Assembler&, const CodegenOptions&, x86::Label* data = nullptr);
+
+}

@@ -1,0 +1,120 @@
+// The frame every pattern function shares: prologue, epilogue, trap exits
+// and access to arguments under the standalone convention (codegen.h).
+//
+// Stack after the prologue (push ebp, ebx, esi, edi; sub esp, 48):
+//   [esp + 0 .. 15]  locals (four dwords)
+//   [esp + 16 .. 47] a 32-byte spill area (one ymm register)
+//   [esp + 48]       saved edi, esi, ebx, ebp
+//   [esp + 64]       return address
+//   [esp + 68]       args      [esp + 72] result      [esp + 76] depth
+#pragma once
+
+#include <microjit/tier2/codegen.h>
+
+namespace Tier2 {
+
+class NativeFrame {
+public:
+    static constexpr i32 locals = 48;
+    static constexpr i32 spill_offset = 16;
+    static constexpr i32 args_offset = locals + 20;
+    static constexpr i32 result_offset = locals + 24;
+    static constexpr i32 depth_offset = locals + 28;
+
+    explicit NativeFrame(x86::Assembler& a)
+        : m_a(a)
+    {
+        m_exit = a.new_label();
+        m_trap_bounds = a.new_label();
+        m_trap_depth = a.new_label();
+    }
+
+    void prologue()
+    {
+        using namespace x86;
+        m_a.push(ebp);
+        m_a.push(ebx);
+        m_a.push(esi);
+        m_a.push(edi);
+        m_a.sub(esp, locals);
+    }
+
+    x86::Mem local(u32 index) const { return x86::dword_ptr(x86::esp, static_cast<i32>(4 * index)); }
+    void load_args(x86::Gp32 into) { m_a.mov(into, x86::dword_ptr(x86::esp, args_offset)); }
+    void load_depth(x86::Gp32 into) { m_a.mov(into, x86::dword_ptr(x86::esp, depth_offset)); }
+
+    // Stores EAX as the result and returns Error::Ok. Clobbers ECX.
+    void return_eax()
+    {
+        using namespace x86;
+        m_a.mov(ecx, dword_ptr(esp, result_offset));
+        m_a.mov(dword_ptr(ecx), eax);
+        m_a.mov(dword_ptr(ecx, 4), 0);
+        m_a.xor_(eax, eax);
+        m_a.jmp(m_exit);
+    }
+    // A void function's result slot reads 0, like the interpreter's.
+    void return_void()
+    {
+        m_a.xor_(x86::eax, x86::eax);
+        return_eax();
+    }
+
+    x86::Label trap_bounds() const { return m_trap_bounds; }
+    x86::Label trap_depth() const { return m_trap_depth; }
+
+    // The trap exits and the shared epilogue; call once, after the body.
+    void finish()
+    {
+        using namespace x86;
+        m_a.bind(m_trap_bounds);
+        m_a.mov(eax, static_cast<i32>(Error::TrapOutOfBounds));
+        m_a.jmp(m_exit);
+        m_a.bind(m_trap_depth);
+        m_a.mov(eax, static_cast<i32>(Error::TrapCallDepth));
+        m_a.bind(m_exit);
+        m_a.add(esp, locals);
+        m_a.pop(edi);
+        m_a.pop(esi);
+        m_a.pop(ebx);
+        m_a.pop(ebp);
+        m_a.ret();
+    }
+
+    // Loads an i32-valued operand (parameter, constant, length, element) into
+    // `into`, using `args` as the argument pointer. An Element operand checks
+    // its index against the view's length first (0 <= k < len, else trap).
+    void load_operand(const Operand& op, x86::Gp32 into, x86::Gp32 args)
+    {
+        using namespace x86;
+        switch (op.kind) {
+        case Operand::Kind::Param:
+            m_a.mov(into, dword_ptr(args, 8 * op.index));
+            break;
+        case Operand::Kind::Constant:
+            m_a.mov(into, static_cast<i32>(op.bits));
+            break;
+        case Operand::Kind::Length:
+            m_a.mov(into, dword_ptr(args, 8 * op.index + 4));
+            break;
+        case Operand::Kind::Element:
+            // The index is a constant; compare it unsigned with the length.
+            m_a.cmp(dword_ptr(args, 8 * op.index + 4), static_cast<i32>(op.bits));
+            m_a.jbe(m_trap_bounds);
+            m_a.mov(into, dword_ptr(args, 8 * op.index));
+            m_a.mov(into, dword_ptr(into, static_cast<i32>(4 * op.bits)));
+            break;
+        case Operand::Kind::None:
+            m_a.ud2(); // a recogniser never hands this over
+            break;
+        }
+    }
+
+private:
+    x86::Assembler& m_a;
+    x86::Label m_exit;
+    x86::Label m_trap_bounds;
+    x86::Label m_trap_depth;
+};
+
+}

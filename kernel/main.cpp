@@ -32,6 +32,16 @@ extern "C" u8 __kernel_end[];
 // code (a real-mode thunk, a DMA buffer) may reuse.
 static BootInfo s_boot_info;
 
+// Proves the entry code ran .init_array: with a broken linker script every
+// global object would otherwise stay silently unconstructed. The volatile
+// read keeps GCC from folding the constructor into static data.
+static volatile bool s_true = true;
+struct ConstructorProbe {
+    bool ran { false };
+    ConstructorProbe() { ran = s_true; }
+};
+static ConstructorProbe s_constructor_probe;
+
 static const char* a20_method_name(u32 method)
 {
     switch (method) {
@@ -54,6 +64,8 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     vga_init();
     kprintf("\nBareFlow %s booting\n", BAREFLOW_VERSION);
 
+    if (!s_constructor_probe.ran)
+        panic("global constructors did not run (.init_array)");
     if (boot_info->magic != BOOT_INFO_MAGIC || boot_info->version != 1)
         panic("the BootInfo from the loader has a bad magic or version");
     memcpy(&s_boot_info, boot_info, sizeof(BootInfo));

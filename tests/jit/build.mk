@@ -6,3 +6,11 @@ JIT_TEST_LIBS := $(MICROJIT_SRCS) $(MICROJIT_HOST_SRCS) tools/host/panic_host.cp
 $(eval $(call host_test,tier1_smoke_test,tests/jit/tier1_smoke_test.cpp,$(JIT_TEST_LIBS)))
 TEST_PREREQS += $(MODULE_BFMS)
 $(eval $(call host_test,tierup_test,tests/jit/tierup_test.cpp,$(JIT_TEST_LIBS)))
+$(eval $(call host_test,tier1_diff_test,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
+
+# Modules only the JIT tests use.
+JIT_TEST_BFMS := $(BUILD)/tests/jit/OPS.BFM
+$(BUILD)/tests/jit/OPS.BFM: tests/jit/flow/ops.flow $(FLOWC_DEPS)
+	@mkdir -p $(@D)
+	$(PYTHON) $(FLOWC) $< --name OPS -o $@
+TEST_PREREQS += $(JIT_TEST_BFMS)

@@ -1,0 +1,49 @@
+// Mounts the boot disk's FAT16 partition (see boot_volume.h).
+//
+// The partition is found in the disk's MBR (types 0x04, 0x06, 0x0E) by the
+// driver itself, the way the boot loader found it, so the kernel needs no
+// second source of truth; the boot log shows the label, the size and the free
+// space, which is also the first proof that the disk reads correctly.
+#include <kernel/drivers/ata.h>
+#include <kernel/fs/boot_volume.h>
+#include <kernel/init.h>
+#include <kernel/lib/kprintf.h>
+
+namespace {
+
+fat16::Volume s_volume;
+
+// FAT timestamps: no RTC driver yet, so every change is stamped with the
+// driver's default date.
+
+} // namespace
+
+ErrorOr<fat16::Volume*> boot_volume()
+{
+    if (!s_volume.is_mounted())
+        return Error::FsNotMounted;
+    return &s_volume;
+}
+
+ErrorOr<void> boot_volume_sync()
+{
+    fat16::Volume* volume = TRY(boot_volume());
+    return volume->sync();
+}
+
+static ErrorOr<void> mount_boot_volume()
+{
+    AtaPioDevice& disk = boot_disk();
+    if (!disk.present())
+        return Error::NoDevice;
+    TRY(s_volume.mount(disk));
+    auto info = s_volume.info();
+    u32 free_clusters = TRY(s_volume.free_clusters());
+    u64 total = u64(info.cluster_count) * info.bytes_per_cluster;
+    u64 free_bytes = u64(free_clusters) * info.bytes_per_cluster;
+    kprintf("fat16: volume \"%s\" at LBA %u: %llu KiB, %llu KiB free (%u-byte clusters, %u FAT%s)\n",
+            info.label[0] ? info.label : "NO NAME", info.first_lba, total / 1024, free_bytes / 1024,
+            info.bytes_per_cluster, info.fat_count, info.fat_count == 1 ? "" : "s");
+    return {};
+}
+KERNEL_INIT(KERNEL_INIT_FILESYSTEMS, "fat16-mount", mount_boot_volume);

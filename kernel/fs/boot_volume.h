@@ -1,0 +1,14 @@
+// The boot disk's FAT16 volume, mounted once at boot (KERNEL_INIT_FILESYSTEMS)
+// and shared by the shell, the module loader and snapshots.
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <fs/fat16/volume.h>
+
+// The mounted volume, or FsNotMounted when the boot disk had none.
+ErrorOr<fat16::Volume*> boot_volume();
+
+// Makes every change durable and marks the volume cleanly shut down (the
+// clean bit in FAT[1]); called by the file commands after each change, and
+// fit for a power-off path.
+ErrorOr<void> boot_volume_sync();

@@ -56,6 +56,14 @@ void give_back_fuel(ModuleInstance* instance, u32 fuel)
         instance->hooks->on_hot(*instance, function, reason);
 }
 
+// Copies a slot as two 4-byte halves, so that each load can be forwarded
+// from the 4-byte store that most likely wrote it.
+inline void copy_value(Value& to, const Value& from)
+{
+    to.view.base = from.view.base;
+    to.view.length = from.view.length;
+}
+
 inline f32 sqrt_f32(f32 x)
 {
     // SQRTSS: correctly rounded, and no libm call (which -fmath-errno
@@ -170,10 +178,14 @@ Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* reg
 h_NOP:
     NEXT();
 h_MOV:
-    D = A;
+    // 4 bytes, not 8: the source was most likely just written as 4 bytes,
+    // and a wider load could not be forwarded from that store.
+    D.i = A.i;
+    NEXT();
+h_MOV_VIEW:
+    D.view = A.view;
     NEXT();
 h_CONST:
-    D.raw = 0;
     D.i = pc->imm;
     NEXT();
 h_GVIEW:
@@ -319,6 +331,94 @@ h_FORLOOP_FORWARD:
     NEXT();
 }
 
+    // Superinstructions: each part works on its own Insn, and pc moves on
+    // before the next part, so a trap names the right instruction.
+#define DO_ADD_I32(p) regs[(p)->d].i = static_cast<i32>(U(regs[(p)->a].i) + U(regs[(p)->b].i))
+#define DO_ADD_F32(p) regs[(p)->d].f = regs[(p)->a].f + regs[(p)->b].f
+#define DO_MOV(p) regs[(p)->d].i = regs[(p)->a].i
+#define DO_LOAD(p)                                                        \
+    do {                                                                  \
+        u32 index = U(regs[(p)->b].i);                                    \
+        if (UNLIKELY(index >= regs[(p)->a].view.length))                  \
+            TRAP(Error::TrapOutOfBounds);                                 \
+        regs[(p)->d].i = static_cast<const i32*>(regs[(p)->a].view.base)[index]; \
+    } while (0)
+h_ADD_I32__FORLOOP:
+    DO_ADD_I32(pc);
+    ++pc;
+    goto h_FORLOOP;
+h_ADD_F32__FORLOOP:
+    DO_ADD_F32(pc);
+    ++pc;
+    goto h_FORLOOP;
+h_MOV__MOV:
+    DO_MOV(pc);
+    ++pc;
+    DO_MOV(pc);
+    NEXT();
+h_MOV__MOV__FORLOOP:
+    DO_MOV(pc);
+    ++pc;
+    DO_MOV(pc);
+    ++pc;
+    goto h_FORLOOP;
+h_LOAD__LOAD:
+    DO_LOAD(pc);
+    ++pc;
+    DO_LOAD(pc);
+    NEXT();
+// The dependent superinstructions below are only formed when the second
+// part reads the first part's result in a known operand (see fuse() in
+// interpreter_decode.cpp), so that value is passed on in a host register.
+h_ADD_I32__LOAD:
+{
+    u32 index = U(regs[pc->a].i) + U(regs[pc->b].i);
+    regs[pc->d].i = static_cast<i32>(index);
+    ++pc; // load d, view a, index b == the add's d
+    if (UNLIKELY(index >= A.view.length))
+        TRAP(Error::TrapOutOfBounds);
+    D.i = static_cast<const i32*>(A.view.base)[index];
+    NEXT();
+}
+h_MUL_I32__ADD_I32:
+{
+    u32 product = U(regs[pc->a].i) * U(regs[pc->b].i);
+    regs[pc->d].i = static_cast<i32>(product);
+    ++pc; // add d, a == the mul's d, b
+    D.i = static_cast<i32>(product + U(B.i));
+    NEXT();
+}
+h_MUL_I32__ADD_I32__LOAD:
+{
+    u32 product = U(regs[pc->a].i) * U(regs[pc->b].i);
+    regs[pc->d].i = static_cast<i32>(product);
+    ++pc; // add d, a == the mul's d, b
+    u32 index = product + U(B.i);
+    D.i = static_cast<i32>(index);
+    ++pc; // load d, view a, index b == the add's d
+    if (UNLIKELY(index >= A.view.length))
+        TRAP(Error::TrapOutOfBounds);
+    D.i = static_cast<const i32*>(A.view.base)[index];
+    NEXT();
+}
+h_MUL_F32__ADD_F32:
+{
+    f32 product = regs[pc->a].f * regs[pc->b].f;
+    regs[pc->d].f = product;
+    ++pc; // add d, a, b == the mul's d
+    D.f = A.f + product;
+    NEXT();
+}
+h_MUL_F32__ADD_F32__FORLOOP:
+{
+    f32 product = regs[pc->a].f * regs[pc->b].f;
+    regs[pc->d].f = product;
+    ++pc; // add d, a, b == the mul's d
+    D.f = A.f + product;
+    ++pc;
+    goto h_FORLOOP;
+}
+
 h_CALL:
 {
     u32 index = pc->bits;
@@ -348,7 +448,7 @@ h_CALL:
     if (UNLIKELY(callee_regs + callee->reg_count > instance->stack_end))
         panic("interpreter: register stack overflow below the call depth limit");
     for (u32 k = 0; k < callee->param_count; ++k)
-        callee_regs[k] = regs[pc->a + k];
+        copy_value(callee_regs[k], regs[pc->a + k]);
     code->frames[code->frame_count++] = Frame { pc, regs, fn };
     instance->call_depth++;
     fn = callee;
@@ -358,7 +458,7 @@ h_CALL:
 }
 
 h_RET:
-    value = A;
+    value.i = A.i; // functions return i32 or f32 only
     goto leave;
 h_RET_VOID:
     value.raw = 0;
@@ -376,7 +476,7 @@ leave:
         regs = frame.registers;
         fn = frame.function;
         if (pc->d != 255)
-            D = value;
+            D.i = value.i;
         NEXT();
     }
 
@@ -403,6 +503,10 @@ unwind:
 #undef I32_BINARY
 #undef I32_COMPARE
 #undef I32_DIVIDE
+#undef DO_ADD_I32
+#undef DO_ADD_F32
+#undef DO_MOV
+#undef DO_LOAD
 #undef F32_BINARY
 #undef F32_COMPARE
 #undef BRANCH

@@ -14,9 +14,13 @@
 #include <microjit/module/instance.h>
 
 // Handler list: one per opcode, plus the backward variants of branches and
-// the forward variant of forloop.
+// the forward variant of forloop, plus superinstructions (A__B: A, then B on
+// the next Insn without a dispatch) for the sequences that flowc emits in
+// inner loops. A superinstruction sits in the first Insn of its sequence;
+// the Insns after it keep their own handlers, so a jump into the middle of
+// the sequence still runs correctly.
 #define INTERPRETER_HANDLERS(X)                                                                 \
-    X(NOP) X(MOV) X(CONST) X(GVIEW)                                                             \
+    X(NOP) X(MOV) X(MOV_VIEW) X(CONST) X(GVIEW)                                                             \
     X(ADD_I32) X(SUB_I32) X(MUL_I32) X(DIV_I32) X(REM_I32) X(AND_I32) X(OR_I32) X(XOR_I32)     \
     X(SHL_I32) X(SHR_I32) X(ADDI_I32) X(MULI_I32) X(NEG_I32) X(NOT_I32) X(EQZ_I32) X(ABS_I32)   \
     X(MIN_I32) X(MAX_I32)                                                                       \
@@ -30,7 +34,10 @@
     X(BR_GE_I32) X(FORLOOP_FORWARD)                                                             \
     X(JMP_BACK) X(JZ_BACK) X(JNZ_BACK) X(BR_EQ_I32_BACK) X(BR_NE_I32_BACK) X(BR_LT_I32_BACK)    \
     X(BR_LE_I32_BACK) X(BR_GT_I32_BACK) X(BR_GE_I32_BACK) X(FORLOOP)                            \
-    X(CALL) X(RET) X(RET_VOID)
+    X(CALL) X(RET) X(RET_VOID)                                                                  \
+    X(ADD_I32__FORLOOP) X(ADD_F32__FORLOOP) X(MOV__MOV) X(MOV__MOV__FORLOOP) X(LOAD__LOAD)      \
+    X(MUL_F32__ADD_F32) X(MUL_F32__ADD_F32__FORLOOP) X(ADD_I32__LOAD) X(MUL_I32__ADD_I32)       \
+    X(MUL_I32__ADD_I32__LOAD)
 
 enum class Handler : u8 {
 #define INTERPRETER_HANDLER_ENUM(name) name,
@@ -48,7 +55,7 @@ struct Insn {
     u8 d;
     u8 a;
     u8 b;
-    u8 pad;
+    u8 kind; // the Handler before fusion (decoder bookkeeping)
     union {
         i32 imm;
         u32 bits;

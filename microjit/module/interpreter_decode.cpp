@@ -80,7 +80,7 @@ Handler handler_for(Opcode op, bool backward)
     panic("interpreter: opcode without a handler");
 }
 
-void decode_one(const Instruction& in, Insn& out, const void* const* handlers, const u32* offsets, u32 count, u32 self)
+void decode_one(const FunctionInfo& f, const Instruction& in, Insn& out, const void* const* handlers, const u32* offsets, u32 count, u32 self)
 {
     out = Insn {};
     bool backward = false;
@@ -89,7 +89,11 @@ void decode_one(const Instruction& in, Insn& out, const void* const* handlers, c
         backward = target <= self;
         out.jump = (static_cast<i32>(target) - static_cast<i32>(self)) * static_cast<i32>(sizeof(Insn));
     }
-    out.handler = handlers[static_cast<u32>(handler_for(in.opcode, backward))];
+    Handler handler = handler_for(in.opcode, backward);
+    if (in.opcode == Opcode::MOV && is_view_type(f.register_types[in.operands[0]]))
+        handler = Handler::MOV_VIEW;
+    out.handler = handlers[static_cast<u32>(handler)];
+    out.kind = static_cast<u8>(handler);
     auto reg = [&](u32 k) { return static_cast<u8>(in.operands[k]); };
     switch (in.opcode) {
     case Opcode::CONST_I32:
@@ -148,6 +152,76 @@ void decode_one(const Instruction& in, Insn& out, const void* const* handlers, c
     }
 }
 
+// The dependent superinstructions pass the first part's result on in a host
+// register, so they need the second part to read it in a known operand:
+// an integer add reads it as a (a commutative add is normalised to that),
+// an f32 add as b (operands are never swapped for floats, which keeps NaN
+// propagation exactly as written), a load as its index b.
+bool operands_chain(Handler fused, Insn* code)
+{
+    auto add_reads_as_a = [](const Insn& producer, Insn& add) {
+        if (add.a != producer.d && add.b == producer.d) {
+            add.b = add.a;
+            add.a = producer.d;
+        }
+        return add.a == producer.d;
+    };
+    switch (fused) {
+    case Handler::ADD_I32__LOAD:
+        return code[1].b == code[0].d;
+    case Handler::MUL_I32__ADD_I32:
+        return add_reads_as_a(code[0], code[1]);
+    case Handler::MUL_I32__ADD_I32__LOAD:
+        return add_reads_as_a(code[0], code[1]) && code[2].b == code[1].d;
+    case Handler::MUL_F32__ADD_F32:
+    case Handler::MUL_F32__ADD_F32__FORLOOP:
+        return code[1].b == code[0].d;
+    default:
+        return true;
+    }
+}
+
+// Replaces the first Insn's handler of each known sequence by the
+// superinstruction for it, longest sequences first (see interpreter_code.h).
+void fuse(Insn* code, u32 count, const void* const* handlers)
+{
+    struct Pattern {
+        Handler fused;
+        u8 length;
+        Handler sequence[3];
+    };
+    static constexpr Pattern patterns[] = {
+        { Handler::MUL_F32__ADD_F32__FORLOOP, 3, { Handler::MUL_F32, Handler::ADD_F32, Handler::FORLOOP } },
+        { Handler::MOV__MOV__FORLOOP, 3, { Handler::MOV, Handler::MOV, Handler::FORLOOP } },
+        { Handler::MUL_I32__ADD_I32__LOAD, 3, { Handler::MUL_I32, Handler::ADD_I32, Handler::LOAD } },
+        { Handler::ADD_I32__FORLOOP, 2, { Handler::ADD_I32, Handler::FORLOOP } },
+        { Handler::ADD_F32__FORLOOP, 2, { Handler::ADD_F32, Handler::FORLOOP } },
+        { Handler::MOV__MOV, 2, { Handler::MOV, Handler::MOV } },
+        { Handler::LOAD__LOAD, 2, { Handler::LOAD, Handler::LOAD } },
+        { Handler::MUL_F32__ADD_F32, 2, { Handler::MUL_F32, Handler::ADD_F32 } },
+        { Handler::ADD_I32__LOAD, 2, { Handler::ADD_I32, Handler::LOAD } },
+        { Handler::MUL_I32__ADD_I32, 2, { Handler::MUL_I32, Handler::ADD_I32 } },
+    };
+    for (u32 k = 0; k < count;) {
+        u32 step = 1;
+        for (const Pattern& p : patterns) {
+            if (k + p.length > count)
+                continue;
+            bool match = true;
+            for (u32 i = 0; i < p.length; ++i)
+                match = match && code[k + i].kind == static_cast<u8>(p.sequence[i]);
+            if (match)
+                match = operands_chain(p.fused, &code[k]);
+            if (match) {
+                code[k].handler = handlers[static_cast<u32>(p.fused)];
+                step = p.length;
+                break;
+            }
+        }
+        k += step;
+    }
+}
+
 }
 
 usize decoded_size(const Module& module)
@@ -177,7 +251,8 @@ DecodedFunction* decode_functions(const Module& module, FunctionProfile* profile
         for (u32 pos = 0; pos < f.code_size; pos += decode_verified(f, pos).length)
             offsets[k++] = pos;
         for (k = 0; k < n; ++k)
-            decode_one(decode_verified(f, offsets[k]), code[k], handlers, offsets, n, k);
+            decode_one(f, decode_verified(f, offsets[k]), code[k], handlers, offsets, n, k);
+        fuse(code, n, handlers);
         functions[i] = DecodedFunction { code, offsets, &profiles[i], i, f.reg_count, f.param_count, f.return_type };
     }
     return functions;

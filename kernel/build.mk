@@ -45,3 +45,4 @@ kernel: $(KERNEL_BIN)
 # and the heap (over a fake PMM), built hosted from the same sources.
 $(eval $(call host_test,kernel_format_test,kernel/tests/format_test.cpp,kernel/lib/format.cpp))
 $(eval $(call host_test,kernel_heap_test,kernel/tests/heap_test.cpp,kernel/mm/heap.cpp kernel/lib/format.cpp tools/host/panic_host.cpp))
+$(eval $(call host_test,kernel_pmm_test,kernel/tests/pmm_test.cpp,kernel/mm/pmm.cpp tools/host/panic_host.cpp))

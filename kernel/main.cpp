@@ -76,7 +76,14 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
         panic("this CPU has no time-stamp counter (CPUID.1:EDX.TSC); BareFlow needs one");
     tsc_calibrate();
 
-    pmm_init(s_boot_info);
+    // Memory the PMM must never hand out. What the loader loaded may be
+    // longer than the linked image (a padded kernel, data appended to it).
+    const PhysicalRange reserved[] = {
+        { reinterpret_cast<u32>(__kernel_start), reinterpret_cast<u32>(__kernel_end) },
+        { s_boot_info.kernel_address, static_cast<u64>(s_boot_info.kernel_address) + s_boot_info.kernel_size },
+        { reinterpret_cast<u32>(boot_info), reinterpret_cast<u32>(boot_info) + sizeof(BootInfo) },
+    };
+    pmm_init(s_boot_info, reserved, sizeof(reserved) / sizeof(reserved[0]));
     heap_init();
 
     pit_start_ticks();

@@ -6,8 +6,8 @@
 //      [1 MiB, 4 GiB), is added;
 //   2. every other entry is removed again, so overlapping entries resolve to
 //      "not usable" (firmware maps do overlap);
-//   3. the kernel image with its .bss, everything the loader loaded with
-//      it, and the BootInfo, are removed.
+//   3. the reserved ranges kernel_main names (the kernel image with its
+//      .bss, everything the loader loaded with it, the BootInfo) are removed.
 // Memory below 1 MiB is left alone: it holds the IVT, BIOS data, the boot
 // loader and the VGA window.
 #include <bareflow/panic.h>
@@ -15,15 +15,9 @@
 #include <kernel/lib/kprintf.h>
 #include <kernel/mm/pmm.h>
 
-extern "C" u8 __kernel_start[];
-extern "C" u8 __kernel_end[];
-
 namespace {
 
-struct Range {
-    u64 base;
-    u64 end; // exclusive
-};
+using Range = PhysicalRange;
 
 constexpr usize MAX_RANGES = 128;
 constexpr u64 ONE_MIB = 1ull << 20;
@@ -107,7 +101,7 @@ bool entry_valid(const E820Entry& e) { return e.extended_attributes & 1; }
 
 } // namespace
 
-void pmm_init(const BootInfo& boot_info)
+void pmm_init(const BootInfo& boot_info, const PhysicalRange* reserved, usize reserved_count)
 {
     s_boot_info = &boot_info;
     s_count = 0;
@@ -140,12 +134,8 @@ void pmm_init(const BootInfo& boot_info)
     }
 
     u64 before = total_free();
-    remove_range(reinterpret_cast<u32>(__kernel_start), reinterpret_cast<u32>(__kernel_end));
-    // What the loader actually loaded may be longer than the linked image
-    // (a padded kernel, data appended to it): keep all of it.
-    remove_range(boot_info.kernel_address, static_cast<u64>(boot_info.kernel_address) + boot_info.kernel_size);
-    u32 info = reinterpret_cast<u32>(&boot_info);
-    remove_range(info, info + sizeof(BootInfo));
+    for (usize i = 0; i < reserved_count; ++i)
+        remove_range(reserved[i].base, reserved[i].end);
     s_stats.reserved_for_kernel = before - total_free();
     s_stats.free_bytes = total_free();
 }

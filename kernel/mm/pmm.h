@@ -12,8 +12,17 @@
 
 struct BootInfo;
 
-// Builds the free-range list. Called once by kernel_main.
-void pmm_init(const BootInfo& boot_info);
+// A physical address range [base, end).
+struct PhysicalRange {
+    u64 base;
+    u64 end;
+};
+
+// Builds the free-range list from the BootInfo's memory map, minus the
+// `reserved` ranges (kernel_main passes the kernel image with its .bss, the
+// image as loaded, and the loader's BootInfo). Called once by kernel_main.
+// Panics when the BootInfo carries no memory map at all.
+void pmm_init(const BootInfo& boot_info, const PhysicalRange* reserved, usize reserved_count);
 
 // Carves `bytes` (rounded up to 16) at an address aligned to `align` (a power
 // of two, at least 16) from the lowest free range that fits.

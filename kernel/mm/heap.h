@@ -2,6 +2,8 @@
 // manager. First fit over a free list, boundary tags for coalescing with both
 // neighbours, 16-byte aligned payloads (SSE loads). The heap grows by taking
 // another arena from the PMM when no free block is large enough.
+// Not for interrupt handlers: the heap takes no lock, and the kernel runs
+// one thread, so only IRQ context could interleave with it.
 #pragma once
 
 #include <bareflow/types.h>

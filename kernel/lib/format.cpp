@@ -1,10 +1,11 @@
 // The kernel's printf engine (see format.h for the conversions).
 //
-// Floating point: values are scaled into [1, 10) with a table of 10^(2^k)
-// (Steele & White / the classic "dragon"-free approach), then up to 17
-// significant digits are taken as a 64-bit integer. Double arithmetic keeps
-// about 16 exact digits, which is far more than the 9 an f32 needs to
-// round-trip; wider %f output is rounded at the 17th digit.
+// Floating point: values are scaled into [1, 10) with a table of 10^(2^k),
+// then up to 17 significant digits are taken as a 64-bit integer and rounded
+// once (ties to even). This is not an exact (Dragon4/Ryu) conversion: the
+// scaling costs a few ulps, so digits past the 15th or 16th may differ from
+// the C library's. That is far more than the 9 digits an f32 needs to
+// round-trip, which kernel/tests/format_test.cpp checks.
 #include <kernel/lib/format.h>
 #include <kernel/lib/string.h>
 

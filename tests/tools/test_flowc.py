@@ -268,6 +268,35 @@ class CodeGeneration(unittest.TestCase):
         self.assertEqual([m for _, m, _ in code], ["ret.void"])
         self.assertEqual(len(f.reg_types), 1)
 
+    def test_while_tests_at_the_bottom_without_a_jmp(self):
+        f, code = function_code("fn f(x: i32) -> i32 { while x < 100 { x *= 3; } return x; }", "f")
+        ms = [m for _, m, _ in code]
+        self.assertNotIn("jmp", ms)
+        top = next(pc for pc, m, _ in code if m == "muli.i32")
+        bottom = [v for _, m, v in code if m == "br.lt.i32"]
+        self.assertEqual(len(bottom), 1)
+        self.assertEqual(bottom[0][2], top)
+        self.assertEqual(ms.count("br.ge.i32"), 1)   # the entry test, inverted
+
+    def test_loop_constants_are_loaded_once_at_entry(self):
+        f, code = function_code("fn f(x: i32) -> i32 { var n = 0; while x > 1 { x = x / 2; n += 1; } "
+                                "return n; }", "f")
+        ms = [m for _, m, _ in code]
+        self.assertEqual(ms[0], "const.i32")
+        loop = ms[ms.index("div.i32") - 1:]
+        self.assertNotIn("const.i32", loop[1:])
+        targets = [v[-1] for _, m, v in code if m.startswith("br.")]
+        starts = {pc for pc, _, _ in code}
+        self.assertTrue(all(t in starts for t in targets))
+
+    def test_hoisted_f32_constants_keep_their_sign(self):
+        e_code = function_code("fn f(n: i32) -> f32 { var s = 0.0; for i in 0..n { s += -0.0; "
+                               "s *= 0.0; } return s; }", "f")[1]
+        consts = [v[1] for _, m, v in e_code if m == "const.f32"]
+        self.assertEqual(sorted(struct.pack("<f", c) for c in consts),
+                         sorted([struct.pack("<f", 0.0), struct.pack("<f", -0.0),
+                                 struct.pack("<f", 0.0)]))
+
     def test_int_min_literal_in_code(self):
         f, code = function_code("fn f() -> i32 { var x = 0; x = -2147483648; return x; }", "f")
         self.assertIn(-2**31, [v[1] for _, m, v in code if m == "const.i32"])

@@ -2,7 +2,7 @@
 
 Shapes (docs/flow-language.md, "Bytecode"):
   if c {A} else {B}     cond-false(c) -> L_else; A; jmp L_end; L_else: B; L_end:
-  while c {A}           L_top: cond-false(c) -> L_exit; A; jmp L_top; L_exit:
+  while c {A}           cond-false(c) -> L_exit; L_top: A; L_cont: cond-true(c) -> L_top; L_exit:
   for i in lo..hi {A}   i = lo; end = hi; br.ge.i32 i, end -> L_exit;
                         L_top: A; L_cont: forloop i, end -> L_top; L_exit:
 Conditions on i32 comparisons use the fused br.<cc>.i32 forms (jz/jnz against
@@ -13,6 +13,7 @@ must be unreachable.
 """
 import struct
 
+from . import fold
 from . import nodes as N
 from .checker import Symbol
 from .errors import error_at
@@ -22,6 +23,8 @@ from .regs import RegisterFile, TooManyRegisters
 MAX_PARAMS = 16
 MAX_CODE = 65536
 NO_RESULT = 255
+MAX_HOISTED = 16             # constants kept in registers per function
+HOIST_REGISTER_LIMIT = 192   # stop hoisting when the function needs this many registers
 
 INVERSE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", "<=": ">", ">": "<="}
 CC = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -57,6 +60,9 @@ class FunctionGen:
         self.loops = []         # (break label, continue label)
         self.var_regs = {}      # Symbol -> register
         self.labels = []
+        self.targets = []       # (offset of a TARGET field, Label)
+        self.const_regs = {}    # (type code, bits) -> register holding that constant
+        self.prologue = bytearray()
 
     # --- emission ---------------------------------------------------------------
     def emit(self, mnemonic, *operands):
@@ -74,6 +80,7 @@ class FunctionGen:
             elif kind in ("BUF", "FUNC"):
                 code += struct.pack("<H", v)
             elif kind == "TARGET":
+                self.targets.append((len(code), v))
                 if v.pos is None:
                     v.refs.append(len(code))
                     code += b"\0\0\0\0"
@@ -125,9 +132,38 @@ class FunctionGen:
                 self.regs.fixed(I32.code)  # reg_count must be at least 1
         except TooManyRegisters:
             raise error_at("too_many_regs", fn.name_tok, name=fn.name)
+        self.prepend_prologue()
         if len(self.code) > MAX_CODE:
             raise error_at("code_too_large", fn.name_tok, name=fn.name)
         return CompiledFunction(fn, self.code, self.regs.types)
+
+    def prepend_prologue(self):
+        """Puts the hoisted constants first and moves every jump target past them."""
+        shift = len(self.prologue)
+        if not shift:
+            return
+        code = self.prologue + self.code
+        for at, lab in self.targets:
+            code[shift + at:shift + at + 4] = struct.pack("<I", lab.pos + shift)
+        self.code = code
+
+    def constant_operand(self, t, value):
+        """A register holding a constant that a loop uses as an operand.
+
+        Loop bodies would otherwise rematerialise it on every iteration; it is
+        loaded once, at function entry, into a register nothing else writes.
+        Outside loops, or when registers run short, it is loaded where used."""
+        key = (t.code, value if t is I32 else fold.f32_bits(value))
+        r = self.const_regs.get(key)
+        if r is not None:
+            return r
+        if len(self.const_regs) >= MAX_HOISTED or len(self.regs.types) >= HOIST_REGISTER_LIMIT:
+            return None
+        r = self.regs.fixed(t.code)
+        op = self.ops["const.i32" if t is I32 else "const.f32"]
+        self.prologue += bytes([op.code, r]) + struct.pack("<i" if t is I32 else "<f", value)
+        self.const_regs[key] = r
+        return r
 
     # --- statements ---------------------------------------------------------------
     def block(self, block):
@@ -150,14 +186,7 @@ class FunctionGen:
         elif isinstance(s, N.While):
             if s.cond.value == 0:
                 return
-            top, exit = self.label(), self.label()
-            self.bind(top)
-            self.cond_false(s.cond, exit)
-            self.loops.append((exit, top))
-            self.block(s.body)
-            self.loops.pop()
-            self.emit("jmp", top)
-            self.bind(exit)
+            self.while_stmt(s)
         elif isinstance(s, N.For):
             self.for_stmt(s)
         elif isinstance(s, N.Return):
@@ -202,6 +231,22 @@ class FunctionGen:
         else:
             self.block(s.orelse)
         self.bind(end)
+
+    def while_stmt(self, s):
+        # The test is repeated at the bottom, so an iteration costs one branch
+        # and no jmp; a constant-true loop is just a jmp back.
+        top, cont, exit = self.label(), self.label(), self.label()
+        self.cond_false(s.cond, exit)
+        self.bind(top)
+        self.loops.append((exit, cont))
+        self.block(s.body)
+        self.bind(cont)
+        if s.cond.value is not None:
+            self.emit("jmp", top)
+        else:
+            self.cond_jump(s.cond, top, jump_if=True)
+        self.loops.pop()
+        self.bind(exit)
 
     def for_stmt(self, s):
         i = self.regs.local(I32.code)
@@ -269,6 +314,10 @@ class FunctionGen:
         that e itself reads."""
         t = e.type
         if e.value is not None:
+            if dest is None and self.loops:
+                r = self.constant_operand(t, e.value)
+                if r is not None:
+                    return r
             d = self.target(dest, t)
             self.emit("const.i32" if t is I32 else "const.f32", d, e.value)
             return d

@@ -211,3 +211,43 @@ class Semantics(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AgainstFlowrun(unittest.TestCase):
+    """The same modules through microjit's interpreter (build/host/flowrun), when it
+    has been built: both evaluators must print the same result for the same call."""
+    CALLS = [("fib", "fib_iter", 40), ("fib", "fib_rec", 20), ("sum", "sum", 10000),
+             ("gcd", "gcd", 1071, 462), ("gcd", "gcd_rec", -48, 18), ("collatz", "collatz", 27),
+             ("collatz", "collatz_max", 300), ("primes", "primes", 2000),
+             ("bench", "main"), ("bench", "bench_dot", 4096), ("bench", "bench_saxpy", 4096),
+             ("bench", "bench_relu", 1000), ("bench", "bench_scale", 1000),
+             ("bench", "bench_matmul", 16), ("bench", "bench_sum_i32"),
+             ("bench", "bench_sum_f32", 2), ("bench", "bench_gcd", 12)]
+
+    def setUp(self):
+        import os
+        build = os.environ.get("BAREFLOW_BUILD", os.path.join(
+            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build"))
+        self.flowrun = os.path.join(build, "host", "flowrun")
+        if not os.access(self.flowrun, os.X_OK):
+            self.skipTest(f"{self.flowrun} is not built")
+
+    def test_same_results(self):
+        import os
+        import subprocess
+        import tempfile
+        from flowc_support import compile_text
+        with tempfile.TemporaryDirectory() as tmp:
+            for module, fn, *args in self.CALLS:
+                with self.subTest(call=f"{module}.{fn}{tuple(args)}"):
+                    path = os.path.join(tmp, module.upper() + ".BFM")
+                    with open(path, "wb") as f:
+                        f.write(compile_text(module_source(module), module.upper())[1])
+                    r = subprocess.run([self.flowrun, path, fn, *map(str, args)],
+                                       capture_output=True, text=True, timeout=60)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    expected = evaluator(module_source(module)).call(fn, *args)
+                    if isinstance(expected, float):
+                        self.assertEqual(r.stdout.strip(), "%.9g" % expected)
+                    else:
+                        self.assertEqual(r.stdout.strip(), str(expected))

@@ -9,14 +9,18 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/ssa_builder.cpp microjit/tier2/semantics.cpp microjit/tier2/eval.cpp \
   microjit/tier2/loops.cpp microjit/tier2/simplify.cpp microjit/tier2/loop_opts.cpp \
   microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp \
-  microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp
+  microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp microjit/tier2/module_adapter.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
 TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \
-  tests/tier2/codegen_test.cpp
+  tests/tier2/codegen_test.cpp tests/tier2/modules_test.cpp
 # microjit/x86/build.mk is read after this file, so its source list is not
 # known yet here: take the emitter's sources by wildcard.
-TIER2_HOST_LIB := $(TIER2_SRCS) $(sort $(wildcard microjit/x86/*.cpp)) microjit/runtime/exp_f32.cpp \
+TIER2_HOST_LIB := $(TIER2_SRCS) $(sort $(wildcard microjit/x86/*.cpp microjit/module/*.cpp microjit/runtime/*.cpp)) \
   tools/host/panic_host.cpp
 
 $(eval $(call host_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))
+
+# The module tests read the compiled modules/*.flow (rules in modules/build.mk,
+# which is read after this file; the names follow its NAME.BFM convention).
+TEST_PREREQS += $(foreach src,$(sort $(wildcard modules/*.flow)),$(BUILD)/modules/$(shell echo $(basename $(notdir $(src))) | tr a-z A-Z).BFM)

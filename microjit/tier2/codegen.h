@@ -33,9 +33,9 @@ namespace Tier2 {
 using StandaloneEntry = u32 (*)(const Value* args, Value* result, u32 depth);
 
 struct CodegenOptions {
-    // 8-lane AVX2 (and FMA in dot products) instead of 4-lane SSE. Set only
-    // when CPUID and XCR0 say the CPU and the OS support it; the assembler
-    // refuses VEX instructions otherwise.
+    // 8-lane AVX2 instead of 4-lane SSE. Set only when CPUID and XCR0 say the
+    // CPU and the OS support it; the assembler refuses VEX instructions
+    // otherwise. (FMA is never used: the language forbids contraction.)
     bool avx2 { false };
 };
 

@@ -1,6 +1,8 @@
 // Code generators for reductions (sum, dot, max, min) and element-wise maps:
-// 4 lanes with SSE, or 8 with AVX2 (+ FMA in dot products) when allowed;
-// several accumulators to hide the add latency; a scalar remainder loop.
+// 4 lanes with SSE, or 8 with AVX2 when allowed; several accumulators to hide
+// the add latency; a scalar remainder loop. No FMA: docs/flow-language.md
+// ("The float reduction rule") allows regrouping the additions of a
+// reduction but never contracting a product into them.
 //
 // Exactness: maps compute each element with the same IEEE operations as the
 // bytecode (MINPS/MAXPS follow the MINSS/MAXSS rule lane by lane), so their
@@ -121,10 +123,8 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
         u8 x = static_cast<u8>(4 + (k & 1) * 2), y = static_cast<u8>(x + 1);
         v.load(x, element(esi, k * v.bytes()));
         if (dot) {
-            if (v.avx) {
-                a.vfmadd231ps(Ymm { k }, Ymm { x }, element(edi, k * v.bytes()));
-                continue;
-            }
+            // Each product is rounded on its own: the reduction rule lets the
+            // additions be regrouped, never fused with the multiplication.
             v.load(y, element(edi, k * v.bytes()));
             v.binary(Op::MUL_F32, x, y);
         }
@@ -139,13 +139,9 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
     a.jg(tail);
     v.load(4, element(esi));
     if (dot) {
-        if (v.avx) {
-            a.vfmadd231ps(Ymm { 0 }, Ymm { 4 }, element(edi));
-        } else {
-            v.load(5, element(edi));
-            v.binary(Op::MUL_F32, 4, 5);
-            v.binary(Op::ADD_F32, 0, 4);
-        }
+        v.load(5, element(edi));
+        v.binary(Op::MUL_F32, 4, 5);
+        v.binary(Op::ADD_F32, 0, 4);
     } else {
         v.binary(Op::ADD_F32, 0, 4);
     }

@@ -183,7 +183,8 @@ double reassociation_bound(u32 terms, double magnitude)
     // Two summations of the same terms in different orders each lie within
     // gamma_n * sum|t| of the exact sum (Higham, Accuracy and Stability of
     // Numerical Algorithms, 2nd ed., section 4.2), gamma_n = n u / (1 - n u),
-    // u = 2^-24; a fused multiply-add only removes roundings.
+    // u = 2^-24. Products are rounded alike in both (no FMA), so only the
+    // additions differ.
     double u = std::ldexp(1.0, -24);
     double n = terms + 1;
     double gamma = n * u / (1 - n * u);

@@ -1,6 +1,7 @@
 // Built-in commands that describe the machine: mem and cpu.
 #include <kernel/arch/x86/cpu.h>
 #include <kernel/arch/x86/cpu_info.h>
+#include <kernel/arch/x86/stack.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>
@@ -22,6 +23,8 @@ static ErrorOr<void> cmd_mem(int argc, char** argv)
     kprintf("heap: %zu KiB in %zu arena(s); %zu bytes used by %zu allocation(s); %zu KiB free (largest block %zu KiB)\n",
             heap.arena_bytes / 1024, heap.arenas, heap.used_bytes, heap.allocations, heap.free_bytes / 1024,
             heap.largest_free / 1024);
+    kprintf("kernel stack: %zu KiB, deepest use so far %zu bytes\n", kernel_stack_size() / 1024,
+            kernel_stack_peak_use());
     if (verbose)
         pmm_dump();
     return {};

@@ -5,10 +5,13 @@
 #include <kernel/arch/x86/descriptors.h>
 #include <kernel/arch/x86/io.h>
 #include <kernel/arch/x86/power.h>
+#include <kernel/arch/x86/stack.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/shell/command.h>
 #include <kernel/time/clock.h>
+
+extern "C" u32 kernel_stack_bottom[];
 
 static ErrorOr<void> cmd_help(int argc, char** argv)
 {
@@ -70,6 +73,26 @@ static ErrorOr<void> cmd_poweroff(int argc, char**)
 }
 SHELL_COMMAND("poweroff", "poweroff", "leave QEMU with status 33 (halt on a real PC)", cmd_poweroff);
 
+// Recurses until the stack pointer is 3 KiB above the bottom of the kernel
+// stack, inside the guard, then waits for an interrupt: the IRQ path must
+// notice and panic. (A real overflow would not stop by itself.)
+[[gnu::noinline]] static void recurse_into_stack_guard(u32 depth)
+{
+    volatile u8 frame[256];
+    frame[0] = static_cast<u8>(depth);
+    if (depth > 1000000)
+        return; // unreachable (256 KiB / 256 bytes), but gives the function a way out
+    u32 esp;
+    asm volatile("movl %%esp, %0" : "=r"(esp));
+    if (esp > reinterpret_cast<u32>(kernel_stack_bottom) + 3072) {
+        recurse_into_stack_guard(depth + 1);
+    } else {
+        for (;;)
+            x86::enable_interrupts_and_halt();
+    }
+    frame[1] = frame[0]; // keeps the frame alive across the call
+}
+
 // Raises each kind of fault for real, so the handlers are proven by use.
 static ErrorOr<void> cmd_panic_test(int argc, char** argv)
 {
@@ -89,6 +112,8 @@ static ErrorOr<void> cmd_panic_test(int argc, char** argv)
         idt_mark_not_present(13);
         idt_mark_not_present(11);
         asm volatile("movw $0x1234, %%ax; movw %%ax, %%ds" ::: "eax");
+    } else if (string_equals(kind, "stack")) {
+        recurse_into_stack_guard(0);
     } else if (string_equals(kind, "panic")) {
         panic("panic-test: panic() called on purpose");
     } else {
@@ -97,5 +122,6 @@ static ErrorOr<void> cmd_panic_test(int argc, char** argv)
     kprintf("panic-test: the fault did not happen\n");
     return Error::NotSupported;
 }
-SHELL_COMMAND("panic-test", "panic-test [ud|de|gp|df|panic]",
-              "raise a CPU exception (default: ud2) or panic(); QEMU exits with status 35", cmd_panic_test);
+SHELL_COMMAND("panic-test", "panic-test [ud|de|gp|df|stack|panic]",
+              "raise a CPU exception (default: ud2), overflow the stack, or panic(); QEMU exits with status 35",
+              cmd_panic_test);

@@ -246,6 +246,9 @@ class TcgShellTests(ShellTests, unittest.TestCase):
     def test_double_fault_is_reported_on_its_own_task(self):
         self.check_fault("df", r"CPU EXCEPTION Double Fault \(#DF\), vector 08, .*double-fault task")
 
+    def test_stack_overflow_into_the_guard_panics(self):
+        self.check_fault("stack", r"PANIC: kernel stack overflow: ESP is inside the 4 KiB guard")
+
     def test_panic_prints_message_and_registers(self):
         self.check_fault("panic", r"PANIC: panic-test: panic\(\) called on purpose")
 

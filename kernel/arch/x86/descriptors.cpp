@@ -11,6 +11,7 @@
 #include <kernel/arch/x86/interrupt_frame.h>
 #include <kernel/arch/x86/cpu.h>
 #include <kernel/arch/x86/pic.h>
+#include <kernel/arch/x86/stack.h>
 
 extern "C" u64 gdt_table[];
 extern "C" const u32 interrupt_stub_table[48];
@@ -104,6 +105,7 @@ extern "C" void interrupt_dispatch(InterruptFrame* frame)
     u8 irq = static_cast<u8>(frame->vector - IRQ_BASE_VECTOR);
     if (irq >= 16)
         return;
+    kernel_stack_check(frame->interrupted_esp());
     if (pic_is_spurious(irq))
         return;
     if (auto handler = s_irq_handlers[irq])

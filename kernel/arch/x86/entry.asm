@@ -19,6 +19,7 @@ bits 32
 %define BOOT_INFO_MAGIC     0x49424642      ; "BFBI", kernel/boot_info.h
 %define KERNEL_HEADER_MAGIC 0x4E4B4642      ; "BFKN"
 %define STACK_SIZE          (256 * 1024)    ; JIT code and the interpreter recurse
+%define STACK_FILL          0x57AC57AC      ; kernel/arch/x86/stack.h
 %define COM1                0x3F8
 %define DEBUG_EXIT_PORT     0xF4
 %define EXIT_PANIC          0x11            ; QEMU exits with (0x11 << 1) | 1 = 35
@@ -74,6 +75,13 @@ kernel_entry:
     xor eax, eax
     rep stosd
     mov [kernel_boot_info], ebx
+
+    ; Fill the stack with a known word: stack.cpp reads the deepest use from
+    ; it, and the lowest words serve as a guard checked on every interrupt.
+    mov edi, kernel_stack_bottom
+    mov ecx, STACK_SIZE / 4
+    mov eax, STACK_FILL
+    rep stosd
 
     ; Our own GDT, so nothing depends on where stage2 left its table.
     lgdt [gdt_pointer]

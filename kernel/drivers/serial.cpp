@@ -44,7 +44,12 @@ void serial_init()
 
 static void drain_uart()
 {
-    while (inb(LINE_STATUS) & LSR_DATA_READY) {
+    // Bounded: without a UART the status port floats to 0xFF, which would
+    // read as "data ready" forever.
+    for (int i = 0; i < 64; ++i) {
+        u8 status = inb(LINE_STATUS);
+        if (status == 0xFF || !(status & LSR_DATA_READY))
+            break;
         u8 byte = inb(DATA);
         u32 next = (s_ring_head + 1) % RING_SIZE;
         if (next == s_ring_tail)

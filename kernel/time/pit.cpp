@@ -1,4 +1,5 @@
 // PIT channel 0 (periodic IRQ 0) and channel 2 (one-shot delays).
+#include <bareflow/panic.h>
 #include <kernel/arch/x86/descriptors.h>
 #include <kernel/arch/x86/io.h>
 #include <kernel/time/clock.h>
@@ -34,6 +35,10 @@ void pit_wait_counts(u16 pit_counts)
     outb(MODE_COMMAND, 0xB0); // channel 2, lobyte/hibyte, mode 0, binary
     outb(CHANNEL2, pit_counts & 0xff);
     outb(CHANNEL2, pit_counts >> 8);
-    while (!(inb(PORT_B) & 0x20))
-        asm volatile("pause");
+    // A 55 ms count at most; each port read takes about a microsecond, so
+    // ten million reads mean the PIT is not there.
+    for (u32 spins = 0; !(inb(PORT_B) & 0x20); ++spins) {
+        if (spins > 10000000)
+            panic("PIT channel 2 never reached its terminal count (no 8254 timer?)");
+    }
 }

@@ -44,13 +44,14 @@ inline std::ostream& operator<<(std::ostream& os, const Outcome& o)
 class Harness {
 public:
     ModuleBuilder module;
+    u64 step_limit { 50'000'000 }; // per evaluation; Error::Busy beyond
 
     // Functions live in one arena and evaluation scratch in another: an
     // evaluation rewinds its arena when it returns, and a callee built
     // lazily during one must outlive it.
-    Harness()
-        : m_memory(8 << 20)
-        , m_eval_memory(8 << 20)
+    explicit Harness(usize arena_bytes = 8 << 20)
+        : m_memory(arena_bytes)
+        , m_eval_memory(arena_bytes)
         , m_arena(m_memory.data(), m_memory.size())
         , m_eval_arena(m_eval_memory.data(), m_eval_memory.size())
     {
@@ -99,7 +100,7 @@ public:
         ctx.user = this;
         ctx.exp = &exp_f32;
         ctx.depth = 1;
-        ctx.step_limit = 50'000'000;
+        ctx.step_limit = step_limit;
         auto r = evaluate(*fn, args.data(), ctx, m_eval_arena);
         Outcome o;
         if (r.is_error())
@@ -131,7 +132,7 @@ private:
         ctx.user = self;
         ctx.exp = &exp_f32;
         ctx.depth = depth;
-        ctx.step_limit = 50'000'000;
+        ctx.step_limit = self->step_limit;
         auto r = evaluate(*it->second, args, ctx, self->m_eval_arena);
         self->m_callee_violations += ctx.fact_violations;
         return r;

@@ -291,7 +291,8 @@ TEST(Tier2Optimize, RandomProgramsKeepTheirResultsAndTraps)
     const i32 interesting[] = { 0, 1, -1, 2, 31, 32, 33, INT32_MIN, INT32_MAX, 7, -7, 1 << 16 };
     int compared = 0;
     for (int program = 0; program < 300; ++program) {
-        Harness h;
+        Harness h(256 << 10);
+        h.step_limit = 100'000;
         auto& f = h.module.function("p", { T::I32, T::I32 }, T::I32);
         u8 regs[6];
         for (u8& r : regs)

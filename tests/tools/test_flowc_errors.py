@@ -51,6 +51,7 @@ CASES = {
                      ("fn f(a: [i32]) { a = 2; }", 1, 18)],
     "const_cycle": [("const A: i32 = B;\nconst B: i32 = A;", 1, 7)],
     "const_not_constant": [("fn g() -> i32 { return 1; }\nconst A: i32 = g();", 2, 16)],
+    "const_unfoldable": [("const K: f32 = 0.0 / 0.0;", 1, 20), ("const K: f32 = exp(1.0);", 1, 16)],
     "buf_count": [("buf B: [i32; 0];", 1, 14), ("buf B: [f32; 16777217];", 1, 14)],
     "type_mismatch": [("fn f() -> i32 { return 1 + 1.0; }", 1, 26),
                       ("fn f() -> i32 { return min(1, 2.0); }", 1, 24)],

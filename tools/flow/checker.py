@@ -99,6 +99,10 @@ class Checker:
         if t is not sym.type:
             raise error_at("expected_type", item.expr, expected=sym.type, found=t)
         if item.expr.value is None:
+            if only_constants(item.expr):
+                # Every operand is known, so the value is NaN or comes from exp(),
+                # which flowc leaves to run time (docs/flow-language.md, section 7).
+                raise error_at("const_unfoldable", item.expr, name=sym.name)
             raise error_at("const_not_constant", item.expr, name=sym.name)
         sym.value = item.expr.value
 
@@ -112,7 +116,7 @@ class Checker:
             sym = self.declare("param", p.name, p.type, p)
             sym.index = i
             fn.param_symbols.append(sym)
-        self.block(fn.body, new_scope=True)
+        self.block(fn.body)
 
     def declare(self, kind, name, type, node):
         tok = getattr(node, "name_tok", None) or getattr(node, "var_tok", None) or node
@@ -134,7 +138,7 @@ class Checker:
         return self.globals.get(name)
 
     # --- statements -----------------------------------------------------------------
-    def block(self, block, new_scope=True):
+    def block(self, block):
         self.scopes.append({})
         for stmt in block.stmts:
             self.stmt(stmt)
@@ -383,6 +387,22 @@ class Checker:
     def arity(self, e, expected):
         if len(e.args) != expected:
             raise error_at("arg_count", e, name=e.name, expected=expected, found=len(e.args))
+
+
+def only_constants(e):
+    """True when e uses nothing but literals, constants, operators and builtins."""
+    if isinstance(e, (N.IntLit, N.FloatLit)):
+        return True
+    if isinstance(e, N.Name):
+        return getattr(e, "symbol", None) is not None and e.symbol.kind == "const"
+    if isinstance(e, N.Unary):
+        return only_constants(e.operand)
+    if isinstance(e, N.Binary):
+        return only_constants(e.left) and only_constants(e.right)
+    if isinstance(e, N.Call):
+        return e.name in BUILTINS | {"i32", "f32"} and e.name != "len" \
+            and all(only_constants(a) for a in e.args)
+    return False
 
 
 def check(module):

@@ -29,6 +29,8 @@ MESSAGES = {
     "assign_const": "cannot assign to {kind} '{name}'",
     "const_cycle": "constant '{name}' depends on itself",
     "const_not_constant": "the value of constant '{name}' is not a constant expression",
+    "const_unfoldable": "the value of constant '{name}' is NaN or uses exp(), which are "
+                        "computed only at run time",
     "buf_count": "buffer '{name}' must have 1 to 16777216 elements",
     # types
     "type_mismatch": "operator '{op}' needs operands of the same type, found {left} and {right}",

@@ -2,7 +2,7 @@
 
 It executes a ModuleImage instruction by instruction with the semantics of
 docs/module-format.md ("Semantics that every tier shares"), traps included.
-It is slow and unverified-input-unsafe by design: the tests use it to check
+It is slow and trusts its input (it is no verifier): the tests use it to check
 that flowc's code computes what the Flow source says; the real tier-0
 interpreter is microjit's.
 """

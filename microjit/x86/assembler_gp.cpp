@@ -156,15 +156,16 @@ void Assembler::movsx(Gp32 d, const Mem& s)
     set_error(Error::EmitInvalidOperand);
 }
 
-// xchg with eax has the one-byte form 90+r (xchg eax, eax would be nop, so
-// it keeps the ModRM form).
+// xchg with eax has the one-byte form 90+r, and xchg eax, eax is 90 itself
+// (nasm writes it so; in 32-bit code it is the same operation). Otherwise
+// 87 /r with the first operand in the reg field, as nasm does.
 void Assembler::xchg(Gp32 a, Gp32 b)
 {
-    if (a.id == 0 && b.id != 0)
+    if (a.id == 0)
         return enc_op(op1(0x90 + b.id));
-    if (b.id == 0 && a.id != 0)
+    if (b.id == 0)
         return enc_op(op1(0x90 + a.id));
-    enc_rr(op1(0x87), ops(b.id, a.id));
+    enc_rr(op1(0x87), ops(a.id, b.id));
 }
 
 void Assembler::push(i32 imm)

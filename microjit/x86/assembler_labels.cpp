@@ -1,24 +1,29 @@
-// Labels, jumps, calls and the shrinking passes of finish().
+// Labels, jumps, calls and the jump-sizing passes of finish().
 //
 // Every label jump is emitted in its long form (E9 rel32, 0F 8x rel32) and
 // recorded as a Site, together with calls to absolute addresses, label
 // address fields and alignment points. finish() then decides jump sizes by
-// iterating to a fixed point, as the Linux eBPF JIT (arch/x86/net/
-// bpf_jit_comp.c) and sljit do:
+// passes over the sites until a fixed point, as the Linux eBPF JIT
+// (arch/x86/net/bpf_jit_comp.c) and sljit do, and shrinks the code to match:
 //
+//   - The passes start from every jump short and grow a jump to rel32 only
+//     when its displacement (target minus the jump's end) does not fit in a
+//     rel8. The eBPF JIT starts from long jumps and shrinks them; that also
+//     converges, but two jumps that fit only if both are short stay long.
+//     Growing from short finds the smallest layout, as nasm and LLVM do, so
+//     our bytes match nasm's for every golden jump case.
 //   - Each pass walks the sites in code order, keeping the running shift (how
-//     far the code before a site has moved). A jump becomes short when its
-//     displacement, measured in the layout of this pass (backward targets)
-//     or of the previous one (forward targets), fits in a rel8.
-//   - Alignment padding is recomputed from each align point's new position.
-//     Because padding can grow when earlier code shrinks, a short jump may
-//     stop fitting; it then goes back to rel32 and is pinned there, so every
-//     jump changes at most twice and the passes terminate.
-//   - A pass in which no site changed length saw exactly the final layout,
-//     so every decision it made holds.
+//     far the code before a site has moved from the emitted layout). Forward
+//     targets are measured in the previous pass's layout, backward ones in
+//     this pass's. Alignment padding is recomputed from each align point's
+//     new position.
+//   - A jump grows at most once, so the passes terminate; a pass in which no
+//     site changed length saw exactly the final layout, so every rel8 in it
+//     fits. (With alignment points a grown jump can end up fitting again,
+//     when padding shrinks after it; it stays rel32, which is still correct.)
 //
-// Positions only ever move towards the start (the first layout is the
-// longest, and rounding up to an alignment is monotonic), so the code is then
+// Positions only ever move towards the start (the emitted layout is the
+// longest, and rounding up to an alignment is monotonic), so the code is
 // compacted in place by one forward walk, with displacements patched on the
 // way, and the freed tail is filled with int3.
 #include <bareflow/panic.h>
@@ -199,30 +204,31 @@ ErrorOr<usize> Assembler::finish()
         return static_cast<i32>(m_label_offset[id]) + shift;
     };
 
-    bool changed = true;
-    for (u32 pass = 0; changed; ++pass) {
-        if (pass == 2 * count + 2) // each jump changes at most twice, so this is a bug
-            panic("x86 assembler: jump shrinking did not converge");
-        changed = false;
+    // One pass over the sites in code order. With `decide`, a rel8 jump that
+    // does not fit grows to rel32 (for good: that keeps the passes finite).
+    // Returns whether any site changed length.
+    auto pass = [&](bool decide) {
+        bool changed = false;
         i32 shift = 0;
         for (u32 i = 0; i < count; ++i) {
             Site& site = sites[i];
+            i32 previous_shift = site.shift;
             site.shift = shift;
             u8 kind = site.kind & SiteKindMask;
             u32 length = site.length;
-            if (kind <= SiteJcc) {
-                if (!(site.kind & SitePinnedLong)) {
-                    i32 here = static_cast<i32>(site.position) + shift;
-                    i32 displacement = label_position(site.target) - (here + 2);
-                    bool short_fits = fits_i8(displacement);
-                    u32 long_length = kind == SiteJmp ? 5 : 6;
-                    if (short_fits) {
-                        length = 2;
-                    } else if (length == 2) {
-                        length = long_length;
-                        site.kind |= SitePinnedLong;
-                    }
-                }
+            if (kind <= SiteJcc && decide && length == 2) {
+                // rel8 counts from the jump's end, so the jump's own size is
+                // not part of the distance. Both ends are measured in one
+                // layout: the previous pass's for a forward target (the code
+                // up to it is not laid out yet in this pass), this pass's
+                // for a backward one.
+                i32 displacement;
+                if (m_label_sites[site.target] > i)
+                    displacement = label_position(site.target) - (static_cast<i32>(site.position) + previous_shift + 2);
+                else
+                    displacement = label_position(site.target) - (static_cast<i32>(site.position) + shift + 2);
+                if (!fits_i8(displacement))
+                    length = kind == SiteJmp ? 5 : 6;
             } else if (kind >= SiteAlignNop) {
                 u32 here = site.position + static_cast<u32>(shift);
                 length = (0u - here) & (site.target - 1u);
@@ -234,6 +240,19 @@ ErrorOr<usize> Assembler::finish()
             shift += static_cast<i32>(length) - static_cast<i32>(original_length(site));
         }
         end_shift = shift;
+        return changed;
+    };
+
+    // Start from every jump short, lay that out, then grow what does not fit
+    // until nothing changes. Each jump grows at most once.
+    for (u32 i = 0; i < count; ++i) {
+        if ((sites[i].kind & SiteKindMask) <= SiteJcc)
+            sites[i].length = 2;
+    }
+    pass(false);
+    for (u32 round = 0; pass(true); ++round) {
+        if (round > count) // each jump grows at most once, so this is a bug
+            panic("x86 assembler: jump sizing did not converge");
     }
 
     // Compact in place, front to back; every byte moves towards the start.

@@ -13,3 +13,39 @@ X86_SRCS := microjit/x86/assembler.cpp microjit/x86/assembler_labels.cpp \
   microjit/x86/assembler_gp.cpp microjit/x86/assembler_sse.cpp microjit/x86/length_decoder.cpp
 MICROJIT_SRCS += $(X86_SRCS)
 
+X86_HOST_LIB := $(X86_SRCS) tools/host/panic_host.cpp
+X86_TEST_SRCS := tests/x86/golden_cases.cpp tests/x86/golden_test.cpp tests/x86/exec_test.cpp \
+  tests/x86/error_test.cpp tests/x86/label_test.cpp tests/x86/decoder_test.cpp
+
+$(eval $(call host_test,x86_emitter_test,$(X86_TEST_SRCS),$(X86_HOST_LIB)))
+$(eval $(call asan_test,x86_emitter_test,$(X86_TEST_SRCS),$(X86_HOST_LIB)))
+
+X86_GOLDEN_DUMP := $(BUILD)/host/x86_golden_dump
+$(X86_GOLDEN_DUMP): $(patsubst %.cpp,$(BUILD)/host/testobj/%.o,tests/x86/golden_dump.cpp tests/x86/golden_cases.cpp) \
+  $(patsubst %.cpp,$(BUILD)/host/obj/%.o,$(X86_HOST_LIB))
+	@mkdir -p $(@D)
+	$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
+TEST_PREREQS += $(X86_GOLDEN_DUMP)
+
+# Regenerates tests/x86/golden_vectors.txt from nasm and objdump.
+.PHONY: x86-vectors
+x86-vectors: $(X86_GOLDEN_DUMP)
+	$(PYTHON) tools/gen_x86_vectors.py --dump $(X86_GOLDEN_DUMP) --out tests/x86/golden_vectors.txt
+
+# --- benchmark --------------------------------------------------------------
+X86_BENCH := $(BUILD)/host/x86_emitter_bench
+X86_KERNEL_OBJS := $(patsubst %.cpp,$(BUILD)/kernel/%.o,$(X86_SRCS))
+$(X86_BENCH): $(patsubst %.cpp,$(BUILD)/host/obj/%.o,tests/x86/bench_emitter.cpp $(X86_HOST_LIB))
+	@mkdir -p $(@D)
+	$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
+
+.PHONY: bench-emitter
+bench-emitter: $(X86_BENCH) $(X86_KERNEL_OBJS)
+	@mkdir -p $(BUILD)/bench
+	@$(X86_BENCH) --json $(BUILD)/bench/emitter.json \
+	  --code-size $$(size -B $(X86_KERNEL_OBJS) | awk 'NR>1 { s += $$1 + $$2 } END { print s }')
+BENCH_TARGETS += bench-emitter
+
+.PHONY: disasm
+disasm:
+	@$(PYTHON) tools/disasm.py $(FILE)

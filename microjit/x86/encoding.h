@@ -20,7 +20,6 @@ enum SiteKind : u8 {
     SiteAlignNop = 5, // padding to `target` bytes, executed
     SiteAlignInt3 = 6, // padding to `target` bytes, never executed
     SiteKindMask = 0x0F,
-    SitePinnedLong = 0x80, // a jump that had to grow back once: stays rel32 (termination)
 };
 
 constexpr u32 op1(u32 a) { return (1u << 24) | a; }

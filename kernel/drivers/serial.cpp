@@ -38,7 +38,13 @@ void serial_init()
     outb(DATA, 1);                // 115200 / 1
     outb(INTERRUPT_ENABLE, 0);
     outb(LINE_CONTROL, 0x03);     // 8 data bits, no parity, 1 stop bit
-    outb(FIFO_CONTROL, 0xC7);     // FIFOs on and cleared, interrupt at 14 bytes
+    // Switching the FIFOs on (or off) clears them, and a byte that arrives
+    // between the drain above and that switch would be lost: with piped
+    // input it always does (QEMU hands over the next byte as soon as RBR is
+    // read). So keep whatever mode the firmware chose; only the trigger
+    // level changes, and writing it with FE unchanged clears nothing.
+    if ((inb(FIFO_CONTROL) & 0xC0) == 0xC0) // IIR bits 7:6 = 11: FIFOs enabled
+        outb(FIFO_CONTROL, 0xC1);           // FIFOs stay on, interrupt at 14 bytes
     outb(MODEM_CONTROL, 0x0B);    // DTR, RTS, OUT2 (OUT2 gates the IRQ line on PCs)
 }
 

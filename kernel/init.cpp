@@ -5,9 +5,11 @@
 extern "C" const KernelInitStep __kernel_init_start[];
 extern "C" const KernelInitStep __kernel_init_end[];
 
-void run_kernel_init_steps()
+void run_kernel_init_steps() { run_init_steps(__kernel_init_start, __kernel_init_end); }
+
+void run_init_steps(const KernelInitStep* steps, const KernelInitStep* end)
 {
-    usize count = static_cast<usize>(__kernel_init_end - __kernel_init_start);
+    usize count = static_cast<usize>(end - steps);
     // Selection by order, stable for equal orders (link order), without
     // sorting the read-only section: run the smallest (order, index) pair not
     // yet run, each round.
@@ -18,7 +20,7 @@ void run_kernel_init_steps()
         const KernelInitStep* next = nullptr;
         usize next_index = 0;
         for (usize i = 0; i < count; ++i) {
-            const auto& step = __kernel_init_start[i];
+            const auto& step = steps[i];
             bool after_last = first || step.order > last_order || (step.order == last_order && i > last_index);
             if (!after_last)
                 continue;

@@ -51,3 +51,8 @@ struct KernelInitStep {
 
 // Runs the registered steps in order (called once by kernel_main).
 void run_kernel_init_steps();
+
+// Runs the steps of [begin, end) in ascending order, equal orders in array
+// order, reporting failures on the console. run_kernel_init_steps() passes
+// the .kernel_init section; host tests pass their own arrays.
+void run_init_steps(const KernelInitStep* begin, const KernelInitStep* end);

@@ -24,38 +24,6 @@ const ShellCommand* find_shell_command(const char* name)
     return nullptr;
 }
 
-int shell_split(char* line, char** argv, int max_args)
-{
-    int argc = 0;
-    char* p = line;
-    while (*p) {
-        while (*p == ' ' || *p == '\t')
-            ++p;
-        if (!*p)
-            break;
-        char* out = p;
-        char* word = p;
-        bool quoted = false;
-        while (*p && (quoted || (*p != ' ' && *p != '\t'))) {
-            if (*p == '"') {
-                quoted = !quoted;
-                ++p;
-                continue;
-            }
-            *out++ = *p++;
-        }
-        bool at_end = !*p;
-        *out = 0;
-        if (argc < max_args - 1)
-            argv[argc++] = word;
-        if (at_end)
-            break;
-        ++p;
-    }
-    argv[argc] = nullptr;
-    return argc;
-}
-
 void shell_execute(char* line)
 {
     char* argv[MAX_ARGS];

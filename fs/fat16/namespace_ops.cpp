@@ -250,9 +250,14 @@ ErrorOr<void> Volume::replace_file(const char* path, const void* data, u32 lengt
 
     File file;
     TRY(open(temp, file, OPEN_WRITE | OPEN_CREATE | OPEN_TRUNCATE));
-    u32 written = TRY(write(file, data, length));
-    if (written != length)
-        return Error::IoError;
+    auto written = write(file, data, length);
+    if (written.is_error()) {
+        // No room (or a failing disk): drop the partial NAME.NEW so the
+        // volume is as before, and report the first error.
+        (void)remove(temp);
+        (void)sync();
+        return written.error();
+    }
     TRY(sync());
     TRY(rename(temp, path, true));
     return sync();

@@ -65,7 +65,12 @@ def main(argv=None):
         return 1
 
     if args.emit_text:
-        sys.stdout.write(text.render(image, ops))
+        try:
+            sys.stdout.write(text.render(image, ops))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`flowc --emit-text ... | head`): not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if args.output is None:
             return 0
     output = args.output

@@ -7,7 +7,7 @@ import tempfile
 import unittest
 import zlib
 
-from flowc_support import MODULES, OPS, bfm, compile_text, module_source, run_flowc
+from flowc_support import FLOWC, MODULES, OPS, bfm, compile_text, module_source, run_flowc
 from flowc_verify import verify_image
 
 
@@ -37,6 +37,30 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         for word in ("--emit-text", "--name", "-o", "Exit status"):
             self.assertIn(word, r.stdout)
+
+    def test_usage_errors_exit_2(self):
+        for args in ([], ["a.flow", "--bogus"], ["a.flow", "-o"]):
+            with self.subTest(args=args):
+                r = run_flowc(*args)
+                self.assertEqual(r.returncode, 2)
+                self.assertIn("usage: flowc", r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+
+    def test_emit_text_into_a_closed_pipe(self):
+        import subprocess
+        import sys
+        # A pipe whose reader is already gone: the first write fails with EPIPE.
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        src = os.path.join(MODULES, "fib.flow")
+        try:
+            r = subprocess.run([sys.executable, FLOWC, src, "--emit-text"], stdout=write_end,
+                               stderr=subprocess.PIPE, text=True, timeout=60)
+        finally:
+            os.close(write_end)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertNotIn("BrokenPipe", r.stderr)
 
     def test_compiles_to_the_named_file(self):
         src = self.write("fib.flow", module_source("fib"))

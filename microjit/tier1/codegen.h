@@ -31,7 +31,10 @@ enum class HomeKind : u8 {
 
 struct Home {
     HomeKind kind;
-    u8 id; // Gp32 or Xmm number when pinned
+    u8 id;         // Gp32 or Xmm number when pinned
+    u8 defs;       // instructions that write the register (saturating), params count one
+    bool constant; // written once, by const.i32: every read sees `value`
+    i32 value;
 };
 
 enum class TrapKind : u8 {
@@ -58,16 +61,35 @@ struct CodeGen {
     Op* ops;
     u32 op_count;
     Home* homes;          // reg_count entries
-    u8 pinned_gprs[4];    // saved and restored by prologue/epilogue, in push order
-    u8 pinned_gpr_count;
-    u8 pinned_xmms[6];    // registers held in XMM2..7, by bytecode register index
-    u8 pinned_xmm_regs[6];
-    u8 pinned_xmm_count;
-    i32 frame_size;       // the `sub esp` amount
-    Label traps[static_cast<u32>(TrapKind::Count)];
-    Label propagate;      // EAX = Error from a callee: leave through propagate_exit
-    Label hot_stub;
-    Label hot_return;
+    u8 pinned_gprs[4] {};    // saved and restored by prologue/epilogue, in push order
+    u8 pinned_gpr_count { 0 };
+    u8 pinned_xmms[6] {};    // registers held in XMM2..7, by bytecode register index
+    u8 pinned_xmm_regs[6] {};
+    u8 pinned_xmm_count { 0 };
+    i32 frame_size { 0 };    // the `sub esp` amount
+    Label traps[static_cast<u32>(TrapKind::Count)] {};
+    Label propagate {};   // EAX = Error from a callee: leave through propagate_exit
+    Label hot_stub {};
+    Label hot_return {};
+
+    // What is known inside the current basic block (forgotten at every label):
+    // (view, index) pairs whose bounds check already passed, and the view
+    // whose base EDX holds. Neither can change without a write to the
+    // registers involved, which note_writes() watches.
+    static constexpr u32 max_checked = 8;
+    u8 checked_views[max_checked] {};
+    u8 checked_indices[max_checked] {};
+    u32 checked_count { 0 };
+    u32 edx_view { 0xFFFFFFFF }; // register index, or no_view
+    static constexpr u32 no_view = 0xFFFFFFFF;
+    void forget_block()
+    {
+        checked_count = 0;
+        edx_view = no_view;
+    }
+    void note_writes(const Instruction& in);
+    bool is_const(u32 r) const { return homes[r].constant; }
+    i32 const_of(u32 r) const { return homes[r].value; }
 
     // --- frame and homes ---------------------------------------------------
     static constexpr i32 slot_base = 16;

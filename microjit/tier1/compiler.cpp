@@ -162,6 +162,53 @@ void CodeGen::emit_trap_stubs()
     }
 }
 
+bool is_write(OperandKind kind)
+{
+    switch (kind) {
+    case OperandKind::W_I32:
+    case OperandKind::W_F32:
+    case OperandKind::RW_I32:
+    case OperandKind::W_VIEW:
+    case OperandKind::W_ANY:
+    case OperandKind::W_RESULT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void CodeGen::note_writes(const Instruction& in)
+{
+    switch (in.opcode) {
+    case Opcode::DIV_I32:
+    case Opcode::REM_I32:
+    case Opcode::ABS_I32:
+    case Opcode::CALL:
+    case Opcode::EXP_F32:
+        edx_view = no_view; // these use EDX
+        break;
+    default:
+        break;
+    }
+    const OpcodeInfo& info = in.info();
+    for (u32 k = 0; k < in.operand_count; ++k) {
+        if (!is_write(info.operands[k]))
+            continue;
+        u32 r = in.operands[k];
+        if (r == edx_view)
+            edx_view = no_view;
+        for (u32 i = 0; i < checked_count;) {
+            if (checked_views[i] == r || checked_indices[i] == r) {
+                checked_views[i] = checked_views[checked_count - 1];
+                checked_indices[i] = checked_indices[checked_count - 1];
+                --checked_count;
+            } else {
+                ++i;
+            }
+        }
+    }
+}
+
 bool CodeGen::emit(const Op& op)
 {
     const Instruction& in = op.instruction;
@@ -169,20 +216,28 @@ bool CodeGen::emit(const Op& op)
         if (op.loop_head)
             a.align(16);
         a.bind(Label { op.label });
+        forget_block();
     }
+    bool ok;
     switch (static_cast<u8>(in.opcode) & 0xF0) {
     case 0x00:
     case 0x10:
     case 0x20:
-        return emit_integer(in);
+        ok = emit_integer(in);
+        break;
     case 0x30:
     case 0x40:
-        return emit_float(in);
+        ok = emit_float(in);
+        break;
     case 0x50:
-        return emit_memory(in);
+        ok = emit_memory(in);
+        break;
     default:
-        return emit_control(in);
+        ok = emit_control(in);
+        break;
     }
+    note_writes(in);
+    return ok;
 }
 
 } // namespace Tier1
@@ -227,7 +282,7 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
     Home* homes = reinterpret_cast<Home*>(ops + max_ops);
     u32* weights = reinterpret_cast<u32*>(homes + fn.reg_count);
     for (u32 r = 0; r < fn.reg_count; ++r) {
-        homes[r] = Home { HomeKind::Slot, 0 };
+        homes[r] = Home { HomeKind::Slot, 0, static_cast<u8>(r < fn.param_count ? 1 : 0), false, 0 };
         weights[r] = 0;
     }
 
@@ -253,6 +308,18 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
         }
         if (in.opcode == Opcode::CALL)
             ++calls;
+        // Writes per register: a register written once, by const.i32, is a
+        // constant everywhere (the verifier proved every read comes after a
+        // write, and there is only the one).
+        for (u32 k = 0; k < info.operand_count; ++k) {
+            if (!is_write(info.operands[k]) || in.operands[k] >= fn.reg_count)
+                continue;
+            Home& home = homes[in.operands[k]];
+            if (home.defs < 2)
+                ++home.defs;
+            home.constant = home.defs == 1 && in.opcode == Opcode::CONST_I32;
+            home.value = in.imm_i32(1);
+        }
         offset += info.length;
     }
 
@@ -304,8 +371,12 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
         }
     }
 
+    for (u32 r = 0; r < fn.reg_count; ++r)
+        if (homes[r].constant)
+            weights[r] = 0; // used as immediates: a pin would be wasted
+
     // --- pin the heaviest i32 and f32 registers -----------------------------------
-    CodeGen g { assembler, env, fn, function, ops, op_count, homes, {}, 0, {}, {}, 0, 0, {}, {}, {}, {} };
+    CodeGen g { assembler, env, fn, function, ops, op_count, homes };
     for (u32 pass = 0; pass < 2; ++pass) {
         ValueType type = pass == 0 ? ValueType::I32 : ValueType::F32;
         u32 limit = pass == 0 ? 4 : 6;
@@ -319,10 +390,12 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
             if (best == 0xFFFFFFFF)
                 break;
             if (pass == 0) {
-                homes[best] = Home { HomeKind::Gpr, pinnable_gprs[n].id };
+                homes[best].kind = HomeKind::Gpr;
+                homes[best].id = pinnable_gprs[n].id;
                 g.pinned_gprs[g.pinned_gpr_count++] = pinnable_gprs[n].id;
             } else {
-                homes[best] = Home { HomeKind::Xmm, pinnable_xmms[n].id };
+                homes[best].kind = HomeKind::Xmm;
+                homes[best].id = pinnable_xmms[n].id;
                 g.pinned_xmms[g.pinned_xmm_count] = static_cast<u8>(best);
                 g.pinned_xmm_regs[g.pinned_xmm_count++] = pinnable_xmms[n].id;
             }
@@ -334,6 +407,7 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
     g.frame_size = ((frame + above + 15) & ~15) - above;
 
     // --- the emission pass ---------------------------------------------------------
+    g.forget_block();
     g.emit_prologue();
     for (u32 i = 0; i < op_count; ++i) {
         if (!g.emit(ops[i])) {

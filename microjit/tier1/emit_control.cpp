@@ -12,10 +12,35 @@ namespace Tier1 {
 
 namespace {
 
+// The condition with its operands exchanged: a < b is b > a.
+Condition swapped(Condition cc)
+{
+    switch (cc) {
+    case Condition::L:
+        return Condition::G;
+    case Condition::LE:
+        return Condition::GE;
+    case Condition::G:
+        return Condition::L;
+    case Condition::GE:
+        return Condition::LE;
+    default:
+        return cc; // E, NE
+    }
+}
+
 void branch_compare(CodeGen& g, Condition cc, u32 x, u32 y, Label target)
 {
+    if (g.is_const(x) && !g.is_const(y)) {
+        u32 t = x;
+        x = y;
+        y = t;
+        cc = swapped(cc);
+    }
     Gp32 left = g.use_i32(x, eax);
-    if (g.is_gpr(y))
+    if (g.is_const(y))
+        g.a.cmp(left, g.const_of(y));
+    else if (g.is_gpr(y))
         g.a.cmp(left, g.gpr(y));
     else
         g.a.cmp(left, g.slot(y));
@@ -119,7 +144,9 @@ bool CodeGen::emit_control(const Instruction& in)
             a.inc(i);
             a.mov(slot(r0), i);
         }
-        if (is_gpr(r1))
+        if (is_const(r1))
+            a.cmp(i, const_of(r1));
+        else if (is_gpr(r1))
             a.cmp(i, gpr(r1));
         else
             a.cmp(i, slot(r1));

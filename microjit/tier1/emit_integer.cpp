@@ -11,15 +11,24 @@ namespace {
 struct AluOp {
     void (Assembler::*rr)(Gp32, Gp32);
     void (Assembler::*rm)(Gp32, const Mem&);
+    void (Assembler::*ri)(Gp32, i32);
     bool commutative;
 };
 
-constexpr AluOp alu_add { static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::add), static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::add), true };
-constexpr AluOp alu_sub { static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::sub), static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::sub), false };
-constexpr AluOp alu_and { static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::and_), static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::and_), true };
-constexpr AluOp alu_or { static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::or_), static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::or_), true };
-constexpr AluOp alu_xor { static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::xor_), static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::xor_), true };
-constexpr AluOp alu_imul { static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::imul), static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::imul), true };
+#define ALU_OP(name, commutative)                                                   \
+    AluOp                                                                           \
+    {                                                                               \
+        static_cast<void (Assembler::*)(Gp32, Gp32)>(&Assembler::name),             \
+            static_cast<void (Assembler::*)(Gp32, const Mem&)>(&Assembler::name),   \
+            static_cast<void (Assembler::*)(Gp32, i32)>(&Assembler::name), commutative \
+    }
+constexpr AluOp alu_add = ALU_OP(add, true);
+constexpr AluOp alu_sub = ALU_OP(sub, false);
+constexpr AluOp alu_and = ALU_OP(and_, true);
+constexpr AluOp alu_or = ALU_OP(or_, true);
+constexpr AluOp alu_xor = ALU_OP(xor_, true);
+constexpr AluOp alu_imul = ALU_OP(imul, true);
+#undef ALU_OP
 
 constexpr i32 int_min = static_cast<i32>(0x80000000u);
 
@@ -63,10 +72,12 @@ void CodeGen::finish_i32(u32 d, Gp32 computed)
 
 namespace {
 
-// dst op= r, whatever r's home.
+// dst op= r, whatever r's home; a constant register is an immediate.
 void apply(CodeGen& g, const AluOp& op, Gp32 dst, u32 r)
 {
-    if (g.is_gpr(r))
+    if (g.is_const(r))
+        (g.a.*op.ri)(dst, g.const_of(r));
+    else if (g.is_gpr(r))
         (g.a.*op.rr)(dst, g.gpr(r));
     else
         (g.a.*op.rm)(dst, g.slot(r));
@@ -128,7 +139,9 @@ void compare(CodeGen& g, Condition cc, u32 d, u32 x, u32 y)
 {
     Gp32 left = g.use_i32(x, ecx);
     g.a.xor_(eax, eax); // before the cmp: xor writes the flags
-    if (g.is_gpr(y))
+    if (g.is_const(y))
+        g.a.cmp(left, g.const_of(y));
+    else if (g.is_gpr(y))
         g.a.cmp(left, g.gpr(y));
     else
         g.a.cmp(left, g.slot(y));
@@ -136,9 +149,50 @@ void compare(CodeGen& g, Condition cc, u32 d, u32 x, u32 y)
     g.store_i32(d, eax);
 }
 
+// Division by a constant: no checks unless the constant is 0 or -1, and a
+// power of two becomes shifts (rounding toward zero like IDIV: a negative
+// dividend gets 2^k - 1 added first).
+bool divide_by_constant(CodeGen& g, bool remainder, u32 d, u32 x, i32 c)
+{
+    if (c == -1)
+        return false; // INT_MIN / -1 still needs its check
+    if (c == 0) {
+        g.a.jmp(g.trap(TrapKind::DivideByZero));
+        return true;
+    }
+    u32 magnitude = static_cast<u32>(c);
+    if (c > 1 && (magnitude & (magnitude - 1)) == 0) {
+        u8 k = static_cast<u8>(__builtin_ctz(magnitude));
+        g.load_i32(eax, x);
+        if (remainder) {
+            g.a.cdq();                       // EDX = -1 for a negative dividend
+            g.a.and_(edx, c - 1);            // bias 2^k - 1, or 0
+            g.a.add(eax, edx);
+            g.a.and_(eax, c - 1);
+            g.a.sub(eax, edx);
+        } else {
+            g.a.mov(edx, eax);
+            g.a.sar(edx, static_cast<u8>(31));
+            g.a.shr(edx, static_cast<u8>(32 - k)); // bias 2^k - 1, or 0
+            g.a.add(eax, edx);
+            g.a.sar(eax, k);
+        }
+        g.store_i32(d, eax);
+        return true;
+    }
+    g.load_i32(eax, x);
+    g.a.mov(ecx, c);
+    g.a.cdq();
+    g.a.idiv(ecx);
+    g.store_i32(d, remainder ? edx : eax);
+    return true;
+}
+
 // d = a / b or a % b, with the two traps of docs/module-format.md.
 void divide(CodeGen& g, bool remainder, u32 d, u32 x, u32 y)
 {
+    if (g.is_const(y) && divide_by_constant(g, remainder, d, x, g.const_of(y)))
+        return;
     g.load_i32(ecx, y);
     g.a.test(ecx, ecx);
     g.a.jz(g.trap(TrapKind::DivideByZero));
@@ -156,14 +210,23 @@ void divide(CodeGen& g, bool remainder, u32 d, u32 x, u32 y)
 
 void shift(CodeGen& g, bool left, u32 d, u32 x, u32 y)
 {
-    g.load_i32(ecx, y); // the CPU masks the count to 0..31, as Flow does
+    bool constant = g.is_const(y);
+    if (!constant)
+        g.load_i32(ecx, y); // the CPU masks the count to 0..31, as Flow does
     Gp32 dst = g.def_i32(d, eax);
     if (d != x || !g.is_gpr(d))
         g.load_i32(dst, x);
-    if (left)
+    if (constant) {
+        u8 count = static_cast<u8>(g.const_of(y) & 31);
+        if (left)
+            g.a.shl(dst, count);
+        else
+            g.a.sar(dst, count);
+    } else if (left) {
         g.a.shl(dst, cl);
-    else
+    } else {
         g.a.sar(dst, cl);
+    }
     g.finish_i32(d, dst);
 }
 

@@ -9,12 +9,27 @@ namespace {
 
 // Checks index r against view v and leaves the element address's parts:
 // EDX = base, the returned register = index. Traps TrapOutOfBounds.
+// Within a basic block a (view, index) pair is checked once, and EDX keeps
+// the base of the last view used (CodeGen::note_writes forgets both when a
+// register involved is written).
 Gp32 check_index(CodeGen& g, u32 view, u32 index)
 {
     Gp32 i = g.use_i32(index, ecx);
-    g.a.cmp(i, g.slot(view, 4));
-    g.a.jae(g.trap(TrapKind::OutOfBounds));
-    g.a.mov(edx, g.slot(view));
+    bool checked = false;
+    for (u32 k = 0; k < g.checked_count; ++k)
+        checked = checked || (g.checked_views[k] == view && g.checked_indices[k] == index);
+    if (!checked) {
+        g.a.cmp(i, g.slot(view, 4));
+        g.a.jae(g.trap(TrapKind::OutOfBounds));
+        if (g.checked_count < CodeGen::max_checked) {
+            g.checked_views[g.checked_count] = static_cast<u8>(view);
+            g.checked_indices[g.checked_count++] = static_cast<u8>(index);
+        }
+    }
+    if (g.edx_view != view) {
+        g.a.mov(edx, g.slot(view));
+        g.edx_view = view;
+    }
     return i;
 }
 

@@ -142,6 +142,13 @@ class Generator:
                 op = r.choice(["+", "-", "*", "&", "|", "^", "<<", ">>", "+", "-"])
                 return f"({self.expr(scopes, 'i32', d)} {op} {self.expr(scopes, 'i32', d)})"
             if roll < 0.40:
+                if r.random() < 0.4:
+                    # A literal divisor: tiers may turn powers of two into shifts.
+                    divisor = r.choice(["2", "4", "8", "16", "1024", "3", "7", "-1", "-2", "-8", "1",
+                                        "2147483647", "(-2147483648)"])
+                    operand = self.nonconstant(scopes, "i32", d) or self.expr(scopes, "i32", d)
+                    if self.variable(scopes, "i32"):
+                        return f"({operand} {r.choice(['/', '%'])} {divisor})"
                 divisor = self.nonconstant(scopes, "i32", d)
                 if divisor:
                     return f"({self.expr(scopes, 'i32', d)} {r.choice(['/', '%'])} {divisor})"

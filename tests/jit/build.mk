@@ -14,3 +14,25 @@ $(BUILD)/tests/jit/OPS.BFM: tests/jit/flow/ops.flow $(FLOWC_DEPS)
 	@mkdir -p $(@D)
 	$(PYTHON) $(FLOWC) $< --name OPS -o $@
 TEST_PREREQS += $(JIT_TEST_BFMS)
+
+# --- the tier-1 benchmark (make bench -> $(BUILD)/bench/tier1.json) ----------
+JIT_TEST_BFMS += $(BUILD)/tests/jit/HUNDRED.BFM
+$(BUILD)/tests/jit/HUNDRED.BFM: tests/jit/flow/hundred.flow $(FLOWC_DEPS)
+	@mkdir -p $(@D)
+	$(PYTHON) $(FLOWC) $< --name HUNDRED -o $@
+
+TIER1_BENCH_EXTRA_OBJ := $(BUILD)/bench/obj/tier1_reference_extra.o
+$(TIER1_BENCH_EXTRA_OBJ): tests/jit/bench_reference_extra.c
+	@mkdir -p $(@D)
+	gcc $(BENCH_REFERENCE_CFLAGS) -c $< -o $@
+
+TIER1_BENCH_SRCS := tests/jit/bench_tier1.cpp $(BENCH_LIB_SRCS) $(MICROJIT_SRCS) $(MICROJIT_HOST_SRCS) tools/host/panic_host.cpp
+$(BUILD)/bench/bench_tier1: $(patsubst %.cpp,$(BUILD)/host/obj/%.o,$(TIER1_BENCH_SRCS)) $(BENCH_REFERENCE_OBJ) $(TIER1_BENCH_EXTRA_OBJ)
+	@mkdir -p $(@D)
+	$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
+
+.PHONY: bench-tier1
+bench-tier1: $(BUILD)/bench/bench_tier1 $(MODULE_BFMS) $(JIT_TEST_BFMS)
+	$(BUILD)/bench/bench_tier1 $(BUILD)/modules $(BUILD)/tests/jit $(BUILD)/bench/tier1.json
+
+BENCH_TARGETS += bench-tier1

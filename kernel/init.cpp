@@ -1,13 +1,17 @@
-// Runs the KERNEL_INIT steps (init.h) in ascending order.
+// Runs the KERNEL_INIT and KERNEL_SHUTDOWN steps (init.h) in ascending order.
 #include <kernel/init.h>
 #include <kernel/lib/kprintf.h>
 
 extern "C" const KernelInitStep __kernel_init_start[];
 extern "C" const KernelInitStep __kernel_init_end[];
+extern "C" const KernelInitStep __kernel_shutdown_start[];
+extern "C" const KernelInitStep __kernel_shutdown_end[];
 
-void run_kernel_init_steps() { run_init_steps(__kernel_init_start, __kernel_init_end); }
+void run_kernel_init_steps() { run_init_steps(__kernel_init_start, __kernel_init_end, "init"); }
 
-void run_init_steps(const KernelInitStep* steps, const KernelInitStep* end)
+void run_kernel_shutdown_steps() { run_init_steps(__kernel_shutdown_start, __kernel_shutdown_end, "shutdown"); }
+
+void run_init_steps(const KernelInitStep* steps, const KernelInitStep* end, const char* what)
 {
     usize count = static_cast<usize>(end - steps);
     // Selection by order, stable for equal orders (link order), without
@@ -36,6 +40,6 @@ void run_init_steps(const KernelInitStep* steps, const KernelInitStep* end)
         last_index = next_index;
         auto result = next->function();
         if (result.is_error())
-            kprintf("init: %s failed: %s\n", next->name, error_message(result.error()));
+            kprintf("%s: %s failed: %s\n", what, next->name, error_message(result.error()));
     }
 }

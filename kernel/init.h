@@ -49,10 +49,32 @@ struct KernelInitStep {
     [[gnu::used, gnu::section(".kernel_init"), gnu::aligned(4)]] static const KernelInitStep \
         KERNEL_INIT_CONCAT(kernel_init_step_, __COUNTER__) = { (order), (name), (fn) }
 
-// Runs the registered steps in order (called once by kernel_main).
+// Shutdown steps: the same shape, run in ascending order by `poweroff`
+// before it leaves the machine (never by a panic: a kernel in an unknown
+// state must not write to disk). For example:
+//
+//     static ErrorOr<void> flush_boot_volume() { return boot_volume_sync(); }
+//     KERNEL_SHUTDOWN(KERNEL_SHUTDOWN_FILESYSTEMS, "fat16-sync", flush_boot_volume);
+//
+// A failing step is reported ("shutdown: fat16-sync failed: disk I/O error")
+// and the power-off goes on.
+enum KernelShutdownOrder : u32 {
+    KERNEL_SHUTDOWN_SERVICES = 100,    // stop what uses files (snapshots, JIT caches)
+    KERNEL_SHUTDOWN_FILESYSTEMS = 200, // flush and mark volumes clean
+    KERNEL_SHUTDOWN_DEVICES = 300,     // quiesce devices (disk caches)
+};
+
+#define KERNEL_SHUTDOWN(order, name, fn)                                                          \
+    [[gnu::used, gnu::section(".kernel_shutdown"), gnu::aligned(4)]] static const KernelInitStep \
+        KERNEL_INIT_CONCAT(kernel_shutdown_step_, __COUNTER__) = { (order), (name), (fn) }
+
+// Runs the registered init steps in order (called once by kernel_main).
 void run_kernel_init_steps();
+// Runs the registered shutdown steps in order (called by `poweroff`).
+void run_kernel_shutdown_steps();
 
 // Runs the steps of [begin, end) in ascending order, equal orders in array
-// order, reporting failures on the console. run_kernel_init_steps() passes
-// the .kernel_init section; host tests pass their own arrays.
-void run_init_steps(const KernelInitStep* begin, const KernelInitStep* end);
+// order, reporting a failure as "<what>: <name> failed: <message>".
+// run_kernel_init_steps() passes the .kernel_init section with "init";
+// host tests pass their own arrays.
+void run_init_steps(const KernelInitStep* begin, const KernelInitStep* end, const char* what = "init");

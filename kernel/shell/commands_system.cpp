@@ -6,6 +6,7 @@
 #include <kernel/arch/x86/io.h>
 #include <kernel/arch/x86/power.h>
 #include <kernel/arch/x86/stack.h>
+#include <kernel/init.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/shell/command.h>
@@ -64,6 +65,7 @@ static ErrorOr<void> cmd_poweroff(int argc, char**)
 {
     if (argc != 1)
         return Error::BadArguments;
+    run_kernel_shutdown_steps();
     kprintf("Powering off.\n");
     // Under QEMU this exits with status 33. A real PC ignores the port;
     // then there is nothing left to do but say so and halt.

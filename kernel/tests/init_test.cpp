@@ -10,6 +10,8 @@
 // The section bounds the kernel's linker script provides; empty here.
 extern "C" const KernelInitStep __kernel_init_start[1] = {};
 extern "C" const KernelInitStep __kernel_init_end[1] = {};
+extern "C" const KernelInitStep __kernel_shutdown_start[1] = {};
+extern "C" const KernelInitStep __kernel_shutdown_end[1] = {};
 
 static std::string g_console;
 static std::string g_trace;
@@ -47,6 +49,14 @@ TEST(KernelInit, AFailedStepIsReportedAndTheRestStillRun)
     run_init_steps(steps, steps + 2);
     EXPECT_EQ(g_trace, "xb");
     EXPECT_EQ(g_console, "init: fat16-mount failed: no FAT16 partition found\n");
+}
+
+TEST(KernelInit, ShutdownFailuresNameTheirPhase)
+{
+    g_console.clear();
+    const KernelInitStep steps[] = { { 200, "fat16-sync", step_fails } };
+    run_init_steps(steps, steps + 1, "shutdown");
+    EXPECT_EQ(g_console, "shutdown: fat16-sync failed: no FAT16 partition found\n");
 }
 
 TEST(KernelInit, NoStepsIsFine)

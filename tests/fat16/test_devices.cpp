@@ -64,7 +64,7 @@ ErrorOr<void> ImageFileDevice::flush()
 {
     if (m_fd < 0)
         return Error::NoDevice;
-    if (!m_read_only && fdatasync(m_fd) != 0)
+    if (!m_read_only && m_sync_on_flush && fdatasync(m_fd) != 0)
         return Error::IoError;
     return {};
 }

@@ -20,6 +20,9 @@ public:
     // Opens an existing image; returns false (with errno set) on failure.
     bool open(const std::string& path, bool read_only = false);
     void close();
+    // flush() calls fdatasync unless turned off (the benchmark compares with
+    // mcopy, which never syncs).
+    void set_sync_on_flush(bool sync) { m_sync_on_flush = sync; }
 
     ErrorOr<void> read_sectors(u32 lba, u32 count, u8* buffer) override;
     ErrorOr<void> write_sectors(u32 lba, u32 count, const u8* buffer) override;
@@ -29,6 +32,7 @@ public:
 
 private:
     int m_fd { -1 };
+    bool m_sync_on_flush { true };
     u64 m_sectors { 0 };
     bool m_read_only { false };
 };

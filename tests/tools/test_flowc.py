@@ -5,7 +5,7 @@ import unittest
 
 from flowc_support import OPS, bfm, compile_text, CompileError
 from flowc_verify import verify_image
-from flow import fold, nodes as N
+from flow import fold, nodes as N, opcodes, text
 from flow.checker import check
 from flow.lexer import tokenize
 from flow.parser import parse
@@ -26,6 +26,46 @@ def function_code(source, name):
 
 def mnemonics(source, name="f"):
     return [m for _, m, _ in function_code(source, name)[1]]
+
+
+class OpcodeList(unittest.TestCase):
+    def test_every_op_line_of_opcodes_def_is_parsed(self):
+        with open(opcodes.default_path()) as f:
+            text = f.read()
+        lines = [l for l in text.splitlines() if l.strip().startswith("OP(")]
+        self.assertEqual(len(OPS), len(lines))
+        self.assertEqual(OPS["call"].operands, ("W_RESULT", "FUNC", "ARGS"))
+        self.assertEqual(OPS["forloop"].size, 1 + 1 + 1 + 4)
+        self.assertEqual(OPS["const.f32"].size, 1 + 1 + 4)
+
+    def test_the_table_is_read_not_built_in(self):
+        with open(opcodes.default_path()) as f:
+            text = f.read()
+        renumbered = text.replace('OP(RET_VOID,     0x72,', 'OP(RET_VOID,     0xEE,')
+        self.assertNotEqual(renumbered, text)
+        custom = opcodes.parse_opcodes(renumbered)
+        from flow.compiler import compile_source
+        image, _ = compile_source("fn f() {}", "T", custom)
+        self.assertEqual(image.functions[0].code, bytes([0xEE]))
+
+    def test_malformed_lists_are_rejected(self):
+        for text in ("", 'OP(NOP, 0x00, "nop", FOO)', 'OP(A, 0x01, "a")\nOP(B, 0x01, "b")',
+                     "OP(NOP 0x00)"):
+            with self.subTest(text=text):
+                with self.assertRaises(opcodes.OpcodeTableError):
+                    opcodes.parse_opcodes(text)
+
+    def test_text_form_decodes_every_opcode(self):
+        image = bfm.ModuleImage("T", [], [], [("B", 3, 4)], 0xFFFF)
+        callee = bfm.FunctionImage("g", [], 0, [1], b"")
+        image.functions = [callee]
+        for op in OPS.values():
+            code = bytes([op.code]) + bytes(op.size - 1)
+            f = bfm.FunctionImage("f", [], 0, [1], code)
+            decoded = list(decode(f.code, OPS))
+            self.assertEqual([(pc, o.mnemonic) for pc, o, _ in decoded], [(0, op.mnemonic)])
+            image.functions = [f]
+            self.assertIn(op.mnemonic, text.render(image, OPS))
 
 
 class Lexer(unittest.TestCase):

@@ -201,7 +201,7 @@ class FunctionGen:
         elif isinstance(s, N.Continue):
             self.emit("jmp", self.loops[-1][1])
         elif isinstance(s, N.ExprStmt):
-            r = self.expr(s.expr, dest=None, want_result=False)
+            r = self.expr(s.expr, dest=None)
             if r is not None:
                 self.regs.done(r)
         else:
@@ -307,7 +307,7 @@ class FunctionGen:
     def target(self, dest, type):
         return dest if dest is not None else self.regs.temp(type.code)
 
-    def expr(self, e, dest, want_result=True):
+    def expr(self, e, dest):
         """Computes e into `dest` (or a register of its choosing); returns the register.
 
         Every operand is read before `dest` is written, so dest may be a variable
@@ -346,7 +346,7 @@ class FunctionGen:
         if isinstance(e, N.Binary):
             return self.binary(e, dest)
         if isinstance(e, N.Call):
-            return self.call(e, dest, want_result)
+            return self.call(e, dest)
         raise AssertionError(e)
 
     def binary(self, e, dest):
@@ -399,7 +399,7 @@ class FunctionGen:
         self.emit(ARITH[op] + (".i32" if t is I32 else ".f32"), d, a, b)
         return d
 
-    def call(self, e, dest, want_result):
+    def call(self, e, dest):
         name = e.name
         t = e.type
         if name in ("i32", "f32"):
@@ -429,9 +429,9 @@ class FunctionGen:
             d = self.target(dest, t)
             self.emit(name + (".i32" if t is I32 else ".f32"), d, a, b)
             return d
-        return self.user_call(e, dest, want_result)
+        return self.user_call(e, dest)
 
-    def user_call(self, e, dest, want_result):
+    def user_call(self, e, dest):
         callee = e.symbol.node
         params = callee.params
         base = self.args_in_place(e.args)

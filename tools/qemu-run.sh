@@ -6,7 +6,7 @@
 #
 # The image is an IDE disk; COM1 is stdin/stdout (works from a terminal and
 # with a pipe: printf 'help\nmem\npoweroff\n' | make run). KVM is used when
-# this machine can really run it, which is probed by starting QEMU, else TCG.
+# this machine can really run the kernel (tools/kvm-probe.sh), else TCG.
 #
 # Exit status (docs/architecture.md; tests/boot/harness.py uses the same):
 #   0  the kernel powered off (isa-debug-exit value 0x10, QEMU status 33)
@@ -38,13 +38,10 @@ if [ $debug = 1 ] && [ ! -f "$elf" ]; then
 fi
 command -v "$QEMU" >/dev/null || { echo "qemu-run: $QEMU not found (run: make deps)" >&2; exit 2; }
 
-# KVM: /dev/kvm existing is not enough (permissions, nested virtualisation,
-# CPU features QEMU refuses). Start QEMU paused with KVM and ask it to quit;
-# success means it works. These hosts need -arch-capabilities removed.
+# KVM when it really works here: tools/kvm-probe.sh boots a tiny protected
+# mode + SSE2 guest with it (cached next to the image, per host boot).
 kvm_usable() {
-  [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-  echo quit | timeout 10 "$QEMU" -enable-kvm -cpu host,-arch-capabilities -machine pc \
-    -display none -nic none -nodefaults -S -monitor stdio >/dev/null 2>&1
+  bash "$HERE/kvm-probe.sh" "$(dirname "$image")"
 }
 
 case $ACCEL in
@@ -54,6 +51,7 @@ case $ACCEL in
     if kvm_usable; then
       accel=(-enable-kvm -cpu "${BAREFLOW_CPU:-host,-arch-capabilities}"); ACCEL=kvm
     else
+      echo "qemu-run: KVM cannot run BareFlow here (tools/kvm-probe.sh); using TCG" >&2
       accel=(-accel tcg ${BAREFLOW_CPU:+-cpu "$BAREFLOW_CPU"}); ACCEL=tcg
     fi ;;
   *) echo "qemu-run: BAREFLOW_ACCEL must be kvm, tcg or auto, not '$ACCEL'" >&2; exit 2 ;;

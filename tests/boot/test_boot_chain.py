@@ -156,6 +156,21 @@ class HandOverTest(BootChainFixture):
         self.check_hand_over(report, image, TWO_MIB)
 
 
+class KvmProbeTest(unittest.TestCase):
+    def test_probe_firmware_passes_where_the_cpu_is_trusted(self):
+        # tools/kvm-probe.asm must succeed under TCG, or kvm_usable() would
+        # quietly say "no" on every machine and KVM would never be tested.
+        with tempfile.TemporaryDirectory() as tmp:
+            firmware = os.path.join(tmp, "probe.bin")
+            nasm(os.path.join(repo_root(), "tools", "kvm-probe.asm"), firmware)
+            self.assertEqual(os.path.getsize(firmware), 65536)
+            proc = subprocess.run(["timeout", "20", "qemu-system-i386", "-accel", "tcg", "-cpu", "n270",
+                                   "-machine", "pc", "-bios", firmware, "-m", "16", "-display", "none",
+                                   "-nic", "none", "-nodefaults", "-monitor", "none", "-serial", "none",
+                                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"], capture_output=True)
+            self.assertEqual(proc.returncode, EXIT_POWEROFF, proc.stderr)
+
+
 class LoudFailureTest(BootChainFixture):
     """Broken images stop with a message on COM1, never a hang or a jump into garbage."""
 

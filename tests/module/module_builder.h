@@ -195,6 +195,14 @@ public:
         return file;
     }
 
+    // Recomputes only the CRC (to test the content hash on its own).
+    static void fix_crc(std::vector<u8>& file)
+    {
+        std::memset(&file[28], 0, 4);
+        u32 crc = crc32(file.data(), file.size());
+        std::memcpy(&file[28], &crc, 4);
+    }
+
     // Recomputes the content hash and the CRC after an edit, so that a test
     // reaches the rule it means to break.
     static void fix_checksums(std::vector<u8>& file)

@@ -60,6 +60,10 @@ static const char* a20_method_name(u32 method)
 
 extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
 {
+    // The clock's zero. Every CPU with SSE2 has a TSC; the check below only
+    // turns a broken CPUID into a message.
+    bool has_tsc = cpu_info().has_tsc;
+    u64 boot_tsc = has_tsc ? x86::rdtsc() : 0;
     serial_init();
     vga_init();
     kprintf("\nBareFlow %s booting\n", BAREFLOW_VERSION);
@@ -72,9 +76,9 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
 
     descriptors_init();
     pic_init();
-    if (!cpu_info().has_tsc)
+    if (!has_tsc)
         panic("this CPU has no time-stamp counter (CPUID.1:EDX.TSC); BareFlow needs one");
-    tsc_calibrate();
+    tsc_calibrate(boot_tsc);
 
     // Memory the PMM must never hand out. What the loader loaded may be
     // longer than the linked image (a padded kernel, data appended to it).

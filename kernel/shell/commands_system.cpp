@@ -59,7 +59,7 @@ static ErrorOr<void> cmd_uptime(int argc, char**)
             tsc_hz() / 1000000, tsc_hz() / 1000 % 1000);
     return {};
 }
-SHELL_COMMAND("uptime", "uptime", "time since boot (TSC calibrated against the PIT)", cmd_uptime);
+SHELL_COMMAND("uptime", "uptime", "time since the kernel started (TSC calibrated against the PIT)", cmd_uptime);
 
 static ErrorOr<void> cmd_poweroff(int argc, char**)
 {

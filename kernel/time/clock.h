@@ -4,7 +4,7 @@
 
 #include <bareflow/types.h>
 
-// Nanoseconds since the TSC was calibrated (early in kernel_main).
+// Nanoseconds since kernel_main started (a few ms after the loader's jump).
 u64 now_ns();
 
 // TSC ticks per second as measured at boot.

@@ -15,7 +15,7 @@ static u64 s_tsc_at_boot;
 
 constexpr u16 WINDOW_COUNTS = 11932; // 10.000 ms at 1.193182 MHz
 
-void tsc_calibrate()
+void tsc_calibrate(u64 boot_tsc)
 {
     u64 samples[3];
     for (auto& sample : samples) {
@@ -36,7 +36,7 @@ void tsc_calibrate()
     s_tsc_hz = samples[1] * PIT_FREQUENCY_HZ / WINDOW_COUNTS;
     if (s_tsc_hz == 0)
         s_tsc_hz = 1; // a stopped TSC: keep now_ns() defined
-    s_tsc_at_boot = x86::rdtsc();
+    s_tsc_at_boot = boot_tsc;
 }
 
 u64 tsc_hz() { return s_tsc_hz; }

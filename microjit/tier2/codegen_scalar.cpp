@@ -58,49 +58,73 @@ ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a)
 {
     const RecurrencePattern& rec = r.loop;
     u32 k = rec.state_count;
-    if (k > 3)
+    bool counter = rec.uses_counter();
+    // States and their next values in registers. Without the counter in the
+    // formulas, ECX counts trips down; with it, ECX is the counter itself,
+    // running from start to end (EDX), and only two states fit.
+    if (k > (counter ? 2u : 3u))
         return Error::JitUnsupported;
-    // States and their next values in registers; ECX counts trips; ESI
-    // holds args during setup and is a scratch register in the loop.
     const Gp32 state_regs[3] = { eax, ebx, edi };
-    const Gp32 next_regs[3] = { edx, ebp, esi };
+    const Gp32 next_regs[3] = { ebp, esi, edx };
     NativeFrame frame(a);
     frame.prologue();
     Label loop = a.new_label(), done = a.new_label();
     frame.load_args(esi);
-    frame.load_operand(r.start, edx, esi);
-    frame.load_operand(r.end, ecx, esi);
+    frame.load_operand(r.start, ecx, esi);
+    frame.load_operand(r.end, edx, esi);
     for (u32 s = 0; s < k; ++s)
         frame.load_operand(r.inits[s], state_regs[s], esi);
-    // Trips: end - start when start < end (signed), else none.
-    a.cmp(edx, ecx);
+    a.cmp(ecx, edx);
     a.jge(done);
-    a.sub(ecx, edx);
+    if (!counter) {
+        a.sub(edx, ecx); // trips; EDX is free from here on
+        a.mov(ecx, edx);
+    }
+    auto term = [&](Gp32 t, bool& started, Gp32 source, i32 c) -> bool {
+        if (c == 0)
+            return true;
+        if (!started) {
+            c == 1 ? a.mov(t, source) : a.imul(t, source, c);
+            started = true;
+        } else if (c == 1) {
+            a.add(t, source);
+        } else if (c == -1) {
+            a.sub(t, source);
+        } else {
+            return false; // no free register for the product
+        }
+        return true;
+    };
     a.align(16);
     a.bind(loop);
     for (u32 j = 0; j < k; ++j) {
         Gp32 t = next_regs[j];
-        bool started = false;
+        // The terms of s'[j]; at most one coefficient other than +-1, and
+        // that one goes first (IMUL's three-operand form writes t).
+        Gp32 sources[RecurrencePattern::max_states + 1];
+        i32 coeffs[RecurrencePattern::max_states + 1];
+        u32 count = 0;
         for (u32 m = 0; m < k; ++m) {
-            i32 c = rec.coeff[j][m];
-            if (c == 0)
-                continue;
-            if (!started) {
-                if (c == 1)
-                    a.mov(t, state_regs[m]);
-                else
-                    a.imul(t, state_regs[m], c);
-                started = true;
-            } else if (c == 1) {
-                a.add(t, state_regs[m]);
-            } else if (c == -1) {
-                a.sub(t, state_regs[m]);
-            } else {
-                // No register is free for the product: add it c times is
-                // not an option; keep it honest and refuse.
-                return Error::JitUnsupported;
+            sources[count] = state_regs[m];
+            coeffs[count++] = rec.coeff[j][m];
+        }
+        sources[count] = ecx;
+        coeffs[count++] = rec.coeff[j][RecurrencePattern::counter_slot];
+        for (u32 q = 0; q < count; ++q) {
+            if (coeffs[q] != 0 && coeffs[q] != 1 && coeffs[q] != -1) {
+                Gp32 ts = sources[q];
+                i32 tc = coeffs[q];
+                sources[q] = sources[0];
+                coeffs[q] = coeffs[0];
+                sources[0] = ts;
+                coeffs[0] = tc;
+                break;
             }
         }
+        bool started = false;
+        for (u32 q = 0; q < count; ++q)
+            if (!term(t, started, sources[q], coeffs[q]))
+                return Error::JitUnsupported;
         if (!started)
             a.mov(t, rec.constant[j]);
         else if (rec.constant[j] != 0)
@@ -108,8 +132,14 @@ ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a)
     }
     for (u32 j = 0; j < k; ++j)
         a.mov(state_regs[j], next_regs[j]);
-    a.dec(ecx);
-    a.jnz(loop);
+    if (counter) {
+        a.inc(ecx);
+        a.cmp(ecx, edx);
+        a.jl(loop);
+    } else {
+        a.dec(ecx);
+        a.jnz(loop);
+    }
     a.bind(done);
     if (state_regs[r.result] != eax)
         a.mov(eax, state_regs[r.result]);

@@ -90,18 +90,27 @@ struct MatmulPattern {
 };
 
 // A counted loop whose only loop-carried values besides the counter are i32
-// state variables updated by a linear map with constant coefficients:
-//   s'[j] = sum_m coeff[j][m] * s[m] + constant[j]   (mod 2^32)
-// No memory, no calls. The iterative fibonacci loop is the case
-// (a, b) -> (b, a + b).
+// state variables updated by a linear map with constant coefficients, which
+// may also involve the counter itself:
+//   s'[j] = sum_m coeff[j][m] * s[m] + coeff[j][counter_slot] * iv + constant[j]
+// all modulo 2^32. No memory, no calls. The iterative fibonacci loop is the
+// case (a, b) -> (b, a + b); `for i in 0..n { s += i }` is s -> s + iv.
 struct RecurrencePattern {
     static constexpr u32 max_states = 4;
+    static constexpr u32 counter_slot = max_states;
     CountedLoop counted;
     u32 state_count;
     Inst* states[max_states]; // header phis
     Inst* inits[max_states];
-    i32 coeff[max_states][max_states];
+    i32 coeff[max_states][max_states + 1];
     i32 constant[max_states];
+    bool uses_counter() const
+    {
+        for (u32 j = 0; j < state_count; ++j)
+            if (coeff[j][counter_slot])
+                return true;
+        return false;
+    }
 };
 
 bool match_reduction(const Function&, Loop*, ReductionPattern& out);

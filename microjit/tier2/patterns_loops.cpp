@@ -177,48 +177,50 @@ MapKind classify_map(const MapPattern& map)
 // constant, all modulo 2^32.
 bool linear_form(const RecurrencePattern& rec, const Inst* value, i32* coeff, i32& constant, Accounted& accounted, int depth)
 {
+    constexpr u32 slots = RecurrencePattern::max_states + 1;
     if (depth > 12)
         return false;
-    for (u32 m = 0; m < rec.state_count; ++m) {
-        if (value == rec.states[m]) {
-            for (u32 k = 0; k < rec.state_count; ++k)
-                coeff[k] = k == m;
-            constant = 0;
-            return true;
-        }
-    }
+    auto unit = [&](u32 slot) {
+        for (u32 k = 0; k < slots; ++k)
+            coeff[k] = k == slot;
+        constant = 0;
+        return true;
+    };
+    for (u32 m = 0; m < rec.state_count; ++m)
+        if (value == rec.states[m])
+            return unit(m);
+    if (value == rec.counted.iv)
+        return unit(RecurrencePattern::counter_slot);
     if (value->op == Op::CONST_I32) {
-        for (u32 k = 0; k < rec.state_count; ++k)
+        for (u32 k = 0; k < slots; ++k)
             coeff[k] = 0;
         constant = value->imm;
         return true;
     }
     if (defined_outside(value, rec.counted.loop))
         return false; // a symbolic invariant: not a constant coefficient
-    i32 c1[RecurrencePattern::max_states], c2[RecurrencePattern::max_states];
+    i32 c1[slots], c2[slots];
     i32 k1, k2;
-    auto wrap = [](i64 v) { return static_cast<i32>(static_cast<u32>(v)); };
+    auto add = [](i32 x, i32 y) { return static_cast<i32>(static_cast<u32>(x) + static_cast<u32>(y)); };
+    auto sub = [](i32 x, i32 y) { return static_cast<i32>(static_cast<u32>(x) - static_cast<u32>(y)); };
+    auto mul = [](i32 x, i32 y) { return static_cast<i32>(static_cast<u32>(x) * static_cast<u32>(y)); };
     switch (value->op) {
     case Op::ADD_I32:
     case Op::SUB_I32:
         if (!linear_form(rec, value->args[0], c1, k1, accounted, depth + 1) || !linear_form(rec, value->args[1], c2, k2, accounted, depth + 1))
             return false;
-        for (u32 k = 0; k < rec.state_count; ++k)
-            coeff[k] = value->op == Op::ADD_I32 ? wrap(static_cast<i64>(c1[k]) + c2[k]) : wrap(static_cast<i64>(c1[k]) - c2[k]);
-        constant = value->op == Op::ADD_I32 ? wrap(static_cast<i64>(k1) + k2) : wrap(static_cast<i64>(k1) - k2);
+        for (u32 k = 0; k < slots; ++k)
+            coeff[k] = value->op == Op::ADD_I32 ? add(c1[k], c2[k]) : sub(c1[k], c2[k]);
+        constant = value->op == Op::ADD_I32 ? add(k1, k2) : sub(k1, k2);
         break;
     case Op::ADDI_I32:
     case Op::MULI_I32:
     case Op::NEG_I32:
         if (!linear_form(rec, value->args[0], c1, k1, accounted, depth + 1))
             return false;
-        for (u32 k = 0; k < rec.state_count; ++k)
-            coeff[k] = value->op == Op::ADDI_I32 ? c1[k]
-                : value->op == Op::MULI_I32      ? static_cast<i32>(static_cast<u32>(c1[k]) * static_cast<u32>(value->imm))
-                                                 : static_cast<i32>(0u - static_cast<u32>(c1[k]));
-        constant = value->op == Op::ADDI_I32 ? wrap(static_cast<i64>(k1) + value->imm)
-            : value->op == Op::MULI_I32      ? static_cast<i32>(static_cast<u32>(k1) * static_cast<u32>(value->imm))
-                                             : static_cast<i32>(0u - static_cast<u32>(k1));
+        for (u32 k = 0; k < slots; ++k)
+            coeff[k] = value->op == Op::ADDI_I32 ? c1[k] : value->op == Op::MULI_I32 ? mul(c1[k], value->imm) : sub(0, c1[k]);
+        constant = value->op == Op::ADDI_I32 ? add(k1, value->imm) : value->op == Op::MULI_I32 ? mul(k1, value->imm) : sub(0, k1);
         break;
     default:
         return false;

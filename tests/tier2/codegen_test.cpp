@@ -128,6 +128,37 @@ TEST(Tier2Codegen, IterativeFibonacciMatchesBitForBit)
     EXPECT_EQ(Native::run(f, { I(40) }).value.i, 102334155);
 }
 
+TEST(Tier2Codegen, RecurrencesOverTheCounterMatchBitForBit)
+{
+    // s = 3 * s + 2 * i - t; t = t + i + 1, for i in lo..hi: a two-state
+    // recurrence that reads the counter, with non-unit coefficients.
+    Subject s;
+    auto& f = s.h.module.function("mix", { T::I32, T::I32 }, T::I32);
+    u8 st = f.reg(T::I32), tt = f.reg(T::I32), i = f.reg(T::I32), x = f.reg(T::I32), y = f.reg(T::I32);
+    f.const_i32(st, 5);
+    f.const_i32(tt, -2);
+    f.for_range(i, 0, 1, [&] {
+        f.op_imm(O::MULI_I32, x, st, 3);
+        f.op_imm(O::MULI_I32, y, i, 2);
+        f.op(O::ADD_I32, x, x, y);
+        f.op(O::SUB_I32, st, x, tt);
+        f.op(O::ADD_I32, tt, tt, i);
+        f.op_imm(O::ADDI_I32, tt, tt, 1);
+    });
+    f.op(O::XOR_I32, st, st, st); // not returned: the result is one state
+    f.ret(tt);
+    s.build("mix");
+    RecurrencePattern rec;
+    ASSERT_TRUE(match_recurrence(*s.prepared, s.prepared->loops[0], rec)) << listing(*s.prepared);
+    EXPECT_TRUE(rec.uses_counter());
+    Native native;
+    StandaloneEntry fn = native.compile(*s.prepared, false, CompiledPattern::Recurrence);
+    ASSERT_NE(fn, nullptr);
+    for (i32 lo : { -3, 0, 4 })
+        for (i32 hi : { -10, 0, 1, 5, 100, 70000 })
+            EXPECT_EQ(Native::run(fn, { I(lo), I(hi) }), s.h.run(s.reference, { I(lo), I(hi) })) << lo << ".." << hi;
+}
+
 TEST(Tier2Codegen, RecursiveFibonacciBecomesTheLoopInEveryShape)
 {
     for (FibShape shape : { FibShape::BranchGe, FibShape::CompareJz, FibShape::TernaryPhi, FibShape::SubRegisters }) {

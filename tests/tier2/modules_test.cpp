@@ -254,6 +254,7 @@ struct Expected {
 const Expected expectations[] = {
     { "FIB", "fib_iter", "function: recurrence", "recurrence" },
     { "FIB", "fib_rec", "function: fibonacci", "" },
+    { "SUM", "sum", "function: recurrence", "recurrence" },
     { "SUM", "sum_i32", "function: reduction", "reduction sum i32" },
     { "SUM", "sum_f32", "function: reduction", "reduction sum f32" },
     { "DOT", "dot", "function: reduction", "reduction dot f32" },
@@ -347,6 +348,7 @@ TEST(Tier2Modules, NativePatternCodeAgreesWithTheInterpreter)
     } cases[] = {
         { "FIB", "fib_iter", CompiledPattern::Recurrence, false },
         { "FIB", "fib_rec", CompiledPattern::Fibonacci, false },
+        { "SUM", "sum", CompiledPattern::Recurrence, false },
         { "SUM", "sum_i32", CompiledPattern::Reduction, false },
         { "SUM", "sum_f32", CompiledPattern::Reduction, true },
         { "DOT", "dot", CompiledPattern::Reduction, true },

@@ -3,6 +3,7 @@
 #
 #   bash tools/qemu-run.sh IMAGE                    serial console on this terminal
 #   bash tools/qemu-run.sh --debug IMAGE KERNEL_ELF paused, gdb stub on TCP 1234
+#                                                   (BAREFLOW_GDB_PORT to change)
 #
 # The image is an IDE disk; COM1 is stdin/stdout (works from a terminal and
 # with a pipe: printf 'help\nmem\npoweroff\n' | make run). KVM is used when
@@ -63,11 +64,13 @@ args=("${accel[@]}" -m "$MEMORY" -machine pc
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 
 if [ $debug = 1 ]; then
-  # -S: wait for gdb at the reset vector; -s: gdb stub on TCP 1234.
-  echo "qemu-run: QEMU paused ($ACCEL, ${MEMORY} MiB). In another terminal run:" >&2
-  echo "    gdb -q $elf -x $HERE/gdb/bareflow.gdb" >&2
+  # -S: wait for gdb at the reset vector; the gdb stub on TCP $port.
+  port=${BAREFLOW_GDB_PORT:-1234}
+  echo "qemu-run: QEMU paused ($ACCEL, ${MEMORY} MiB), gdb stub on port $port. In another terminal run:" >&2
+  [ "$port" = 1234 ] && env= || env="BAREFLOW_GDB_PORT=$port "
+  echo "    ${env}gdb -q $elf -x $HERE/gdb/bareflow.gdb" >&2
   echo "qemu-run: the serial console is here." >&2
-  args+=(-s -S)
+  args+=(-gdb "tcp:localhost:$port" -S)
 fi
 
 # -serial stdio reads this terminal or pipe and writes the kernel's output.

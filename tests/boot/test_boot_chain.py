@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -242,6 +243,52 @@ class RealKernelTest(unittest.TestCase):
         # the later extensions, and 32 MiB: the kernel's SSE2 baseline still
         # holds, anything newer it assumes would show here.
         self.boot_to_prompt_and_power_off(real_image("bareflow.img"), memory_mb=32, cpu="n270")
+
+
+def free_tcp_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=30):
+    """Until QEMU's gdb stub accepts connections (it keeps listening after
+    this probe disconnects)."""
+    import socket
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("localhost", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"QEMU's gdb stub never listened on port {port}")
+
+
+@unittest.skipUnless(shutil.which("gdb"), "gdb is not installed")
+class DebugTest(unittest.TestCase):
+    def test_make_debug_stops_at_kernel_entry_with_the_hand_over_registers(self):
+        # What `make debug` runs: qemu-run.sh --debug, then gdb with our script.
+        root = repo_root()
+        elf = os.path.join(build_dir(), "kernel", "kernel.elf")
+        self.assertTrue(os.path.exists(elf), f"{elf} is missing: make BUILD={build_dir()} image")
+        env = dict(os.environ, BAREFLOW_ACCEL="tcg", BAREFLOW_GDB_PORT=str(free_tcp_port()))
+        qemu = subprocess.Popen(["timeout", "60", "bash", os.path.join(root, "tools", "qemu-run.sh"), "--debug",
+                                 make_image_copy(real_image("bareflow.img")), elf],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_for_port(int(env["BAREFLOW_GDB_PORT"]), qemu)
+            gdb = subprocess.run(["timeout", "60", "gdb", "-q", "-batch", "-nx", elf,
+                                  "-x", os.path.join(root, "tools", "gdb", "bareflow.gdb"),
+                                  "-ex", "info registers eip eax ebx", "-ex", "kill"],
+                                 capture_output=True, text=True, env=env)
+        finally:
+            qemu.kill()
+            qemu.wait()
+        self.assertRegex(gdb.stdout, r"Breakpoint 1, kernel_entry", gdb.stdout + gdb.stderr)
+        self.assertRegex(gdb.stdout, r"eax\s+0x49424642")
+        self.assertRegex(gdb.stdout, r"ebx\s+0x1000\b")
 
 
 class Fat16PartitionTest(unittest.TestCase):

@@ -9,9 +9,12 @@ set architecture i386
 set disassembly-flavor intel
 set pagination off
 
-# QEMU was started with -s -S: its gdb stub listens on TCP 1234 and the CPU
-# waits at the reset vector.
-target remote localhost:1234
+# QEMU was started with -S and its gdb stub on TCP $BAREFLOW_GDB_PORT
+# (default 1234); the CPU waits at the reset vector.
+python
+import os
+gdb.execute("target remote localhost:" + os.environ.get("BAREFLOW_GDB_PORT", "1234"))
+end
 
 # A hardware breakpoint: a software one would be an int3 byte written at
 # 1 MiB now, and stage2 copies the kernel over it before it is ever reached.

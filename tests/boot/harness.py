@@ -19,6 +19,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -52,6 +53,16 @@ def kvm_usable():
     except (OSError, subprocess.TimeoutExpired):
         return False
     return proc.returncode == 0
+
+
+def kill_process_group(proc):
+    """Kill a process started with start_new_session=True and everything in
+    its group (QEMU under `timeout`), then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass                            # the whole group has exited already
+    proc.wait()
 
 
 _temp_dirs = []
@@ -96,16 +107,16 @@ class Qemu:
     # --- lifetime --------------------------------------------------------------
 
     def __enter__(self):
+        # A session of its own: `timeout` and QEMU share one process group,
+        # which __exit__ kills whole (killing `timeout` alone would orphan QEMU).
         self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         return self
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        kill_process_group(self.proc)
         self._reader.join(timeout=5)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:

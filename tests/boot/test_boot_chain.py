@@ -20,7 +20,7 @@ import time
 import unittest
 import zlib
 
-from harness import EXIT_POWEROFF, Qemu, build_dir, kvm_usable, make_image_copy, repo_root
+from harness import EXIT_POWEROFF, Qemu, build_dir, kill_process_group, kvm_usable, make_image_copy, repo_root
 
 sys.path.insert(0, os.path.join(repo_root(), "tools"))
 import mkimage  # noqa: E402
@@ -276,7 +276,8 @@ class DebugTest(unittest.TestCase):
         env = dict(os.environ, BAREFLOW_ACCEL="tcg", BAREFLOW_GDB_PORT=str(free_tcp_port()))
         qemu = subprocess.Popen(["timeout", "60", "bash", os.path.join(root, "tools", "qemu-run.sh"), "--debug",
                                  make_image_copy(real_image("bareflow.img")), elf],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
         try:
             wait_for_port(int(env["BAREFLOW_GDB_PORT"]), qemu)
             gdb = subprocess.run(["timeout", "60", "gdb", "-q", "-batch", "-nx", elf,
@@ -284,8 +285,7 @@ class DebugTest(unittest.TestCase):
                                   "-ex", "info registers eip eax ebx", "-ex", "kill"],
                                  capture_output=True, text=True, env=env)
         finally:
-            qemu.kill()
-            qemu.wait()
+            kill_process_group(qemu)
         self.assertRegex(gdb.stdout, r"Breakpoint 1, kernel_entry", gdb.stdout + gdb.stderr)
         self.assertRegex(gdb.stdout, r"eax\s+0x49424642")
         self.assertRegex(gdb.stdout, r"ebx\s+0x1000\b")

@@ -70,6 +70,7 @@
     X(ModuleBadName, "invalid name in module")                                          \
     X(ModuleNoReturn, "control reaches the end of a function without a return")         \
     X(NoSuchFunction, "no such function")                                               \
+    X(NoSuchModule, "no such module (see `mods`)")                                      \
     /* run-time traps (identical at every tier) */                                      \
     X(TrapDivideByZero, "division by zero")                                             \
     X(TrapOverflow, "integer overflow in division (INT_MIN / -1)")                      \

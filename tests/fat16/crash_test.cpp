@@ -33,6 +33,8 @@ struct CrashSequence {
     u32 seed;
     u32 operations;
     u32 fat_count;
+    u32 sectors_per_cluster;
+    u32 max_file; // bytes; above 256 clusters a write allocates in several batches
 };
 
 // fsck.fat findings that mean "lost clusters and nothing worse" (see the
@@ -162,7 +164,9 @@ TEST_P(CrashTest, EveryCutLeavesAtMostLostClusters)
     auto p = GetParam();
     TempDir dir;
     std::string image_path = dir.file("disk.img");
-    ASSERT_EQ(make_fat16_image(image_path, 2200, 1, p.fat_count).status, 0);
+    // The smallest FAT16 volume for the cluster size (4085 clusters and a bit).
+    u32 kib = 2200 * p.sectors_per_cluster;
+    ASSERT_EQ(make_fat16_image(image_path, kib, p.sectors_per_cluster, p.fat_count).status, 0);
     std::vector<u8> before_image = read_file(image_path);
     int fd = ::open(image_path.c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
@@ -174,7 +178,7 @@ TEST_P(CrashTest, EveryCutLeavesAtMostLostClusters)
     };
 
     Model model;
-    OpGenerator generator(p.seed, 6 * 1024);
+    OpGenerator generator(p.seed, p.max_file);
     u64 cut_points = 0;
     std::map<std::string, u32> findings_seen;
     for (u32 i = 0; i < p.operations; ++i) {
@@ -244,7 +248,12 @@ TEST_P(CrashTest, EveryCutLeavesAtMostLostClusters)
 }
 
 INSTANTIATE_TEST_SUITE_P(Sequences, CrashTest,
-    ::testing::Values(CrashSequence { 11, 120, 2 }, CrashSequence { 12, 120, 1 }, CrashSequence { 13, 120, 2 }),
-    [](const auto& info) { return "seed" + std::to_string(info.param.seed) + "_fats" + std::to_string(info.param.fat_count); });
+    ::testing::Values(CrashSequence { 11, 120, 2, 1, 6 * 1024 }, CrashSequence { 12, 120, 1, 1, 6 * 1024 },
+        CrashSequence { 13, 120, 2, 1, 6 * 1024 }, CrashSequence { 14, 60, 2, 1, 400 * 1024 },
+        CrashSequence { 15, 80, 2, 4, 40 * 1024 }),
+    [](const auto& info) {
+        return "seed" + std::to_string(info.param.seed) + "_fats" + std::to_string(info.param.fat_count) + "_spc"
+            + std::to_string(info.param.sectors_per_cluster);
+    });
 
 } // namespace

@@ -42,12 +42,13 @@ struct Model {
     }
 };
 
-enum class OpKind { Create, Write, Append, Truncate, Rename, Replace, Delete, Mkdir, Rmdir };
+enum class OpKind { Create, AtomicWrite, Write, Append, Truncate, Rename, Replace, Delete, Mkdir, Rmdir };
 
 inline const char* op_name(OpKind k)
 {
     switch (k) {
     case OpKind::Create: return "create";
+    case OpKind::AtomicWrite: return "replace_file";
     case OpKind::Write: return "write";
     case OpKind::Append: return "append";
     case OpKind::Truncate: return "truncate";
@@ -90,6 +91,11 @@ public:
             std::vector<std::string> files;
             for (auto const& [p, d] : model.files)
                 files.push_back(p);
+            if (roll < 6) {
+                Op op = create(model);
+                op.kind = OpKind::AtomicWrite; // Volume::replace_file, new or existing file
+                return op;
+            }
             if (roll < 22)
                 return create(model);
             if (roll < 34 && !files.empty()) {
@@ -188,6 +194,7 @@ inline void apply_to_model(Model& model, const Op& op)
 {
     switch (op.kind) {
     case OpKind::Create:
+    case OpKind::AtomicWrite:
         model.files[op.path] = op.data;
         break;
     case OpKind::Write: {
@@ -230,6 +237,8 @@ inline ErrorOr<void> apply_to_volume(Volume& volume, const Op& op, u32 salt)
     switch (op.kind) {
     case OpKind::Create:
         return write_whole(volume, path, op.data);
+    case OpKind::AtomicWrite:
+        return volume.replace_file(path.c_str(), op.data.data(), u32(op.data.size()));
     case OpKind::Write:
     case OpKind::Append: {
         auto opened = volume.open(path.c_str(), file, OPEN_WRITE);

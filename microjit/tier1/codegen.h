@@ -88,6 +88,18 @@ struct CodeGen {
         edx_view = no_view;
     }
     void note_writes(const Instruction& in);
+    // Calls whose callee is interpreted take a slow path, emitted out of
+    // line after the body so the native-to-native path falls straight through.
+    struct SlowCall {
+        Label entry;
+        Label resume;
+        u32 callee;
+    };
+    static constexpr u32 max_slow_calls = 64;
+    SlowCall slow_calls[max_slow_calls] {};
+    u32 slow_call_count { 0 };
+    void emit_slow_calls();
+
     bool is_const(u32 r) const { return homes[r].constant; }
     i32 const_of(u32 r) const { return homes[r].value; }
 

@@ -79,10 +79,8 @@ void CodeGen::emit_prologue()
 
     // The frame counts in the call depth every tier shares.
     Mem depth = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->call_depth)));
-    a.mov(ecx, depth);
-    a.inc(ecx);
-    a.mov(depth, ecx);
-    a.cmp(ecx, static_cast<i32>(max_call_depth));
+    a.inc(depth);
+    a.cmp(depth, static_cast<i32>(max_call_depth));
     a.ja(trap(TrapKind::CallDepth));
 
     // The caller has counted this call (as the interpreter does); the
@@ -124,6 +122,8 @@ void CodeGen::emit_epilogue()
 
 void CodeGen::emit_trap_stubs()
 {
+    emit_slow_calls();
+
     // The hot stub: the policy may compile a higher tier; this call goes on
     // in this code either way. EAX (the argument pointer) survives in scratch.
     a.bind(hot_stub);

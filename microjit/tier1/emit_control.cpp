@@ -56,6 +56,24 @@ void branch_zero(CodeGen& g, bool jump_if_zero, u32 x, Label target)
     g.a.jcc(jump_if_zero ? Condition::E : Condition::NE, target);
 }
 
+// EAX = the argument pointer: run the callee in the interpreter. The result
+// comes back in EDX, the Error in EAX.
+void emit_slow_call(CodeGen& g, Label entry, Label resume, u32 callee, bool jump_back)
+{
+    g.a.bind(entry);
+    g.a.mov(ecx, eax);
+    g.a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(g.env.jit)));
+    g.a.mov(edx, static_cast<i32>(callee));
+    g.a.call(reinterpret_cast<const void*>(&jit_call_interpreted));
+    if (!g.propagate.is_valid())
+        g.propagate = g.a.new_label();
+    g.a.test(eax, eax);
+    g.a.jnz(g.propagate);
+    g.a.mov(eax, edx);
+    if (jump_back)
+        g.a.jmp(resume);
+}
+
 void emit_call(CodeGen& g, const Instruction& in)
 {
     u32 result = in.operands[0];
@@ -72,6 +90,7 @@ void emit_call(CodeGen& g, const Instruction& in)
     g.spill_pinned_xmms(); // also puts pinned f32 arguments in their slots
 
     Label slow = g.a.new_label(), done = g.a.new_label();
+    bool out_of_line = g.slow_call_count < CodeGen::max_slow_calls;
     g.a.lea(eax, ptr(esp, CodeGen::slot_base + 8 * static_cast<i32>(args)));
     g.a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->dispatch[callee]))));
     g.a.test(ecx, ecx);
@@ -80,17 +99,12 @@ void emit_call(CodeGen& g, const Instruction& in)
     // interpret_call counts it.
     g.a.inc(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->profiles[callee].calls))));
     g.a.call(ecx);
-    g.a.jmp(done);
-    g.a.bind(slow);
-    g.a.mov(ecx, eax);
-    g.a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(g.env.jit)));
-    g.a.mov(edx, static_cast<i32>(callee));
-    g.a.call(reinterpret_cast<const void*>(&jit_call_interpreted));
-    if (!g.propagate.is_valid())
-        g.propagate = g.a.new_label();
-    g.a.test(eax, eax);
-    g.a.jnz(g.propagate);
-    g.a.mov(eax, edx);
+    if (out_of_line) {
+        g.slow_calls[g.slow_call_count++] = CodeGen::SlowCall { slow, done, callee };
+    } else {
+        g.a.jmp(done);
+        emit_slow_call(g, slow, done, callee, false);
+    }
     g.a.bind(done);
 
     g.reload_pinned_xmms();
@@ -101,6 +115,12 @@ void emit_call(CodeGen& g, const Instruction& in)
 }
 
 } // namespace
+
+void CodeGen::emit_slow_calls()
+{
+    for (u32 i = 0; i < slow_call_count; ++i)
+        emit_slow_call(*this, slow_calls[i].entry, slow_calls[i].resume, slow_calls[i].callee, true);
+}
 
 bool CodeGen::emit_control(const Instruction& in)
 {

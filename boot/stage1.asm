@@ -39,6 +39,14 @@ normalised:
     sti                             ; the BIOS needs interrupts for disk I/O
     cld                             ; string ops go forward
 
+%ifdef TEST_DISABLE_A20
+    ; Test builds only (tests/boot/test_boot_chain.py): mask A20 through
+    ; port 92h, as an old BIOS would leave it, so stage2 has to open it.
+    in al, 0x92
+    and al, 0xFC                    ; bit 1 = A20, bit 0 = reset: both clear
+    out 0x92, al
+%endif
+
     ; DL holds the boot drive. A hard disk or USB stick booted as one is
     ; 80h..FFh; a few BIOSes pass garbage with bit 7 clear. Booting from this
     ; MBR means we are on a hard disk, so fall back to the first one (80h).

@@ -162,6 +162,8 @@ fields:
     db 36, " mem_lower=", 0
     db 40, " mem_upper=", 0
     db 44, " e820=", 0
+    db 64, " e820_0_type=", 0
+    db 68, " e820_0_attr=", 0
     db 0xFF
 align 16
 image_end:

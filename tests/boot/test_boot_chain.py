@@ -148,6 +148,52 @@ class HandOverTest(BootChainFixture):
         self.assertEqual(report["tail"], last, "the last dword of the image did not arrive at 1 MiB + size")
         self.assertGreaterEqual(report["fat_lba"], KERNEL_LBA + 2304 * 1024 // SECTOR)
 
+    def test_a20_masked_at_boot_is_opened_by_the_bios_call(self):
+        # Stage1 built with TEST_DISABLE_A20 masks A20 before stage2 runs (TCG
+        # models the gate; KVM does not). The wrap-around test must see it
+        # and INT 15h AX=2401h (method 1) open it, or the kernel copied to
+        # 1 MiB would land on the interrupt table at 0.
+        stage1 = os.path.join(self.dir, "stage1-a20-off.bin")
+        subprocess.run(["nasm", "-f", "bin", "-DTEST_DISABLE_A20", "-I" + os.path.join(repo_root(), "boot") + "/",
+                        "-o", stage1, os.path.join(repo_root(), "boot", "stage1.asm")], check=True)
+        image = os.path.join(self.dir, "a20.img")
+        self.assertEqual(mkimage.main(["--stage1", stage1, "--stage2", self.stage2, "--kernel", self.stub,
+                                       "--size", "16M", "--pad-kernel", "2M", "-o", image]), 0)
+        report, output = self.boot_stub(image)
+        self.assertEqual(report["a20"], 1, output)
+        self.check_hand_over(report, image, TWO_MIB)
+
+    def stage2_variant(self, define):
+        """stage2 assembled with a TEST_* switch (see boot/stage2/memory.inc)."""
+        stage2 = os.path.join(self.dir, f"stage2-{define}.bin")
+        subprocess.run(["nasm", "-f", "bin", "-D" + define, "-I" + os.path.join(repo_root(), "boot") + "/",
+                        "-o", stage2, os.path.join(repo_root(), "boot", "stage2.asm")], check=True)
+        image = os.path.join(self.dir, f"{define}.img")
+        self.assertEqual(mkimage.main(["--stage1", self.stage1, "--stage2", stage2, "--kernel", self.stub,
+                                       "--size", "16M", "--pad-kernel", "2M", "-o", image]), 0)
+        return image
+
+    def test_e820_24_byte_entries_carry_the_valid_attribute(self):
+        report, _ = self.boot_stub(self.stub_image())
+        self.assertEqual(report["e820_0_type"], 1, "QEMU's first range is usable low memory")
+        self.assertEqual(report["e820_0_attr"] & 1, 1)
+
+    def test_e820_20_byte_replies_are_stored_as_valid_24_byte_entries(self):
+        report, output = self.boot_stub(self.stage2_variant("TEST_E820_20_BYTES"))
+        self.assertTrue(report["flags"] & 1, output)
+        self.assertGreaterEqual(report["e820"], 2)
+        self.assertEqual(report["e820_0_type"], 1)
+        self.assertEqual(report["e820_0_attr"], 1, "a 20-byte reply must read as a valid entry")
+
+    def test_without_e820_the_e801_sizes_are_handed_over(self):
+        report, output = self.boot_stub(self.stage2_variant("TEST_NO_E820"), memory_mb=32)
+        self.assertEqual(report["flags"], 2, "BOOT_INFO_E801 only")
+        self.assertEqual(report["e820"], 0)
+        self.assertEqual(report["mem_lower"], 15 * 1024, "KiB from 1 to 16 MiB")
+        # -m 32 leaves 16 MiB above 16 MiB, less what SeaBIOS keeps at the top (ACPI tables).
+        self.assertTrue(15 * 1024 <= report["mem_upper"] <= 16 * 1024, report["mem_upper"])
+        self.assertEqual(report["ksize"], TWO_MIB, "the kernel still loads, bounded by E801's figure")
+
     def test_old_machine_486_with_8_mib(self):
         # The oldest CPU QEMU models that can run stage2 (a 486: no CPUID
         # leaves beyond the basics, no PAE/PSE/TSC assumptions allowed) with

@@ -203,6 +203,35 @@ class HandOverTest(BootChainFixture):
         self.check_hand_over(report, image, TWO_MIB)
 
 
+class BuildCheckTest(unittest.TestCase):
+    """boot/build.mk refuses boot stages that outgrow their space. The real
+    stages are far below the limits, so the limits are lowered for the test."""
+
+    def make(self, build, target, *overrides):
+        # boot/build.mk alone (the root Makefile would parse every subsystem).
+        return subprocess.run(["make", "--no-print-directory", "-f", "boot/build.mk", "NASM=nasm",
+                               f"BUILD={build}", *overrides, f"{build}/{target}"],
+                              cwd=repo_root(), capture_output=True, text=True)
+
+    def test_oversized_stages_fail_the_build_with_a_message(self):
+        with tempfile.TemporaryDirectory() as build:
+            proc = self.make(build, "boot/stage1.bin", "BOOT_STAGE1_LIMIT=100")
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertRegex(proc.stderr, r"boot: stage1 is \d+ bytes; the MBR code area holds 100")
+            self.assertFalse(os.path.exists(f"{build}/boot/stage1.bin"), "no oversized stage1 left behind")
+            proc = self.make(build, "boot/stage2.bin", "BOOT_STAGE2_LIMIT=1000")
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertRegex(proc.stderr, r"boot: stage2 is \d+ bytes; its reserved sectors .* hold 1000")
+
+    def test_real_stages_fit(self):
+        with tempfile.TemporaryDirectory() as build:
+            for target in ("boot/stage1.bin", "boot/stage2.bin"):
+                proc = self.make(build, target)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertLessEqual(os.path.getsize(f"{build}/boot/stage1.bin"), 440)
+            self.assertLessEqual(os.path.getsize(f"{build}/boot/stage2.bin"), 16384)
+
+
 class KvmProbeTest(unittest.TestCase):
     def test_probe_firmware_passes_where_the_cpu_is_trusted(self):
         # tools/kvm-probe.asm must succeed under TCG, or kvm_usable() would

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""flowimg: swap Flow modules on a BareFlow disk image with no rebuild.
+
+Reads and writes the FAT16 volume of an image by itself (tools/fatimage/
+volume.py; Python standard library only, no mtools, no root):
+
+  flowimg.py put IMAGE modules/x.flow      compile, copy to /MODULES/X.BFM
+  flowimg.py put IMAGE X.BFM               copy a compiled module (checked)
+  flowimg.py ls IMAGE [DIR]
+  flowimg.py get IMAGE PATH [-o OUT]
+  flowimg.py rm IMAGE PATH
+  flowimg.py snapshots IMAGE               /JIT/*.SNP with their keys and sizes
+
+The image may be a whole disk (MBR + FAT16 partition, as tools/mkimage.py
+makes) or a partitionless FAT16 volume. docs/swapping-modules.md is the guide.
+Exit status: 0 success, 1 an error (compile errors print as flowc prints
+them), 2 a usage error.
+"""
+import argparse
+import os
+import struct
+import sys
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from fatimage import ImageError  # noqa: E402
+from fatimage.snapshot import describe as describe_snapshot  # noqa: E402
+from fatimage.volume import Volume  # noqa: E402
+from flow import bfm  # noqa: E402
+
+MODULE_DIR = "/MODULES"
+SNAPSHOT_DIR = "/JIT"
+
+
+def compile_module(source_path):
+    """(NAME, bytes) of a .flow file, compiled in-process as flowc does."""
+    from flow import opcodes
+    from flow.compiler import compile_source, valid_module_name
+    from flow.errors import CompileError
+    try:
+        with open(source_path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ImageError(f"cannot read '{source_path}': {e.strerror}") from None
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ImageError(f"{source_path}: not valid UTF-8 text (byte offset {e.start})") from None
+    name = os.path.splitext(os.path.basename(source_path))[0].upper()
+    if not valid_module_name(name):
+        raise ImageError(f"'{source_path}': module name {name!r} must be 1-8 characters of A-Z 0-9 _ - "
+                         "(rename the file)")
+    try:
+        ops = opcodes.load()
+    except opcodes.OpcodeTableError as e:
+        raise ImageError(str(e)) from None
+    try:
+        _, data = compile_source(source, name, ops)
+    except CompileError as e:
+        print(e.render(source_path, source), file=sys.stderr)
+        raise CompileFailed() from None
+    return name, data
+
+
+class CompileFailed(Exception):
+    """The compiler has already printed the error."""
+
+
+def check_module(data, what):
+    """The checks a copy can make without the verifier: a .bfm header, its
+    length and its CRC-32 (docs/module-format.md)."""
+    if data[:4] != bfm.MAGIC:
+        raise ImageError(f"'{what}' is not a BareFlow module (it does not start with the .bfm magic "
+                         "'BFM\\x1a'); give a .flow source or a file made by tools/flowc.py")
+    if len(data) < bfm.HEADER_SIZE:
+        raise ImageError(f"'{what}' is a truncated module ({len(data)} bytes, shorter than the "
+                         f"{bfm.HEADER_SIZE}-byte header)")
+    version, file_size, crc = struct.unpack_from("<H", data, 4)[0], *struct.unpack_from("<II", data, 24)
+    if version != bfm.FORMAT_VERSION:
+        raise ImageError(f"'{what}' is a module of format version {version}; this tool knows version "
+                         f"{bfm.FORMAT_VERSION}")
+    if file_size != len(data):
+        raise ImageError(f"'{what}' is a damaged module: its header says {file_size} bytes, the file has "
+                         f"{len(data)}")
+    zeroed = data[:bfm.CRC_OFFSET] + b"\0\0\0\0" + data[bfm.CRC_OFFSET + 4:]
+    if zlib.crc32(zeroed) & 0xFFFFFFFF != crc:
+        raise ImageError(f"'{what}' is a damaged module: its CRC-32 does not match its contents")
+
+
+def module_for(source):
+    """(image file name, bytes) for a .flow source or a compiled .bfm."""
+    if source.lower().endswith(".flow"):
+        name, data = compile_module(source)
+        return name + ".BFM", data
+    try:
+        with open(source, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ImageError(f"cannot read '{source}': {e.strerror}") from None
+    check_module(data, source)
+    base = os.path.basename(source)
+    stem, ext = os.path.splitext(base)
+    if ext.upper() != ".BFM":
+        raise ImageError(f"'{source}': a module file must be named NAME.BFM (or give the .flow source)")
+    return stem.upper() + ".BFM", data
+
+
+def cmd_put(args):
+    filename, data = module_for(args.module)
+    target = f"{MODULE_DIR}/{filename}"
+    with Volume(args.image, writable=True) as volume:
+        replaced = volume.write_file(target, data, create_dirs=True)
+        free = volume.free_bytes()
+    print(f"flowimg: {'replaced' if replaced else 'added'} {target} ({len(data)} bytes; {free} bytes free)")
+
+
+def cmd_ls(args):
+    with Volume(args.image) as volume:
+        entries = volume.list(args.dir)
+        free = volume.free_bytes()
+        label = volume.label()
+    print(f"volume {label} ({volume.where}), {args.dir}")
+    files = 0
+    for e in entries:
+        size = "<DIR>" if e.is_dir else str(e.size)
+        long_name = e.long_name if e.long_name and e.long_name != e.short_name else ""
+        print(f"{e.short_name:<12} {size:>10}  {e.modified():<16}  {long_name}".rstrip())
+        files += not e.is_dir
+    print(f"{files} file(s), {sum(e.size for e in entries if not e.is_dir)} bytes; {free} bytes free")
+
+
+def cmd_get(args):
+    with Volume(args.image) as volume:
+        data = volume.read_file(args.path)
+    if args.output and args.output != "-":
+        try:
+            with open(args.output, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise ImageError(f"cannot write '{args.output}': {e.strerror}") from None
+        return
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def cmd_rm(args):
+    with Volume(args.image, writable=True) as volume:
+        volume.remove(args.path)
+    print(f"flowimg: removed {args.path}")
+
+
+def cmd_snapshots(args):
+    with Volume(args.image) as volume:
+        try:
+            directory = volume.find(SNAPSHOT_DIR)
+        except ImageError:
+            directory = None
+        if directory is None or not directory.is_dir:
+            print(f"no snapshots ({SNAPSHOT_DIR} does not exist)")
+            return
+        found = [e for e in volume.list(SNAPSHOT_DIR)
+                 if not e.is_dir and e.short_name.upper().endswith(".SNP")]
+        shown = [(e, volume.read_file(f"{SNAPSHOT_DIR}/{e.short_name}")) for e in found]
+    if not shown:
+        print(f"no snapshots (no *.SNP in {SNAPSHOT_DIR})")
+        return
+    for entry, data in shown:
+        print(f"{SNAPSHOT_DIR}/{entry.short_name}  {entry.size} bytes  {entry.modified()}")
+        for field, text in describe_snapshot(data):
+            print(f"    {field:<16} {text}")
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="flowimg.py", description="Swap Flow modules on a BareFlow disk image (MBR + FAT16 partition, "
+        "or a partitionless FAT16 volume) with no rebuild.",
+        epilog="Exit status: 0 success, 1 error, 2 usage error. Guide: docs/swapping-modules.md")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("put", help="compile a .flow (or take a .bfm) and copy it to /MODULES/NAME.BFM",
+                       description="Copy a module into /MODULES on the image, replacing a file of the same "
+                       "name. A .flow source is compiled first (errors print as flowc prints them); a .bfm "
+                       "file must be a module with a good header and CRC-32.")
+    p.add_argument("image", help="the disk image (e.g. build/bareflow.img)")
+    p.add_argument("module", help="modules/NAME.flow or NAME.BFM")
+    p.set_defaults(run=cmd_put)
+
+    p = sub.add_parser("ls", help="list a directory: names, long names, sizes, dates",
+                       description="List a directory of the image: 8.3 name, size (or <DIR>), the date "
+                       "written (UTC as stored) and the long name where there is one.")
+    p.add_argument("image", help="the disk image")
+    p.add_argument("dir", nargs="?", default="/", help="directory (default: /); names match long names or "
+                   "8.3 names in any case")
+    p.set_defaults(run=cmd_ls)
+
+    p = sub.add_parser("get", help="copy a file out of the image", description="Copy a file out of the image "
+                       "to stdout, or to a file with -o.")
+    p.add_argument("image", help="the disk image")
+    p.add_argument("path", help="the file in the image, e.g. /MODULES/FIB.BFM")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of to stdout")
+    p.set_defaults(run=cmd_get)
+
+    p = sub.add_parser("rm", help="delete a file from the image", description="Delete a file from the image.")
+    p.add_argument("image", help="the disk image")
+    p.add_argument("path", help="the file in the image, e.g. /MODULES/FIB.BFM")
+    p.set_defaults(run=cmd_rm)
+
+    p = sub.add_parser("snapshots", help="list the JIT snapshots (/JIT/*.SNP) with their keys and sizes",
+                       description="List /JIT/*.SNP: size, date, and the header fields "
+                       "(docs/snapshot-format.md).")
+    p.add_argument("image", help="the disk image")
+    p.set_defaults(run=cmd_snapshots)
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args.run(args)
+    except CompileFailed:
+        return 1
+    except ImageError as e:
+        print(f"flowimg: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"flowimg: error: {args.image}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

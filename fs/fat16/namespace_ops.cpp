@@ -146,9 +146,6 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
     if (!TRY(find_in_directory(source_parent, leaf, leaf_length, source)))
         return Error::FsNotFound;
     u16 target_parent = TRY(resolve_parent(to, leaf, leaf_length));
-    u8 name[11];
-    u8 nt_flags = 0;
-    TRY(encode_short_name(leaf, leaf_length, name, nt_flags));
     if (source.is_directory()) {
         if (!valid_cluster(source.first_cluster))
             return Error::FsCorrupt;
@@ -167,6 +164,12 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
             return Error::FsReadOnlyFile;
         TRY(chain_length(target.first_cluster));
     }
+    // A new short name is needed unless an existing target keeps its own
+    // (which may be a long name we could not create).
+    u8 name[11];
+    u8 nt_flags = 0;
+    if (!target_exists || same_entry)
+        TRY(encode_short_name(leaf, leaf_length, name, nt_flags));
     DirectoryEntry moved = TRY(read_entry(*this, source.entry_lba, source.entry_index));
     TRY(begin_write());
 
@@ -229,24 +232,37 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
 
 ErrorOr<void> Volume::replace_file(const char* path, const void* data, u32 length)
 {
-    // NAME.EXT -> NAME.NEW in the same directory.
+    // NAME.EXT -> NAME.NEW in the same directory. For an existing file the
+    // 8.3 alias is used, so a file with a long name can be replaced too.
     u32 path_length = string_length(path);
-    if (path_length + 5 > MAX_PATH_BYTES)
-        return Error::FsBadName;
-    char temp[MAX_PATH_BYTES];
     u32 leaf_start = path_length;
     while (leaf_start > 0 && path[leaf_start - 1] != '/')
         --leaf_start;
-    u32 base_end = path_length;
-    for (u32 i = leaf_start; i < path_length; ++i)
-        if (path[i] == '.')
-            base_end = i;
-    if (base_end == leaf_start)
+    const char* leaf = path + leaf_start;
+    u32 leaf_length = path_length - leaf_start;
+    EntryInfo existing;
+    bool is_root = false;
+    auto found = resolve(path, existing, is_root);
+    if (found.is_error() && found.error() != Error::FsNotFound)
+        return found.error();
+    if (!found.is_error()) {
+        if (is_root || existing.is_directory())
+            return Error::FsIsDirectory;
+        leaf = existing.short_name;
+        leaf_length = string_length(leaf);
+    }
+    u32 base_length = leaf_length;
+    for (u32 i = 0; i < leaf_length; ++i)
+        if (leaf[i] == '.')
+            base_length = i;
+    if (base_length == 0 || leaf_start + base_length + 5 > MAX_PATH_BYTES)
         return Error::FsBadName;
-    if (base_end + 4 == path_length && name_equals(path + base_end, 4, ".NEW"))
+    if (base_length + 4 == leaf_length && name_equals(leaf + base_length, 4, ".NEW"))
         return Error::FsBadName; // the temporary would be the file itself
-    __builtin_memcpy(temp, path, base_end);
-    __builtin_memcpy(temp + base_end, ".NEW", 5);
+    char temp[MAX_PATH_BYTES];
+    __builtin_memcpy(temp, path, leaf_start);
+    __builtin_memcpy(temp + leaf_start, leaf, base_length);
+    __builtin_memcpy(temp + leaf_start + base_length, ".NEW", 5);
 
     File file;
     TRY(open(temp, file, OPEN_WRITE | OPEN_CREATE | OPEN_TRUNCATE));

@@ -223,3 +223,47 @@ TEST(Errors, NamesSpaceAndRootLimitsGiveTheirOwnErrors)
 }
 
 } // namespace
+
+namespace {
+
+// Long names are read-only, but files that have them can be renamed,
+// replaced and deleted without leaving orphaned long-name entries behind.
+TEST(LongNames, RenameReplaceAndDeleteKeepTheDirectoryClean)
+{
+    TempDir dir;
+    std::string image = dir.file("disk.img");
+    ASSERT_EQ(make_fat16_image(image, 4096, 1, 2).status, 0);
+    write_text(dir.file("First Long Name.txt"), "one");
+    write_text(dir.file("Second Long Name.txt"), "two");
+    write_text(dir.file("Third Long Name.txt"), "three");
+    ASSERT_EQ(mcopy_to_image(image, shell_quote(dir.file("First Long Name.txt")) + " "
+                                 + shell_quote(dir.file("Second Long Name.txt")) + " "
+                                 + shell_quote(dir.file("Third Long Name.txt")))
+                  .status,
+        0);
+    ImageFileDevice device;
+    ASSERT_TRUE(device.open(image));
+    Volume volume;
+    ASSERT_FALSE(volume.mount(device).is_error());
+    // In place: the short name changes, the stale long name goes.
+    ASSERT_FALSE(volume.rename("first long name.txt", "FIRST.TXT").is_error());
+    // Replace: the target keeps its long name and gets the source's bytes.
+    ASSERT_FALSE(write_whole(volume, "NEW.TXT", { 'n', 'e', 'w' }).is_error());
+    ASSERT_FALSE(volume.rename("NEW.TXT", "Second Long Name.txt", true).is_error());
+    ASSERT_FALSE(volume.replace_file("Third Long Name.txt", "3", 1).is_error());
+    auto listing = list_directory(volume, "/");
+    ASSERT_FALSE(listing.is_error());
+    EXPECT_TRUE(listing.value().count("FIRST.TXT"));
+    EXPECT_FALSE(listing.value().count("First Long Name.txt"));
+    EXPECT_TRUE(listing.value().count("Second Long Name.txt"));
+    EXPECT_TRUE(listing.value().count("Third Long Name.txt"));
+    ASSERT_FALSE(volume.unmount().is_error());
+    device.close();
+    auto report = fsck_image(image);
+    EXPECT_TRUE(report.clean) << report.output;
+    EXPECT_EQ(mtype(image, "FIRST.TXT").output, "one");
+    EXPECT_EQ(mtype(image, "Second Long Name.txt").output, "new");
+    EXPECT_EQ(mtype(image, "Third Long Name.txt").output, "3");
+}
+
+} // namespace

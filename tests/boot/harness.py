@@ -77,7 +77,16 @@ def make_image_copy(src=None):
     if not _temp_dirs:
         _temp_dirs.append(tempfile.TemporaryDirectory(prefix="bareflow-boot-"))
     dst = os.path.join(_temp_dirs[0].name, f"{len(os.listdir(_temp_dirs[0].name))}-{os.path.basename(src)}")
-    shutil.copyfile(src, dst)
+    # A sparse copy: the image is mostly empty FAT16 clusters, so skipping
+    # zero blocks saves most of the time and all but a few MiB of disk.
+    block = 1 << 20
+    with open(src, "rb") as source, open(dst, "wb") as target:
+        while chunk := source.read(block):
+            if chunk.count(0) == len(chunk):
+                target.seek(len(chunk), os.SEEK_CUR)
+            else:
+                target.write(chunk)
+        target.truncate()
     return dst
 
 

@@ -313,6 +313,26 @@ class RealKernelTest(unittest.TestCase):
             self.assertGreaterEqual(struct.unpack("<I", f.read(4))[0], TWO_MIB)
         self.boot_to_prompt_and_power_off(image)
 
+    def run_make_run(self, script):
+        """What `printf SCRIPT | make run` does: tools/qemu-run.sh on a pipe."""
+        proc = subprocess.run(["timeout", "120", "bash", os.path.join(repo_root(), "tools", "qemu-run.sh"),
+                               make_image_copy(real_image("bareflow.img"))], input=script, capture_output=True,
+                              env=dict(os.environ, BAREFLOW_ACCEL="tcg", BAREFLOW_MEMORY="64"),
+                              start_new_session=True)
+        return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+    def test_make_run_with_piped_commands_exits_0_after_poweroff(self):
+        code, out, err = self.run_make_run(b"help\nmem\ncpu\npoweroff\n")
+        self.assertEqual(code, 0, out + err)
+        self.assertRegex(out, r"BareFlow \S+ ready")
+        for command in ("help", "mem", "cpu", "poweroff"):
+            self.assertIn("bf> " + command, out, "each piped line reaches the shell, the first one too")
+
+    def test_make_run_exits_3_after_a_panic(self):
+        code, out, err = self.run_make_run(b"panic-test\n")
+        self.assertEqual(code, 3, out + err)
+        self.assertIn("panicked", err)
+
     def test_old_machine_atom_n270_with_32_mib(self):
         # An Atom N270 netbook (2008): 32-bit only, SSE2/SSSE3 but none of
         # the later extensions, and 32 MiB: the kernel's SSE2 baseline still

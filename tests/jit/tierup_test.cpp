@@ -1,6 +1,8 @@
 // Tier-up from the counters, the dispatch swap and its free rule, back-off.
 #include "jit_harness.h"
 
+#include <microjit/jit/stats_format.h>
+
 using namespace JitTest;
 
 namespace {
@@ -77,6 +79,16 @@ TEST(TierUp, HostCallsTierUpAtTheCallThreshold)
     EXPECT_EQ(run.jit().calls(f), 101u);
     EXPECT_GT(run.jit().profile(f).compile_cycles[1], 0u);
     EXPECT_GT(run.jit().profile(f).code_size, 0u);
+
+    char text[4096];
+    format_jit_profiles(run.jit(), text, sizeof(text), 0);
+    std::string report = text;
+    EXPECT_NE(report.find("gcd"), std::string::npos) << report;
+    EXPECT_NE(report.find("1@100"), std::string::npos) << "the report shows the call at which tier 1 came\n" << report;
+    format_pool_stats("code", system.pools().code.stats(), text, sizeof(text));
+    EXPECT_EQ(std::string(text).rfind("code pool: ", 0), 0u) << text;
+    format_tier_policy(system.runtime().policy(), text, sizeof(text));
+    EXPECT_NE(std::string(text).find("tier 0->1 after 100 calls or 1000 loop iterations"), std::string::npos) << text;
 }
 
 TEST(TierUp, ALongLoopTriggersTierUpWithinOneCall)

@@ -127,6 +127,13 @@ std::string check_cut_volume(Volume& volume, const Model& before, const Model& a
         if (data.value() != content)
             return "untouched " + path + " changed";
     }
+    for (auto const& dir : before.dirs) {
+        if (named.count(dir))
+            continue;
+        auto listing = list_directory(volume, dir.empty() ? "/" : dir);
+        if (listing.is_error())
+            return "untouched directory " + dir + "/: " + error_name(listing.error());
+    }
     for (auto const& path : named) {
         FileState actual = state_of(volume, path);
         FileState old_state = model_state(before, path);

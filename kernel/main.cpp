@@ -14,6 +14,7 @@
 #include <kernel/drivers/serial.h>
 #include <kernel/drivers/vga.h>
 #include <kernel/init.h>
+#include <kernel/jit/boot_hooks.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>
@@ -105,6 +106,7 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
 
     run_kernel_init_steps();
 
-    kprintf("BareFlow %s ready\n", BAREFLOW_VERSION);
+    kprintf("BareFlow %s ready%s\n", BAREFLOW_VERSION, boot_banner_suffix());
+    run_autorun_script();
     shell_run();
 }

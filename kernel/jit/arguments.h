@@ -1,0 +1,28 @@
+// Arguments typed at the shell for a Flow function, and results printed the
+// way flowrun prints them (i32 in decimal, f32 as %.9g), so a session in the
+// kernel and a run on the host can be compared line by line.
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <microjit/module/instance.h>
+
+// Decimal or 0x hex; hex may spell the full u32 range ("0xFFFFFFFF" is -1).
+bool parse_i32_literal(const char* text, i32& out);
+// [+-]digits[.digits][e[+-]digits], also "inf", "-inf", "nan". Decimal is
+// converted through double, then rounded to f32.
+bool parse_f32_literal(const char* text, f32& out);
+// A whole number 1 .. 2^31-1 (counts, thresholds).
+bool parse_count(const char* text, u32& out);
+
+// Parses one argument per parameter of `function` from words[0..count);
+// prints what is wrong and returns BadArguments on a mismatch.
+ErrorOr<void> parse_function_arguments(const FunctionInfo& function, char** words, int count, Value* out);
+
+// Prints the result of `function` on its own line (nothing for void).
+void print_result(const FunctionInfo& function, Value result);
+
+// "i32 fib_iter(i32)"-style signature into buffer.
+void format_signature(const FunctionInfo& function, char* buffer, usize size);
+
+// Prints "trap <Name> in function '<f>'[ at +0x..]: <message>".
+void print_trap(const ModuleInstance& instance);

@@ -1,0 +1,10 @@
+// What kernel_main() asks of this subsystem around the banner: the text
+// appended to "BareFlow <version> ready" (the boot count), and the start-up
+// script run after it, before the first interactive prompt.
+#pragma once
+
+// " (boot N)", or "" when the boot volume could not keep a count.
+const char* boot_banner_suffix();
+
+// Runs /AUTORUN.TXT from the boot volume line by line, if it exists.
+void run_autorun_script();

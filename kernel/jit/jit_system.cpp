@@ -1,0 +1,172 @@
+// The JIT system's state and the module table (see jit_system.h).
+#include <bareflow/panic.h>
+#include <kernel/jit/jit_system.h>
+#include <kernel/lib/string.h>
+#include <kernel/mm/heap.h>
+#include <microjit/jit/construct.h>
+#include <microjit/pool/pool_module_allocator.h>
+#include <microjit/runtime/fnv1a64.h>
+
+namespace {
+
+PoolSet s_pools;
+JitRuntime s_runtime(s_pools);
+// One allocator for every module: instances keep a pointer to it
+// (ModuleInstance::allocator), so it must outlive them all.
+PoolModuleAllocator s_allocator(s_pools.data);
+bool s_ready = false;
+LoadedModule s_modules[max_loaded_modules];
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+} // namespace
+
+bool jit_system_ready() { return s_ready; }
+void jit_system_mark_ready() { s_ready = true; }
+PoolSet& jit_pools() { return s_pools; }
+JitRuntime& jit_runtime() { return s_runtime; }
+
+LoadedModule* loaded_modules_begin() { return s_modules; }
+LoadedModule* loaded_modules_end() { return s_modules + max_loaded_modules; }
+
+u32 loaded_module_count()
+{
+    u32 n = 0;
+    for (auto& slot : s_modules)
+        n += slot.used ? 1 : 0;
+    return n;
+}
+
+bool equals_ignoring_case(const char* a, const char* b, usize length)
+{
+    for (usize i = 0; i < length; ++i) {
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+        if (!a[i])
+            return true;
+    }
+    return true;
+}
+
+bool equals_ignoring_case(const char* a, const char* b)
+{
+    return strlen(a) == strlen(b) && equals_ignoring_case(a, b, strlen(a));
+}
+
+LoadedModule* find_loaded_module(const char* name)
+{
+    usize length = strlen(name);
+    for (auto& slot : s_modules) {
+        if (!slot.used)
+            continue;
+        if (equals_ignoring_case(slot.module->name, name))
+            return &slot;
+        if (equals_ignoring_case(slot.file_name, name))
+            return &slot;
+        // The file's base name: "FIB" for FIB.BFM.
+        usize base = 0;
+        while (slot.file_name[base] && slot.file_name[base] != '.')
+            ++base;
+        if (base == length && equals_ignoring_case(slot.file_name, name, length))
+            return &slot;
+    }
+    return nullptr;
+}
+
+ErrorOr<FunctionRef> resolve_function(const char* spec)
+{
+    const char* dot = spec;
+    while (*dot && *dot != '.')
+        ++dot;
+    if (!*dot || dot == spec || !dot[1])
+        return Error::BadArguments;
+    char module_name[64];
+    usize length = static_cast<usize>(dot - spec);
+    if (length >= sizeof(module_name))
+        return Error::NoSuchModule;
+    memcpy(module_name, spec, length);
+    module_name[length] = 0;
+    LoadedModule* slot = find_loaded_module(module_name);
+    if (!slot)
+        return Error::NoSuchModule;
+    const Module& module = *slot->module;
+    for (u32 f = 0; f < module.function_count; ++f) {
+        if (equals_ignoring_case(module.functions[f].name, dot + 1))
+            return FunctionRef { slot, f };
+    }
+    return Error::NoSuchFunction;
+}
+
+u64 function_hash(const FunctionInfo& function)
+{
+    u64 hash = fnv1a64(function.code, function.code_size);
+    hash = fnv1a64_update(hash, reinterpret_cast<const u8*>(function.register_types), function.reg_count);
+    u8 signature[2] = { function.param_count, static_cast<u8>(function.return_type) };
+    hash = fnv1a64_update(hash, signature, sizeof(signature));
+    return fnv1a64_update(hash, reinterpret_cast<const u8*>(function.name), strlen(function.name));
+}
+
+ErrorOr<void> build_module(const char* file_name, const u8* bytes, usize size, LoadedModule& out,
+                           ModuleDiagnostic& diagnostic)
+{
+    memset(&out, 0, sizeof(out));
+    copy_string(out.file_name, sizeof(out.file_name), file_name);
+    out.module = TRY(load_module(bytes, size, s_allocator, &diagnostic));
+
+    auto hashes = s_pools.metadata.allocate(sizeof(u64) * (out.module->function_count ? out.module->function_count : 1));
+    if (hashes.is_error()) {
+        destroy_loaded_module(out);
+        return hashes.error();
+    }
+    out.function_hashes = static_cast<u64*>(hashes.value());
+    for (u32 f = 0; f < out.module->function_count; ++f)
+        out.function_hashes[f] = function_hash(out.module->functions[f]);
+
+    void* storage = kmalloc(sizeof(JitInstance));
+    if (!storage) {
+        destroy_loaded_module(out);
+        return Error::OutOfMemory;
+    }
+    out.jit = new (storage, ConstructInPlace {}) JitInstance(s_runtime);
+    if (auto prepared = out.jit->prepare(*out.module); prepared.is_error()) {
+        destroy_loaded_module(out);
+        return prepared.error();
+    }
+    auto instance = create_instance(*out.module, s_allocator, out.jit->instance_config());
+    if (instance.is_error()) {
+        destroy_loaded_module(out);
+        return instance.error();
+    }
+    out.instance = instance.value();
+    out.jit->attach(*out.instance);
+    return {};
+}
+
+void destroy_loaded_module(LoadedModule& slot)
+{
+    if (slot.jit) {
+        // Frees the native code: CodeRetirement frees it at once, since no
+        // native frame exists at the prompt (jit_enter depth zero).
+        slot.jit->~JitInstance();
+        kfree(slot.jit);
+    }
+    if (slot.instance)
+        destroy_instance(slot.instance);
+    if (slot.function_hashes)
+        s_pools.metadata.free(slot.function_hashes);
+    if (slot.module)
+        destroy_module(slot.module, s_allocator);
+    memset(&slot, 0, sizeof(slot));
+}
+
+ErrorOr<LoadedModule*> add_loaded_module(const LoadedModule& built)
+{
+    for (auto& slot : s_modules) {
+        if (slot.used)
+            continue;
+        slot = built;
+        slot.used = true;
+        return &slot;
+    }
+    return Error::OutOfMemory;
+}

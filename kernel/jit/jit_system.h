@@ -1,0 +1,70 @@
+// The kernel's JIT system: the three pools carved at boot, the one
+// JitRuntime, and the table of loaded Flow modules that the shell commands
+// (mods, run, bench, tiers, reload, dis) work on.
+//
+// Every module lives in its own slot: the verified Module, its instance (the
+// dispatch table every call reads), its JitInstance (profile, tier-ups) and
+// one hash per function's bytecode, so `reload` can tell which functions
+// changed. All memory for modules comes from the pools (docs/jit.md); the
+// kernel heap holds only the small JitInstance objects.
+#pragma once
+
+#include <bareflow/error_or.h>
+#include <bareflow/types.h>
+#include <microjit/jit/jit.h>
+#include <microjit/module/module.h>
+#include <microjit/pool/pool.h>
+
+struct LoadedModule {
+    bool used;
+    char file_name[13];    // "FIB.BFM", as found in /MODULES
+    Module* module;
+    ModuleInstance* instance;
+    JitInstance* jit;
+    u64* function_hashes;  // function_count entries (metadata pool)
+};
+
+inline constexpr u32 max_loaded_modules = 32;
+inline constexpr const char* modules_directory = "/MODULES";
+
+// False until the boot step carved the pools and started the runtime.
+bool jit_system_ready();
+void jit_system_mark_ready(); // by the boot step, once pools and runtime are up
+PoolSet& jit_pools();
+JitRuntime& jit_runtime();
+
+// The slots in load order (unused slots have used == false).
+LoadedModule* loaded_modules_begin();
+LoadedModule* loaded_modules_end();
+u32 loaded_module_count();
+
+// Finds a loaded module by its name in the module header or its file's base
+// name, case-insensitively ("fib", "FIB", "fib.bfm"); nullptr if none.
+LoadedModule* find_loaded_module(const char* name);
+
+// "MOD.FUNC", case-insensitively: NoSuchModule, NoSuchFunction, or
+// BadArguments when there is no dot.
+struct FunctionRef {
+    LoadedModule* slot;
+    u32 function;
+};
+ErrorOr<FunctionRef> resolve_function(const char* spec);
+
+// A hash of what a function is: its bytecode, its signature and its name.
+u64 function_hash(const FunctionInfo& function);
+
+// Verifies `bytes` and makes a runnable module of it (module, instance,
+// JitInstance, hashes). On a verifier rejection `diagnostic` says where.
+// The slot is filled but not yet entered in the table.
+ErrorOr<void> build_module(const char* file_name, const u8* bytes, usize size, LoadedModule& out,
+                           ModuleDiagnostic& diagnostic);
+// Frees everything build_module() made. No native frame may be running
+// (true at the prompt: the shell is never inside a module call).
+void destroy_loaded_module(LoadedModule& slot);
+
+// Puts a built module in a free slot (OutOfMemory when all are taken).
+ErrorOr<LoadedModule*> add_loaded_module(const LoadedModule& built);
+
+// Case-insensitive ASCII comparison, for module and function names.
+bool equals_ignoring_case(const char* a, const char* b);
+bool equals_ignoring_case(const char* a, const char* b, usize length);

@@ -124,6 +124,38 @@ class Fat16Boot(unittest.TestCase):
         self.assertEqual(status, 0, report)
         self.assertNotRegex(report, r"(?i)dirty|differ|reclaim|cross|truncat|free cluster", report)
 
+    def test_partition_beyond_lba28_uses_lba48(self):
+        """The FAT16 partition moved past 128 GiB (a sparse file): the ATA
+        driver must use LBA48 to read and write it."""
+        src = make_image_copy()
+        lba, count = fat_partition(src)
+        far = (1 << 28) + 2048
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "far.img")
+            with open(src, "rb") as f:
+                head = bytearray(f.read(lba * 512))
+                f.seek(lba * 512)
+                volume = f.read(count * 512)
+            for i in range(4):
+                off = 446 + 16 * i
+                if head[off + 4] in FAT16_TYPES:
+                    struct.pack_into("<I", head, off + 8, far)
+                    head[off + 4] = 0x0E
+            with open(image, "wb") as f:
+                f.write(head)
+                f.seek(far * 512)
+                f.write(volume)
+                f.truncate((far + count + 2048) * 512)
+            with Qemu(image, accel=accel()) as vm:
+                vm.wait_prompt(timeout=60)
+                self.assertIn("LBA48", vm.output)
+                self.assertIn(f"at LBA {far}:", vm.output)
+                self.assertIn("README.TXT", vm.command("ls"))
+                vm.command("write FAR.TXT beyond LBA28")
+                vm.send_line("poweroff")
+                self.assertEqual(vm.wait_exit(timeout=30), 33)
+            self.assertEqual(mtools(image, "mtype", "::/FAR.TXT"), "beyond LBA28\n")
+
     def test_errors_are_clear_messages(self):
         image = make_image_copy()
         lba, count = fat_partition(image)

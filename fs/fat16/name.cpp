@@ -71,8 +71,9 @@ ErrorOr<void> encode_short_name(const char* name, u32 length, u8 out[11], u8& nt
         out[i] = u8(to_upper(name[i]));
     for (u32 i = 0; i < ext_length; ++i)
         out[8 + i] = u8(to_upper(name[dot + 1 + i]));
-    if (out[0] == DIR_ENTRY_FREE)
-        out[0] = DIR_ENTRY_KANJI_E5; // fatgen103: 0xE5 is stored as 0x05
+    // No byte here is >= 0x80 (refused above), so the fatgen103 rule that a
+    // leading 0xE5 is stored as 0x05 never applies when encoding; decoding
+    // honours it for names written by other systems.
     // Mixed case in a part cannot be kept without a long name; it is stored
     // upper case. All-lower parts keep their case through the NT flags.
     nt_flags = 0;

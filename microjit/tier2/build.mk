@@ -24,3 +24,25 @@ $(eval $(call host_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))
 # The module tests read the compiled modules/*.flow (rules in modules/build.mk,
 # which is read after this file; the names follow its NAME.BFM convention).
 TEST_PREREQS += $(foreach src,$(sort $(wildcard modules/*.flow)),$(BUILD)/modules/$(shell echo $(basename $(notdir $(src))) | tr a-z A-Z).BFM)
+
+# --- benchmark (make bench) ---------------------------------------------------
+# Tier-2 pattern code against tier 0 and gcc -O2 on the kernels it compiles;
+# figures in $(BUILD)/bench/tier2.json. The extra C kernels are compiled alone
+# with the same flags as tests/bench's reference kernels.
+TIER2_BENCH := $(BUILD)/bench/tier2_bench
+TIER2_BENCH_REF_OBJ := $(BUILD)/bench/obj/tier2_bench_reference.o
+$(TIER2_BENCH_REF_OBJ): tests/tier2/bench_reference.c
+	@mkdir -p $(@D)
+	gcc -O2 -m32 -msse2 -mfpmath=sse -c $< -o $@
+$(TIER2_BENCH): $(patsubst %.cpp,$(BUILD)/host/obj/%.o,tests/tier2/tier2_bench.cpp tests/bench/bench.cpp $(TIER2_HOST_LIB)) \
+  $(TIER2_BENCH_REF_OBJ) $(BUILD)/bench/obj/reference_kernels.o
+	@mkdir -p $(@D)
+	$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
+
+.PHONY: bench-tier2
+bench-tier2: $(TIER2_BENCH) $(foreach src,$(sort $(wildcard modules/*.flow)),$(BUILD)/modules/$(shell echo $(basename $(notdir $(src))) | tr a-z A-Z).BFM)
+	$(TIER2_BENCH) $(BUILD)/modules $(BUILD)/bench/tier2.json
+BENCH_TARGETS += bench-tier2
+
+# The same tests under AddressSanitizer and UBSan.
+$(eval $(call asan_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))

@@ -76,6 +76,41 @@ ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a)
         frame.load_operand(r.inits[s], state_regs[s], esi);
     a.cmp(ecx, edx);
     a.jge(done);
+    if (k == 1 && rec.coeff[0][0] == 1) {
+        // s' = s + c * iv + d has a closed form, as a scalar-evolution pass
+        // would find: s + c * S + d * T with T = end - start trips and
+        // S = start + ... + (end - 1), all modulo 2^32. S = T * (2 start +
+        // T - 1) / 2, computed without a lossy halving: for even T as
+        // (T / 2) * (2 start + T - 1), for odd T as T * (start + (T - 1) / 2).
+        Label odd = a.new_label(), have_sum = a.new_label();
+        i32 c = rec.coeff[0][RecurrencePattern::counter_slot];
+        i32 d = rec.constant[0];
+        a.mov(esi, edx);
+        a.sub(esi, ecx); // T (as u32: end - start may exceed INT32_MAX)
+        a.test(esi, 1);
+        a.jnz(odd);
+        a.mov(ebx, esi);
+        a.shr(ebx, 1);
+        a.lea(edi, ptr(ecx, ecx, 1, -1));
+        a.add(edi, esi); // 2 start + T - 1
+        a.imul(ebx, edi);
+        a.jmp(have_sum);
+        a.bind(odd);
+        a.lea(ebx, ptr(esi, -1));
+        a.shr(ebx, 1);
+        a.add(ebx, ecx); // start + (T - 1) / 2
+        a.imul(ebx, esi);
+        a.bind(have_sum);
+        if (c != 1)
+            a.imul(ebx, ebx, c);
+        if (c != 0)
+            a.add(eax, ebx);
+        if (d != 0) {
+            a.imul(esi, esi, d);
+            a.add(eax, esi);
+        }
+        a.jmp(done);
+    }
     if (!counter) {
         a.sub(edx, ecx); // trips; EDX is free from here on
         a.mov(ecx, edx);

@@ -159,6 +159,42 @@ TEST(Tier2Codegen, RecurrencesOverTheCounterMatchBitForBit)
             EXPECT_EQ(Native::run(fn, { I(lo), I(hi) }), s.h.run(s.reference, { I(lo), I(hi) })) << lo << ".." << hi;
 }
 
+TEST(Tier2Codegen, SumOverTheCounterUsesItsClosedFormExactly)
+{
+    // s = s + 3 * i - 5 (and plain s += i): closed form, modulo 2^32.
+    for (bool plain : { true, false }) {
+        Subject s;
+        auto& f = s.h.module.function("acc", { T::I32, T::I32 }, T::I32);
+        u8 st = f.reg(T::I32), i = f.reg(T::I32), x = f.reg(T::I32);
+        f.const_i32(st, 17);
+        f.for_range(i, 0, 1, [&] {
+            if (plain) {
+                f.op(O::ADD_I32, st, st, i);
+            } else {
+                f.op_imm(O::MULI_I32, x, i, 3);
+                f.op(O::ADD_I32, st, x, st);
+                f.op_imm(O::ADDI_I32, st, st, -5);
+            }
+        });
+        f.ret(st);
+        s.build("acc");
+        Native native;
+        StandaloneEntry fn = native.compile(*s.prepared, false, CompiledPattern::Recurrence);
+        ASSERT_NE(fn, nullptr);
+        std::mt19937 rng(plain);
+        std::vector<std::pair<i32, i32>> ranges = { { 0, 0 }, { 0, 1 }, { 0, 2 }, { 5, 4 }, { -7, 3 }, { 0, 10000 },
+            { INT32_MIN, INT32_MIN + 3001 }, { INT32_MAX - 2000, INT32_MAX }, { -1001, 1000 }, { 1 << 30, (1 << 30) + 999 } };
+        for (int k = 0; k < 40; ++k) {
+            i32 lo = static_cast<i32>(rng());
+            i32 span = static_cast<i32>(rng() % 3000);
+            if (lo <= INT32_MAX - span)
+                ranges.push_back({ lo, lo + span });
+        }
+        for (auto [lo, hi] : ranges)
+            EXPECT_EQ(Native::run(fn, { I(lo), I(hi) }), s.h.run(s.reference, { I(lo), I(hi) })) << lo << ".." << hi << " plain " << plain;
+    }
+}
+
 TEST(Tier2Codegen, RecursiveFibonacciBecomesTheLoopInEveryShape)
 {
     for (FibShape shape : { FibShape::BranchGe, FibShape::CompareJz, FibShape::TernaryPhi, FibShape::SubRegisters }) {

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Qemu, make_image_copy  # noqa: E402
 
 FAT16_TYPES = (0x04, 0x06, 0x0E)
-ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LC_ALL="C.UTF-8")
 
 
 def fat_partition(image):

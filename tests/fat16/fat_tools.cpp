@@ -37,7 +37,9 @@ std::string shell_quote(const std::string& text)
 
 CommandResult run_command(const std::string& command)
 {
-    std::string full = "MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0 " + command + " 2>&1";
+    // UTF-8 so that mtools converts non-ASCII long names the same under any
+    // caller locale (under LANG=C it replaces them).
+    std::string full = "LC_ALL=C.UTF-8 MTOOLS_SKIP_CHECK=1 " + command + " 2>&1";
     FILE* pipe = popen(full.c_str(), "r");
     if (!pipe)
         return { -1, "popen failed" };

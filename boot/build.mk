@@ -8,7 +8,8 @@
 #
 # The image takes stage1, stage2, $(BUILD)/kernel/kernel.bin (kernel/build.mk),
 # boot/README.TXT, and every module in $(MODULE_BFMS) (modules/build.mk) as
-# /MODULES/<NAME>.BFM. Layout constants live in boot/layout.inc.
+# /MODULES/<NAME>.BFM (/MODULES exists even when there are none). Layout
+# constants live in boot/layout.inc.
 
 BOOT_STAGE1 := $(BUILD)/boot/stage1.bin
 BOOT_STAGE2 := $(BUILD)/boot/stage2.bin
@@ -41,7 +42,7 @@ $(BOOT_STAGE2): boot/stage2.asm boot/layout.inc boot/boot_info.inc $(wildcard bo
 BOOT_MODULE_ADDS = $(foreach m,$(MODULE_BFMS),--add $(m)=/MODULES/$(shell echo $(notdir $(m)) | tr a-z A-Z))
 BOOT_IMAGE_INPUTS = $(BOOT_STAGE1) $(BOOT_STAGE2) $(BOOT_KERNEL) boot/README.TXT $(MODULE_BFMS) $(BOOT_MKIMAGE)
 BOOT_MKIMAGE_ARGS = --stage1 $(BOOT_STAGE1) --stage2 $(BOOT_STAGE2) --kernel $(BOOT_KERNEL) \
-  --add boot/README.TXT=/README.TXT $(BOOT_MODULE_ADDS)
+  --add boot/README.TXT=/README.TXT --mkdir /MODULES $(BOOT_MODULE_ADDS)
 
 $(BOOT_IMAGE): $(BOOT_IMAGE_INPUTS)
 	$(PYTHON) tools/mkimage.py $(BOOT_MKIMAGE_ARGS) -o $@

@@ -74,6 +74,8 @@ def parse_args(argv):
     ap.add_argument("--add", type=parse_add, action="append", default=[], metavar="HOST_PATH=IMAGE_PATH",
                     help="copy a host file into the FAT16 partition at IMAGE_PATH (8.3 names, e.g. "
                          "/MODULES/SUM.BFM); missing directories are created; repeatable")
+    ap.add_argument("--mkdir", action="append", default=[], metavar="IMAGE_DIR",
+                    help="create an (empty) directory in the FAT16 partition, e.g. /MODULES; repeatable")
     ap.add_argument("--pad-kernel", type=parse_count, default=0, metavar="BYTES",
                     help="append filler to the kernel so its image_size is at least BYTES "
                          "(tests that large kernels load, e.g. 2M)")
@@ -107,6 +109,8 @@ def build_image(args):
     disk_signature = zlib.crc32(struct.pack("<QI", epoch, total_sectors) + b"disk") & 0xFFFFFFFF
 
     volume = Fat16Volume(layout.partition_sectors, layout.partition_lba, args.label, volume_id, epoch)
+    for directory in args.mkdir:
+        volume.add_directory(directory)
     for data, host, image_path in added:
         volume.add_file(image_path, data, int(os.stat(host).st_mtime))
     pieces = volume.build()

@@ -213,6 +213,17 @@ class FilesystemTest(Workspace):
         self.assertIn(b"MODULES    \x10", root)
         self.assertIn(b"EMPTY      \x10", root)
 
+    def test_mkdir_option_creates_an_empty_directory(self):
+        part, _ = self.partition(self.build("--mkdir", "/MODULES", "--mkdir", "/MODULES"))
+        g = Geometry(len(part) // SECTOR)
+        root = part[g.root_offset * SECTOR:(g.root_offset + 1) * SECTOR]
+        self.assertEqual(root.count(b"MODULES    \x10"), 1, "created once, however often it is named")
+        cluster = struct.unpack_from("<H", root, root.index(b"MODULES    \x10") + 26)[0]
+        directory = part[g.cluster_sector(cluster) * SECTOR:][:96]
+        self.assertEqual(directory[:11], b".          ")
+        self.assertEqual(directory[32:43], b"..         ")
+        self.assertEqual(directory[64], 0, "nothing after . and ..")
+
     def test_duplicate_and_file_as_directory_are_refused(self):
         volume = Fat16Volume(8192, 2048)
         volume.add_file("/A.TXT", b"1")
@@ -250,7 +261,7 @@ class OptionsAndErrorsTest(Workspace):
     def test_help_explains_every_option(self):
         code, out, _ = self.run_mkimage("--help", base=False)
         self.assertEqual(code, 0)
-        for option in ("--size", "--stage1", "--stage2", "--kernel", "--add", "--pad-kernel", "--label", "-o"):
+        for option in ("--size", "--stage1", "--stage2", "--kernel", "--add", "--mkdir", "--pad-kernel", "--label", "-o"):
             self.assertIn(option, out)
 
     def test_size_option_accepts_suffixes(self):

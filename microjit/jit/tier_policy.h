@@ -24,6 +24,13 @@ struct TierPolicy {
     u32 backoff_initial { 64 };
     u32 backoff_max { 1u << 16 };
     u32 max_attempts { 8 };
+    // The largest native stack frame a tier may give one function. Native
+    // frames live on the machine stack and a call chain may be 512 frames
+    // deep (max_call_depth), so 512 x this must fit the stack: 448 bytes
+    // keeps 512 frames inside 224 KiB of the kernel's 256 KiB stack. A
+    // function needing more stays in the interpreter (JitUnsupported).
+    // Host programs, with megabytes of stack, raise it.
+    u32 max_native_frame_bytes { 448 };
 
     // Calls to wait after the n-th consecutive failure (n >= 1): exponential,
     // capped at backoff_max.

@@ -1,6 +1,7 @@
 // Tier 1's driver: the pre-pass, register pinning, prologue and epilogue,
 // trap stubs, and the one emission pass. Opcode families are emitted in
 // emit_*.cpp; codegen.h has the frame layout.
+#include <microjit/jit/jit.h>
 #include <microjit/jit/native_abi.h>
 #include <microjit/module/interpreter.h>
 #include <microjit/tier1/codegen.h>
@@ -405,6 +406,10 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
     i32 frame = CodeGen::slot_base + 8 * static_cast<i32>(fn.reg_count);
     i32 above = 4 + 4 * g.pinned_gpr_count;
     g.frame_size = ((frame + above + 15) & ~15) - above;
+    if (static_cast<u32>(g.frame_size + above) > env.jit->runtime().policy().max_native_frame_bytes) {
+        pool.free(code);
+        return Error::JitUnsupported; // 512 such frames might not fit the stack
+    }
 
     // --- the emission pass ---------------------------------------------------------
     g.forget_block();

@@ -52,6 +52,7 @@ public:
         m_runtime = std::make_unique<JitRuntime>(m_host.pools());
         if (m_runtime->init().is_error())
             die("cannot emit the runtime stubs");
+        m_runtime->policy().max_native_frame_bytes = 16384; // a host stack has megabytes
         m_allocator = std::make_unique<PoolModuleAllocator>(m_host.pools().data);
     }
 

@@ -83,6 +83,8 @@ public:
         EXPECT_FALSE(m_host.map(sizes).is_error());
         m_runtime = std::make_unique<JitRuntime>(m_host.pools());
         EXPECT_FALSE(m_runtime->init().is_error());
+        // The test process has megabytes of stack (docs/jit.md, "frame limit").
+        m_runtime->policy().max_native_frame_bytes = 16384;
         m_allocator = std::make_unique<PoolModuleAllocator>(m_host.pools().data);
     }
     ~System()

@@ -269,3 +269,17 @@ TEST(TierUp, ThresholdsParseAndValidate)
     EXPECT_EQ(policy.backoff_after(2), 128u);
     EXPECT_EQ(policy.backoff_after(40), policy.backoff_max);
 }
+
+TEST(TierUp, AFunctionWhoseFrameCouldOverflowTheStackStaysInTheInterpreter)
+{
+    System system;
+    system.runtime().policy().max_native_frame_bytes = 64; // fits only the smallest functions
+    const Module* module = system.load("tests/jit/OPS.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    EXPECT_FALSE(run.jit().compile(run.function("neg"), 1).is_error());
+    u32 f = run.function("pressure");
+    EXPECT_EQ(run.jit().compile(f, 1).error(), Error::JitUnsupported);
+    EXPECT_EQ(run.jit().profile(f).tier, 0);
+    EXPECT_EQ(run.call(f, { i32v(20), f32v(1.5f) }).error, Error::Ok);
+}

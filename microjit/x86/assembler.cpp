@@ -53,21 +53,9 @@ inline u8* put_imm(u8* p, u32 bytes, u32 imm)
     return p;
 }
 
-// Bit index of a memory size in the operand word's size mask.
-constexpr u8 size_bit(MemSize size)
-{
-    switch (size) {
-    case MemSize::None: return 0;
-    case MemSize::Byte: return 1;
-    case MemSize::Word: return 2;
-    case MemSize::Dword: return 3;
-    case MemSize::Qword: return 4;
-    case MemSize::Xmmword: return 5;
-    default: return 6;
-    }
-}
-
 } // namespace
+
+void Assembler::fail_invalid_operand() { set_error(Error::EmitInvalidOperand); }
 
 void Assembler::enc_op(u32 op, u32 imm_bytes, u32 imm)
 {
@@ -77,9 +65,6 @@ void Assembler::enc_op(u32 op, u32 imm_bytes, u32 imm)
 
 void Assembler::enc_rr(u32 op, u32 operands, u32 imm)
 {
-    u32 max_imm = operands >> 24;
-    if (max_imm != 0 && imm > max_imm) [[unlikely]]
-        return set_error(Error::EmitInvalidOperand);
     u8* p = put_op(begin(), op);
     *p++ = static_cast<u8>(0xC0 | (operands & 0x3F)); // mod=11: register operand
     end(put_imm(p, (operands >> 6) & 7, imm));
@@ -87,80 +72,32 @@ void Assembler::enc_rr(u32 op, u32 operands, u32 imm)
 
 void Assembler::enc_rm(u32 op, u32 operands, const Mem& m, u32 imm)
 {
-    u32 max_imm = operands >> 24;
-    if ((max_imm != 0 && imm > max_imm) || !((operands >> 9) & (1u << size_bit(m.size)))) [[unlikely]]
+    // Fast path for what a JIT writes most: [base + disp] (frame slots,
+    // struct fields) with room in the buffer. Same bytes as the general path.
+    u32 size = m_size;
+    u32 base = m.base;
+    if (m_limit - size >= max_instruction_length && m.index == no_reg && base != no_reg && !m.has_label()
+        && ((operands >> (9 + static_cast<u32>(m.size))) & 1)) [[likely]] {
+        u8* p = put_op(m_code + size, op);
+        i32 disp = m.disp;
+        u32 mod = (disp == 0 && base != 5) ? 0x00 : fits_i8(disp) ? 0x40 : 0x80;
+        p[0] = static_cast<u8>(mod | (operands & 0x38) | base);
+        p[1] = 0x24; // SIB for an esp base; overwritten otherwise
+        p += base == 4 ? 2 : 1;
+        if (mod == 0x40)
+            p = put8(p, static_cast<u32>(disp));
+        else if (mod == 0x80)
+            p = put32(p, static_cast<u32>(disp));
+        m_size = static_cast<u32>(put_imm(p, (operands >> 6) & 7, imm) - m_code);
+        return;
+    }
+    if (!((operands >> (9 + static_cast<u32>(m.size))) & 1)) [[unlikely]] // a memory size this form does not take
         return set_error(Error::EmitInvalidOperand);
     u8* start = begin();
     u8* p = Encoder::mem(*this, start, put_op(start, op), (operands >> 3) & 7, m);
     if (!p) [[unlikely]]
         return;
     end(put_imm(p, (operands >> 6) & 7, imm));
-}
-
-u8* Encoder::mem(Assembler& a, u8* start, u8* p, u32 reg, const Mem& m)
-{
-    if (m.has_label()) [[unlikely]] {
-        if (m.has_base() || m.has_index() || !a.check_label(Label { m.label })) {
-            a.set_error(Error::EmitInvalidOperand);
-            return nullptr;
-        }
-        // mod=00 rm=101: disp32, here the label's absolute address + disp.
-        *p++ = modrm(0, reg, 5);
-        a.add_site(SiteAbsLabel, a.m_size + static_cast<u32>(p - start), m.label, 4);
-        return put32(p, static_cast<u32>(m.disp));
-    }
-    if (!m.has_index()) {
-        if (!m.has_base()) {
-            *p++ = modrm(0, reg, 5); // [disp32]
-            return put32(p, static_cast<u32>(m.disp));
-        }
-        u8 base = m.base;
-        u8* modrm_at = p;
-        if (base == 4) { // esp: rm=100 means "SIB follows"; SIB 0x24 = [esp], no index
-            p[1] = 0x24;
-            p += 2;
-        } else {
-            p += 1;
-        }
-        if (m.disp == 0 && base != 5) { // ebp with mod=00 would mean [disp32]
-            *modrm_at = modrm(0, reg, base);
-            return p;
-        }
-        if (fits_i8(m.disp)) {
-            *modrm_at = modrm(1, reg, base);
-            return put8(p, static_cast<u32>(m.disp));
-        }
-        *modrm_at = modrm(2, reg, base);
-        return put32(p, static_cast<u32>(m.disp));
-    }
-    u8 ss;
-    switch (m.scale) {
-    case 1: ss = 0; break;
-    case 2: ss = 1; break;
-    case 4: ss = 2; break;
-    case 8: ss = 3; break;
-    default: a.set_error(Error::EmitInvalidOperand); return nullptr;
-    }
-    if (m.index == 4) { // SIB index=100 means "no index": esp cannot be one
-        a.set_error(Error::EmitInvalidOperand);
-        return nullptr;
-    }
-    if (!m.has_base()) { // mod=00 base=101: [index*scale + disp32]
-        p[0] = modrm(0, reg, 4);
-        p[1] = static_cast<u8>((ss << 6) | (m.index << 3) | 5);
-        return put32(p + 2, static_cast<u32>(m.disp));
-    }
-    p[1] = static_cast<u8>((ss << 6) | (m.index << 3) | m.base);
-    if (m.disp == 0 && m.base != 5) {
-        p[0] = modrm(0, reg, 4);
-        return p + 2;
-    }
-    if (fits_i8(m.disp)) {
-        p[0] = modrm(1, reg, 4);
-        return put8(p + 2, static_cast<u32>(m.disp));
-    }
-    p[0] = modrm(2, reg, 4);
-    return put32(p + 2, static_cast<u32>(m.disp));
 }
 
 // --- raw data, nops, fixed instructions ---------------------------------------------

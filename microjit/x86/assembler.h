@@ -40,9 +40,9 @@ enum class Fill : u8 {
 
 class Assembler {
 public:
-    // Limits of the fixed bookkeeping. A label costs 8 bytes, a recorded site
+    // Limits of the fixed bookkeeping. A label costs 6 bytes, a recorded site
     // (label jump, call to an absolute address, label address, align point)
-    // 12 bytes: about 16 KiB in all, so keep an Assembler in static storage or
+    // 16 bytes: about 19 KiB in all, so keep an Assembler in static storage or
     // in the JIT's context rather than on a small kernel stack.
     static constexpr u32 max_labels = 512;
     static constexpr u32 max_sites = 1024;
@@ -292,10 +292,10 @@ public:
     void movmskps(Gp32 dst, Xmm src) { enc_rr(op2(0x0F, 0x50), ops(dst.id, src.id)); }
     // Predicates 0..7: eq lt le unord neq nlt nle ord (SDM Vol. 2A, CMPPS);
     // larger values are EmitInvalidOperand.
-    void cmpss(Xmm dst, Xmm src, u8 predicate) { enc_rr(op3(0xF3, 0x0F, 0xC2), ops(dst.id, src.id, 1, 0, 7), predicate); }
-    void cmpss(Xmm dst, const Mem& src, u8 predicate) { enc_rm(op3(0xF3, 0x0F, 0xC2), ops(dst.id, 0, 1, size_any, 7), src, predicate); }
-    void cmpps(Xmm dst, Xmm src, u8 predicate) { enc_rr(op2(0x0F, 0xC2), ops(dst.id, src.id, 1, 0, 7), predicate); }
-    void cmpps(Xmm dst, const Mem& src, u8 predicate) { enc_rm(op2(0x0F, 0xC2), ops(dst.id, 0, 1, size_any, 7), src, predicate); }
+    void cmpss(Xmm dst, Xmm src, u8 predicate) { predicate > 7 ? fail_invalid_operand() : enc_rr(op3(0xF3, 0x0F, 0xC2), ops(dst.id, src.id, 1), predicate); }
+    void cmpss(Xmm dst, const Mem& src, u8 predicate) { predicate > 7 ? fail_invalid_operand() : enc_rm(op3(0xF3, 0x0F, 0xC2), ops(dst.id, 0, 1, size_any), src, predicate); }
+    void cmpps(Xmm dst, Xmm src, u8 predicate) { predicate > 7 ? fail_invalid_operand() : enc_rr(op2(0x0F, 0xC2), ops(dst.id, src.id, 1), predicate); }
+    void cmpps(Xmm dst, const Mem& src, u8 predicate) { predicate > 7 ? fail_invalid_operand() : enc_rm(op2(0x0F, 0xC2), ops(dst.id, 0, 1, size_any), src, predicate); }
     void shufps(Xmm dst, Xmm src, u8 control) { enc_rr(op2(0x0F, 0xC6), ops(dst.id, src.id, 1), control); }
     void shufps(Xmm dst, const Mem& src, u8 control) { enc_rm(op2(0x0F, 0xC6), ops(dst.id, 0, 1, size_any), src, control); }
     void pshufd(Xmm dst, Xmm src, u8 control) { enc_rr(op3(0x66, 0x0F, 0x70), ops(dst.id, src.id, 1), control); }
@@ -351,8 +351,10 @@ public:
         u16 target;     // label id, or the alignment for Align
         u8 kind;        // SiteKind
         u8 length;      // current encoded length
+        u8 emitted_length; // length as emitted (rel32 jumps, the first padding)
+        u8 unused[3];
     };
-    static_assert(sizeof(Site) == 12);
+    static_assert(sizeof(Site) == 16);
 
 private:
     friend struct Encoder;
@@ -366,17 +368,18 @@ private:
     static constexpr u32 size_any = 0x7F;
     static constexpr u32 size_byte = 0x03;  // unsized or byte
     static constexpr u32 size_dword = 0x09; // unsized or dword
-    // The operand word: ModRM reg and rm fields, immediate bytes (0, 1, 2 or
-    // 4), accepted memory sizes and the largest accepted immediate (0 = any).
-    static constexpr u32 ops(u32 reg, u32 rm, u32 imm_bytes = 0, u32 sizes = 0, u32 max_imm = 0)
+    // The operand word: ModRM rm and reg fields, immediate bytes (0, 1, 2 or
+    // 4) and the accepted memory sizes.
+    static constexpr u32 ops(u32 reg, u32 rm, u32 imm_bytes = 0, u32 sizes = 0)
     {
-        return rm | (reg << 3) | (imm_bytes << 6) | (sizes << 9) | (max_imm << 24);
+        return rm | (reg << 3) | (imm_bytes << 6) | (sizes << 9);
     }
     static constexpr u32 vex_no_modrm = 1u << 13;
     // map 1 = 0F, 2 = 0F 38; pp 0 = none, 1 = 66, 2 = F3, 3 = F2; L 1 = 256 bits.
     static constexpr u32 vex_op(u32 map, u32 pp, u32 l256, u32 opcode) { return opcode | (pp << 8) | (map << 10) | (l256 << 12); }
 
     // The shared encoders (assembler.cpp, assembler_sse.cpp).
+    void fail_invalid_operand();
     [[gnu::regparm(3)]] void enc_op(u32 op, u32 imm_bytes = 0, u32 imm = 0);
     [[gnu::regparm(3)]] void enc_rr(u32 op, u32 operands, u32 imm = 0);
     [[gnu::regparm(3)]] void enc_rm(u32 op, u32 operands, const Mem& m, u32 imm = 0);

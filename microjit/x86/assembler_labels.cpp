@@ -35,6 +35,21 @@ void write_nops(u8* p, u32 length);
 
 static constexpr u32 unbound = 0xFFFFFFFF;
 
+// Copies count bytes from src to dst < src (overlap allowed). Front to back
+// in 4-byte steps, each read before the write that could reach it; the runs
+// between jumps are short, so this beats a call to memmove.
+static void move_down(u8* dst, const u8* src, u32 count)
+{
+    u32 i = 0;
+    for (; i + 4 <= count; i += 4) {
+        u32 word;
+        __builtin_memcpy(&word, src + i, 4);
+        __builtin_memcpy(dst + i, &word, 4);
+    }
+    for (; i < count; ++i)
+        dst[i] = src[i];
+}
+
 Label Assembler::new_label()
 {
     if (m_label_count >= max_labels) {
@@ -73,7 +88,7 @@ void Assembler::add_site(u8 kind, u32 position, u16 target, u8 length)
         set_error(Error::EmitTooManySites);
         return;
     }
-    m_sites[m_site_count++] = Site { position, 0, target, kind, length };
+    m_sites[m_site_count++] = Site { position, 0, target, kind, length, length, {} };
 }
 
 void Assembler::align(u32 alignment, Fill fill)
@@ -164,19 +179,6 @@ u32 Assembler::label_offset(Label label) const
     return m_label_offset[label.id];
 }
 
-// Length of a site in the first (longest) layout, as emitted.
-static u32 original_length(const Assembler::Site& site)
-{
-    switch (site.kind & SiteKindMask) {
-    case SiteJmp: return 5;
-    case SiteJcc: return 6;
-    case SiteAbsLabel: return 4;
-    case SiteAlignNop:
-    case SiteAlignInt3: return (0u - site.position) & (site.target - 1u);
-    default: return 5;
-    }
-}
-
 ErrorOr<usize> Assembler::finish()
 {
     if (m_finished)
@@ -237,7 +239,7 @@ ErrorOr<usize> Assembler::finish()
                 changed = true;
                 site.length = static_cast<u8>(length);
             }
-            shift += static_cast<i32>(length) - static_cast<i32>(original_length(site));
+            shift += static_cast<i32>(length) - static_cast<i32>(site.emitted_length);
         }
         end_shift = shift;
         return changed;
@@ -262,10 +264,8 @@ ErrorOr<usize> Assembler::finish()
         Site& site = sites[i];
         u32 old_position = site.position;
         u32 new_position = old_position + static_cast<u32>(site.shift);
-        if (site.shift != 0) {
-            for (u32 j = from; j < old_position; ++j)
-                code[j + static_cast<u32>(site.shift)] = code[j];
-        }
+        if (site.shift != 0)
+            move_down(code + from + site.shift, code + from, old_position - from);
         u8 kind = site.kind & SiteKindMask;
         u8* p = code + new_position;
         switch (kind) {
@@ -306,12 +306,10 @@ ErrorOr<usize> Assembler::finish()
                 p[j] = 0xCC; // int3
             break;
         }
-        from = old_position + original_length(site);
+        from = old_position + site.emitted_length;
     }
-    if (end_shift != 0) {
-        for (u32 j = from; j < m_size; ++j)
-            code[j + static_cast<u32>(end_shift)] = code[j];
-    }
+    if (end_shift != 0)
+        move_down(code + from + end_shift, code + from, m_size - from);
     u32 final_size = m_size + static_cast<u32>(end_shift);
     for (u32 j = final_size; j < m_size; ++j)
         code[j] = 0xCC; // int3 in the space the shrinking freed

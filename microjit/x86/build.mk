@@ -35,9 +35,11 @@ x86-vectors: $(X86_GOLDEN_DUMP)
 # --- benchmark --------------------------------------------------------------
 X86_BENCH := $(BUILD)/host/x86_emitter_bench
 X86_KERNEL_OBJS := $(patsubst %.cpp,$(BUILD)/kernel/%.o,$(X86_SRCS))
-$(X86_BENCH): $(patsubst %.cpp,$(BUILD)/host/obj/%.o,tests/x86/bench_emitter.cpp $(X86_HOST_LIB))
+# The benchmark links the kernel's own objects (freestanding, -O2, no PIC),
+# so it measures the code that runs in the kernel.
+$(X86_BENCH): $(BUILD)/host/obj/tests/x86/bench_emitter.o $(BUILD)/host/obj/tools/host/panic_host.o $(X86_KERNEL_OBJS)
 	@mkdir -p $(@D)
-	$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
+	$(CXX_HOST) $(HOST_LDFLAGS) -no-pie $^ -o $@
 
 .PHONY: bench-emitter
 bench-emitter: $(X86_BENCH) $(X86_KERNEL_OBJS)

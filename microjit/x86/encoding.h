@@ -74,6 +74,67 @@ struct Encoder {
     static u8* mem(Assembler& a, u8* start, u8* p, u32 reg, const Mem& m);
 };
 
+[[gnu::always_inline]] inline u8* Encoder::mem(Assembler& a, u8* start, u8* p, u32 reg, const Mem& m)
+{
+    if (m.has_label()) [[unlikely]] {
+        if (m.has_base() || m.has_index() || !a.check_label(Label { m.label })) {
+            a.set_error(Error::EmitInvalidOperand);
+            return nullptr;
+        }
+        // mod=00 rm=101: disp32, here the label's absolute address + disp.
+        *p++ = modrm(0, reg, 5);
+        a.add_site(SiteAbsLabel, a.m_size + static_cast<u32>(p - start), m.label, 4);
+        return put32(p, static_cast<u32>(m.disp));
+    }
+    if (!m.has_index()) {
+        if (!m.has_base()) {
+            *p++ = modrm(0, reg, 5); // [disp32]
+            return put32(p, static_cast<u32>(m.disp));
+        }
+        u8 base = m.base;
+        u8* modrm_at = p;
+        if (base == 4) { // esp: rm=100 means "SIB follows"; SIB 0x24 = [esp], no index
+            p[1] = 0x24;
+            p += 2;
+        } else {
+            p += 1;
+        }
+        if (m.disp == 0 && base != 5) { // ebp with mod=00 would mean [disp32]
+            *modrm_at = modrm(0, reg, base);
+            return p;
+        }
+        if (fits_i8(m.disp)) {
+            *modrm_at = modrm(1, reg, base);
+            return put8(p, static_cast<u32>(m.disp));
+        }
+        *modrm_at = modrm(2, reg, base);
+        return put32(p, static_cast<u32>(m.disp));
+    }
+    // SIB scale field for 1, 2, 4, 8; 0xFF for anything else.
+    static constexpr u8 scale_field[9] = { 0xFF, 0, 1, 0xFF, 2, 0xFF, 0xFF, 0xFF, 3 };
+    u32 ss = m.scale <= 8 ? scale_field[m.scale] : 0xFF;
+    if (ss == 0xFF || m.index == 4) [[unlikely]] { // SIB index=100 means "no index": esp cannot be one
+        a.set_error(Error::EmitInvalidOperand);
+        return nullptr;
+    }
+    if (!m.has_base()) { // mod=00 base=101: [index*scale + disp32]
+        p[0] = modrm(0, reg, 4);
+        p[1] = static_cast<u8>((ss << 6) | (m.index << 3) | 5);
+        return put32(p + 2, static_cast<u32>(m.disp));
+    }
+    p[1] = static_cast<u8>((ss << 6) | (m.index << 3) | m.base);
+    if (m.disp == 0 && m.base != 5) {
+        p[0] = modrm(0, reg, 4);
+        return p + 2;
+    }
+    if (fits_i8(m.disp)) {
+        p[0] = modrm(1, reg, 4);
+        return put8(p + 2, static_cast<u32>(m.disp));
+    }
+    p[0] = modrm(2, reg, 4);
+    return put32(p + 2, static_cast<u32>(m.disp));
+}
+
 // A handle for instruction bodies that write their bytes by hand from
 // `start` and accept them with done().
 struct Raw {

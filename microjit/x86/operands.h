@@ -60,7 +60,8 @@ constexpr Condition negate(Condition c) { return static_cast<Condition>(static_c
 // How wide a memory access is. Needed where no register says so
 // (add dword [eax], 1; movzx eax, byte [ebx]); None is fine when a register
 // operand fixes the width, and an error where nothing does.
-enum class MemSize : u8 { None = 0, Byte = 1, Word = 2, Dword = 4, Qword = 8, Xmmword = 16, Ymmword = 32 };
+// The values are bit numbers in the encoders' accepted-size masks.
+enum class MemSize : u8 { None = 0, Byte = 1, Word = 2, Dword = 3, Qword = 4, Xmmword = 5, Ymmword = 6 };
 
 inline constexpr u8 no_reg = 0xFF;
 

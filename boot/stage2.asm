@@ -40,20 +40,20 @@ entry:
     cli                             ; segments are about to change
     xor ax, ax
     mov ds, ax                      ; stage2 addresses everything via segment 0
-    mov es, ax
-    mov ss, ax
+    mov es, ax                      ; ES = 0: E820 and string ops write through ES
+    mov ss, ax                      ; stack in segment 0
     mov sp, STACK_TOP               ; same stack stage1 used
     sti                             ; BIOS services need interrupts
     cld
     mov [boot_drive], dl            ; stage1 hands the drive over in DL
 
     call serial_init                ; mirror messages on COM1 for headless boots
-    call clear_boot_info
-    call enable_a20
-    call detect_memory
-    call find_high_memory_end
-    call find_fat_partition
-    call load_kernel
+    call clear_boot_info            ; 0x1000: zeroed, magic and version set
+    call enable_a20                 ; so 1 MiB+ does not wrap to 0
+    call detect_memory              ; E820 into BootInfo, or E801
+    call find_high_memory_end       ; how much RAM the kernel may use
+    call find_fat_partition         ; BootInfo.fat_lba / fat_sectors
+    call load_kernel                ; to 1 MiB; returns only on success
 
     ; One line saying what was found: useful on a real machine's screen.
     mov si, msg_summary_kernel
@@ -74,30 +74,30 @@ entry:
     ; Into 32-bit protected mode for good (Intel SDM Vol. 3A, 9.9.1
     ; "Switching to Protected Mode").
     cli                             ; no IDT for protected mode yet
-    lgdt [gdt_descriptor]
-    mov eax, cr0
+    lgdt [gdt_descriptor]           ; flat code 0x08, data 0x10
+    mov eax, cr0                    ; read-modify-write: keep the other bits
     or al, 1                        ; CR0.PE
-    mov cr0, eax
+    mov cr0, eax                    ; protected mode, still 16-bit code until the jump
     jmp dword CODE_SEL:protected_entry  ; far jump loads CS, flushes prefetch
 
 ; Zero the BootInfo and fill what is known from the start.
 clear_boot_info:
-    mov di, BOOT_INFO_ADDR
-    mov cx, BI_SIZE / 2
+    mov di, BOOT_INFO_ADDR          ; ES:DI = the BootInfo
+    mov cx, BI_SIZE / 2             ; in words
     xor ax, ax
     rep stosw                       ; ES = 0 here
-    mov dword [BOOT_INFO_ADDR + BI_MAGIC], BOOT_INFO_MAGIC
-    mov dword [BOOT_INFO_ADDR + BI_VERSION], 1
-    movzx eax, byte [boot_drive]
+    mov dword [BOOT_INFO_ADDR + BI_MAGIC], BOOT_INFO_MAGIC ; "BFBI"
+    mov dword [BOOT_INFO_ADDR + BI_VERSION], 1 ; layout version of kernel/boot_info.h
+    movzx eax, byte [boot_drive]    ; the BIOS drive number, widened
     mov [BOOT_INFO_ADDR + BI_BOOT_DRIVE], eax
-    mov dword [BOOT_INFO_ADDR + BI_KERNEL_ADDRESS], KERNEL_ADDR
+    mov dword [BOOT_INFO_ADDR + BI_KERNEL_ADDRESS], KERNEL_ADDR ; always 1 MiB
     ret
 
 ; The MBR stage1 came from is still at 0000:7C00. Take the first partition
 ; of a FAT16 type (04h/06h/0Eh) and hand its place over; none leaves zeros,
 ; and the kernel says so itself.
 find_fat_partition:
-    mov si, STAGE1_ADDR + MBR_PARTITIONS
+    mov si, STAGE1_ADDR + MBR_PARTITIONS ; first partition entry
     mov cx, 4                       ; four primary entries
 .next:
     mov al, [si + 4]                ; partition type byte
@@ -107,14 +107,14 @@ find_fat_partition:
     je .found
     cmp al, 0x0E                    ; FAT16, LBA-addressed
     je .found
-    add si, 16
+    add si, 16                      ; next entry
     loop .next
     ret
 .found:
     mov eax, [si + 8]               ; first sector (LBA)
-    mov [BOOT_INFO_ADDR + BI_FAT_LBA], eax
+    mov [BOOT_INFO_ADDR + BI_FAT_LBA], eax ; BootInfo.fat_lba
     mov eax, [si + 12]              ; sector count
-    mov [BOOT_INFO_ADDR + BI_FAT_SECTORS], eax
+    mov [BOOT_INFO_ADDR + BI_FAT_SECTORS], eax ; BootInfo.fat_sectors
     ret
 
 ; Print "BareFlow stage2: " and the message at SI, then halt.

@@ -16,6 +16,15 @@
 // it is freed at once and its bytes become int3.
 // Buffers are per instance: a reloaded module starts with zeroed buffers.
 // A full reload also unloads modules whose file is gone.
+//
+// The disk may have changed behind the kernel's back (a host writing the
+// image with mtools or tools/flowimg.py, another OS on a shared disk), so
+// reload first mounts the boot volume again: that drops the driver's sector
+// and FAT caches and re-reads the BPB. The kernel's own changes are never
+// pending at the prompt (every file command syncs), so the unmount writes
+// nothing over the other writer's work.
+#include <kernel/drivers/ata.h>
+#include <kernel/fs/boot_volume.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/lib/kprintf.h>
@@ -117,12 +126,23 @@ void reload_file(const char* file_name)
             fresh.module->name, file_name, kept, kept == 1 ? "" : "s", kept == 1 ? "its" : "their", restarted);
 }
 
+ErrorOr<void> remount_boot_volume()
+{
+    fat16::Volume* volume = TRY(boot_volume());
+    TRY(volume->unmount());
+    auto mounted = volume->mount(boot_disk());
+    if (mounted.is_error())
+        kprintf("reload: the boot volume could not be mounted again: %s\n", error_message(mounted.error()));
+    return mounted;
+}
+
 ErrorOr<void> cmd_reload(int argc, char** argv)
 {
     if (argc > 2)
         return Error::BadArguments;
     if (!jit_system_ready())
         return Error::NotSupported;
+    TRY(remount_boot_volume());
     TRY(list_module_files(s_files));
     if (argc == 2) {
         // A loaded module by its name, or a file by its base name.

@@ -13,7 +13,7 @@
 #                                    -> $(BUILD)/bench/fat16.json
 
 FAT16_DRIVER_SRCS := fs/fat16/name.cpp fs/fat16/volume.cpp fs/fat16/fat_table.cpp \
-  fs/fat16/directory.cpp fs/fat16/file_io.cpp fs/fat16/namespace_ops.cpp
+  fs/fat16/directory.cpp fs/fat16/file_io.cpp fs/fat16/namespace_ops.cpp fs/fat16/cross_link.cpp
 FAT16_SRCS += $(FAT16_DRIVER_SRCS)
 
 FAT16_HOST_LIB := $(FAT16_DRIVER_SRCS) tools/host/panic_host.cpp

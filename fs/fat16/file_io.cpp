@@ -102,6 +102,9 @@ ErrorOr<void> Volume::open(const char* path, File& file, u32 flags)
     u32 chain = TRY(chain_length(entry.first_cluster));
     if (chain < clusters_for(entry.size, bytes_per_cluster()))
         return Error::FsCorrupt;
+    // Writing (or truncating) a chain another entry shares would damage it.
+    if (writable)
+        TRY(check_not_shared(entry.first_cluster, entry.entry_lba, entry.entry_index));
     file.open = true;
     file.writable = writable;
     file.first_cluster = entry.first_cluster;

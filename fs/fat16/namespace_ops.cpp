@@ -51,6 +51,7 @@ ErrorOr<void> Volume::remove(const char* path)
     // A broken chain is refused before anything changes: freeing along a
     // bad link could free clusters that belong to someone else.
     TRY(chain_length(entry.first_cluster));
+    TRY(check_not_shared(entry.first_cluster, entry.entry_lba, entry.entry_index));
     TRY(begin_write());
     TRY(mark_entry_deleted(entry));
     if (entry.first_cluster != 0)
@@ -108,6 +109,7 @@ ErrorOr<void> Volume::rmdir(const char* path)
     if (!valid_cluster(entry.first_cluster))
         return Error::FsCorrupt;
     TRY(chain_length(entry.first_cluster));
+    TRY(check_not_shared(entry.first_cluster, entry.entry_lba, entry.entry_index));
     DirectoryIterator it;
     it.m_volume = this;
     TRY(cursor_start(it.m_cursor, entry.first_cluster));
@@ -163,6 +165,7 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
         if (target.attributes & ATTR_READ_ONLY)
             return Error::FsReadOnlyFile;
         TRY(chain_length(target.first_cluster));
+        TRY(check_not_shared(target.first_cluster, target.entry_lba, target.entry_index));
     }
     // A new short name is needed unless an existing target keeps its own
     // (which may be a long name we could not create).

@@ -18,7 +18,8 @@
 // Files: volume.cpp (mount, BPB, sync), fat_table.cpp (FAT entries, chains,
 // allocation), directory.cpp (entries, long names, paths), file_io.cpp
 // (read, write, seek, truncate), namespace_ops.cpp (create, delete, rename,
-// mkdir, rmdir, atomic replace), name.cpp (8.3 and long-name text).
+// mkdir, rmdir, atomic replace), cross_link.cpp (the shared-cluster check
+// before a chain is freed or overwritten), name.cpp (8.3 and long-name text).
 #pragma once
 
 #include <bareflow/error_or.h>
@@ -201,6 +202,10 @@ public:
     ErrorOr<void> find_free_slot(u16 dir_cluster, u32& lba, u16& index);
     ErrorOr<void> write_entry(u32 lba, u16 index, const DirectoryEntry& entry);
     ErrorOr<void> mark_entry_deleted(const EntryInfo& entry);
+    // FsCorrupt if any entry other than the one at (lba, index) owns a
+    // cluster of the chain at `first_cluster` (a cross-link someone else
+    // made): freeing or overwriting it would damage the other file.
+    ErrorOr<void> check_not_shared(u16 first_cluster, u32 lba, u16 index);
     u32 now() const;
 
 private:
@@ -230,6 +235,7 @@ private:
     u32 m_use_counter { 0 };
     CachedSector m_data_cache[DATA_CACHE_SECTORS] {};
     CachedSector m_fat_cache[FAT_CACHE_SECTORS] {};
+    u32 m_chain_marks[65536 / 32] {}; // check_not_shared: one bit per cluster
 };
 
 } // namespace fat16

@@ -141,18 +141,40 @@ TEST_F(Corruption, OutOfRangeReservedAndBadClustersAreErrors)
     EXPECT_EQ(list_directory(volume, "SUB").error(), Error::FsCorrupt);
 }
 
-TEST_F(Corruption, ChainIntoAnotherFileReadsWithoutHarm)
+TEST_F(Corruption, ChainIntoAnotherFileIsReadSafelyAndNeverFreed)
 {
-    // A's second link jumps into B: reading A returns B's bytes for the
-    // rest (a cross-link cannot be told from a chain without a full scan),
-    // but nothing hangs or crashes, and B still reads back intact.
+    // A's second link jumps into B. Reading A returns B's bytes for the rest
+    // (a cross-link looks like any chain), but deleting, truncating or
+    // writing A would free or overwrite B's clusters: those are refused.
     edit->set_fat(a_chain[0], b_chain[0]);
     auto& v = mount();
     auto data = read_whole(v, "A.TXT");
     ASSERT_FALSE(data.is_error());
     EXPECT_EQ(data.value().size(), 1500u);
     EXPECT_TRUE(std::equal(data.value().begin(), data.value().begin() + 512, pattern_bytes(1500, 1).begin()));
+    EXPECT_EQ(v.remove("A.TXT").error(), Error::FsCorrupt);
+    File f;
+    EXPECT_EQ(v.open("A.TXT", f, OPEN_WRITE).error(), Error::FsCorrupt);
+    EXPECT_EQ(write_whole(v, "A.TXT", { 1 }).error(), Error::FsCorrupt);
+    EXPECT_EQ(v.rename("B.TXT", "A.TXT", true).error(), Error::FsCorrupt);
+    EXPECT_EQ(v.replace_file("A.TXT", "x", 1).error(), Error::FsCorrupt);
+    // The same holds from B's side, and for a file in a subdirectory.
+    EXPECT_EQ(v.remove("B.TXT").error(), Error::FsCorrupt);
     EXPECT_EQ(read_whole(v, "B.TXT").value(), pattern_bytes(1500, 2));
+    // Files that share nothing are unaffected.
+    EXPECT_FALSE(v.remove("SUB/C.TXT").is_error());
+    EXPECT_FALSE(write_whole(v, "NEW.TXT", { 1, 2 }).is_error());
+}
+
+TEST_F(Corruption, CrossLinkIntoASubdirectoryFileIsFound)
+{
+    auto sub = edit->root_entry("SUB        ");
+    auto* c = edit->cluster_slot(sub->first_cluster, 2);
+    ASSERT_EQ(std::string(reinterpret_cast<char*>(c->name), 11), "C       TXT");
+    edit->set_fat(a_chain[1], c->first_cluster);
+    auto& v = mount();
+    EXPECT_EQ(v.remove("A.TXT").error(), Error::FsCorrupt);
+    EXPECT_EQ(read_whole(v, "SUB/C.TXT").value(), pattern_bytes(100, 3));
 }
 
 TEST_F(Corruption, BadNamesAreListedSafely)

@@ -99,6 +99,23 @@ class BootChainFixture(unittest.TestCase):
             self.assertNotIn("stub:", vm.output, "the kernel ran despite the failure")
             return vm.output
 
+    def a20_masked_image(self, *stage2_defines):
+        """Stage1 built with TEST_DISABLE_A20 masks A20 before stage2 runs
+        (TCG models the gate; KVM does not); stage2 leaves out the methods
+        named by TEST_A20_SKIP_* so a later one has to work."""
+        boot = os.path.join(repo_root(), "boot")
+        name = "-".join(("a20",) + stage2_defines)
+        stage1 = os.path.join(self.dir, f"{name}-stage1.bin")
+        stage2 = os.path.join(self.dir, f"{name}-stage2.bin")
+        subprocess.run(["nasm", "-f", "bin", "-DTEST_DISABLE_A20", f"-I{boot}/", "-o", stage1,
+                        os.path.join(boot, "stage1.asm")], check=True)
+        subprocess.run(["nasm", "-f", "bin", *(f"-D{d}" for d in stage2_defines), f"-I{boot}/", "-o", stage2,
+                        os.path.join(boot, "stage2.asm")], check=True)
+        image = os.path.join(self.dir, f"{name}.img")
+        self.assertEqual(mkimage.main(["--stage1", stage1, "--stage2", stage2, "--kernel", self.stub,
+                                       "--size", "16M", "--pad-kernel", "2M", "-o", image]), 0)
+        return image
+
     def patch(self, image, offset, data):
         with open(image, "r+b") as f:
             f.seek(offset)
@@ -149,19 +166,22 @@ class HandOverTest(BootChainFixture):
         self.assertGreaterEqual(report["fat_lba"], KERNEL_LBA + 2304 * 1024 // SECTOR)
 
     def test_a20_masked_at_boot_is_opened_by_the_bios_call(self):
-        # Stage1 built with TEST_DISABLE_A20 masks A20 before stage2 runs (TCG
-        # models the gate; KVM does not). The wrap-around test must see it
-        # and INT 15h AX=2401h (method 1) open it, or the kernel copied to
-        # 1 MiB would land on the interrupt table at 0.
-        stage1 = os.path.join(self.dir, "stage1-a20-off.bin")
-        subprocess.run(["nasm", "-f", "bin", "-DTEST_DISABLE_A20", "-I" + os.path.join(repo_root(), "boot") + "/",
-                        "-o", stage1, os.path.join(repo_root(), "boot", "stage1.asm")], check=True)
-        image = os.path.join(self.dir, "a20.img")
-        self.assertEqual(mkimage.main(["--stage1", stage1, "--stage2", self.stage2, "--kernel", self.stub,
-                                       "--size", "16M", "--pad-kernel", "2M", "-o", image]), 0)
+        # The wrap-around test must notice, or the kernel copied to 1 MiB
+        # would land on the interrupt table at 0.
+        image = self.a20_masked_image()
         report, output = self.boot_stub(image)
         self.assertEqual(report["a20"], 1, output)
         self.check_hand_over(report, image, TWO_MIB)
+
+    def test_a20_through_the_keyboard_controller(self):
+        report, output = self.boot_stub(self.a20_masked_image("TEST_A20_SKIP_BIOS"))
+        self.assertEqual(report["a20"], 2, output)
+        self.assertEqual(report["ksize"], TWO_MIB)
+
+    def test_a20_through_port_92h(self):
+        report, output = self.boot_stub(self.a20_masked_image("TEST_A20_SKIP_BIOS", "TEST_A20_SKIP_KBC"))
+        self.assertEqual(report["a20"], 3, output)
+        self.assertEqual(report["ksize"], TWO_MIB)
 
     def stage2_variant(self, define):
         """stage2 assembled with a TEST_* switch (see boot/stage2/memory.inc)."""
@@ -275,6 +295,10 @@ class LoudFailureTest(BootChainFixture):
         image = self.stub_image()
         self.patch(image, KERNEL_LBA * SECTOR + 20, struct.pack("<I", 0x00500000))
         self.boot_expecting_failure(image, "BareFlow stage2: kernel header invalid")
+
+    def test_a20_that_will_not_open_is_reported(self):
+        image = self.a20_masked_image("TEST_A20_SKIP_BIOS", "TEST_A20_SKIP_KBC", "TEST_A20_SKIP_PORT92")
+        self.boot_expecting_failure(image, "BareFlow stage2: A20 gate would not open")
 
     def test_kernel_larger_than_memory_is_refused(self):
         image = self.stub_image("--pad-kernel", "2304K")

@@ -64,7 +64,7 @@ class Bpb:
         self.label = sector[43:54] if sector[38] == 0x29 else b"NO NAME    "
 
     def looks_like_boot_sector(self):
-        return self.jump[0] in (0xEB, 0xE9) and self.bytes_per_sector == SECTOR
+        return self.jump[0] in (0xEB, 0xE9) and (self.signature == b"\x55\xAA" or self.bytes_per_sector == SECTOR)
 
     def validate(self, where):
         """FatFs's checks, then the FAT type by cluster count (fatgen103 3.5)."""
@@ -83,10 +83,11 @@ class Bpb:
             raise bad("no reserved sectors")
         if self.fat_count not in (1, 2):
             raise bad(f"{self.fat_count} FATs; 1 or 2 expected")
-        if self.root_entries == 0 or self.root_entries % 16:
-            raise bad(f"a root directory of {self.root_entries} entries (FAT32?)")
-        if self.fat_sectors == 0:
-            raise bad("a FAT size of 0 sectors (FAT32?)")
+        if self.root_entries == 0 or self.fat_sectors == 0:
+            raise ImageError(f"{where}: the volume is FAT32 (no fixed root directory and no 16-bit FAT "
+                             "size in the BPB), not FAT16; only FAT16 is supported")
+        if self.root_entries % 16:
+            raise bad(f"a root directory of {self.root_entries} entries, not a multiple of 16")
         self.root_sectors = self.root_entries * ENTRY_SIZE // SECTOR
         self.fat_offset = self.reserved_sectors
         self.root_offset = self.reserved_sectors + self.fat_count * self.fat_sectors
@@ -121,7 +122,7 @@ def locate_volume(sector0, image_sectors, where):
                 return lba, count, f"partition {i + 1} (type {ptype:#04x}) at LBA {lba}"
             if ptype:
                 types.append(f"{ptype:#04x}")
-        if types and not Bpb(sector0).looks_like_boot_sector():
+        if types:
             raise ImageError(f"{where}: no FAT16 partition (type 0x04, 0x06 or 0x0E) in the partition table; "
                              f"it has type(s) {', '.join(types)}")
     if Bpb(sector0).looks_like_boot_sector():
@@ -159,6 +160,8 @@ class Volume:
                     raise ImageError(f"'{self.path}' is in use (is QEMU running on it?)") from None
                 raise
         size = os.fstat(self.fd).st_size
+        if size < SECTOR:
+            raise ImageError(f"{self.path}: {size} bytes is too small to be a disk image")
         image_sectors = size // SECTOR
         self.base_sector, span, self.where = locate_volume(self._pread(0, SECTOR), image_sectors, self.path)
         self.bpb = Bpb(self._pread(self.base_sector * SECTOR, SECTOR))
@@ -357,6 +360,18 @@ class Volume:
             cluster = entry.cluster
         return cluster, "/" + "/".join(parts[:-1]), parts[-1]
 
+    def _missing_directories(self, path):
+        parts, cluster = self.split(path)[:-1], 0
+        for i, part in enumerate(parts):
+            shown = "/" + "/".join(parts[:i + 1])
+            entry = next((e for e in self.entries(cluster, shown) if e.matches(part)), None)
+            if entry is None:
+                return len(parts) - i
+            if not entry.is_dir:
+                return 0            # _parent reports it
+            cluster = entry.cluster
+        return 0
+
     def _has_free_slot(self, cluster, where):
         data, slots, _ = self._directory(cluster, where)
         return bool(parse_directory(data, slots)[1])
@@ -414,8 +429,15 @@ class Volume:
         published before the entry points to it, so a cut leaves the old
         file or the new one, never neither (at worst lost clusters)."""
         epoch = self.epoch() if epoch is None else epoch
+        name11 = short_name(self.split(path)[-1] if self.split(path) else path)
+        if create_dirs:
+            # Room for the directories to make, the data and a grown
+            # directory, checked before the first directory is made.
+            missing = self._missing_directories(path)
+            if missing:
+                count = -(-len(data) // self.bpb.cluster_bytes)
+                self._allocate(count + 2 * missing, f"'{path}' ({len(data)} bytes) and its directories")
         parent, shown, leaf = self._parent(path, create=create_dirs)
-        name11 = short_name(leaf)
         old = next((e for e in self.entries(parent, shown) if e.matches(leaf) or e.name11 == name11), None)
         if old is not None and old.is_dir:
             raise ImageError(f"'{path}' is a directory")

@@ -11,10 +11,9 @@
 
 namespace {
 
+// Caches and all (about 17 KiB), in .bss. There is no real-time clock driver
+// yet, so changes carry the driver's default date (fat16::Volume::set_clock).
 fat16::Volume s_volume;
-
-// FAT timestamps: no RTC driver yet, so every change is stamped with the
-// driver's default date.
 
 } // namespace
 

@@ -99,20 +99,51 @@ def module_for(source):
     except OSError as e:
         raise ImageError(f"cannot read '{source}': {e.strerror}") from None
     check_module(data, source)
-    base = os.path.basename(source)
-    stem, ext = os.path.splitext(base)
+    stem, ext = os.path.splitext(os.path.basename(source))
     if ext.upper() != ".BFM":
         raise ImageError(f"'{source}': a module file must be named NAME.BFM (or give the .flow source)")
     return stem.upper() + ".BFM", data
 
 
+def module_name(data):
+    return data[8:24].rstrip(b"\0").decode("ascii", "replace")
+
+
+def same_name_elsewhere(volume, filename, name):
+    """Other /MODULES/*.BFM files holding a module called `name`: the kernel
+    loads the first and skips the rest ("a module named ... is already loaded")."""
+    try:
+        entries = volume.list(MODULE_DIR)
+    except ImageError:
+        return []
+    clashes = []
+    for e in entries:
+        if e.is_dir or not e.short_name.upper().endswith(".BFM") or e.short_name.upper() == filename:
+            continue
+        try:
+            other = volume.read_file(f"{MODULE_DIR}/{e.short_name}")
+        except ImageError:
+            continue
+        if other[:4] == bfm.MAGIC and module_name(other) == name:
+            clashes.append(e.short_name)
+    return clashes
+
+
 def cmd_put(args):
     filename, data = module_for(args.module)
     target = f"{MODULE_DIR}/{filename}"
+    name = module_name(data)
     with Volume(args.image, writable=True) as volume:
+        clashes = same_name_elsewhere(volume, filename, name)
         replaced = volume.write_file(target, data, create_dirs=True)
         free = volume.free_bytes()
     print(f"flowimg: {'replaced' if replaced else 'added'} {target} ({len(data)} bytes; {free} bytes free)")
+    if name + ".BFM" != filename:
+        print(f"flowimg: note: the module inside {filename} is named {name}; the kernel's commands use that name",
+              file=sys.stderr)
+    for other in clashes:
+        print(f"flowimg: warning: {MODULE_DIR}/{other} also holds a module named {name}; the kernel loads only "
+              f"one of them (remove the other with: flowimg.py rm IMAGE {MODULE_DIR}/{other})", file=sys.stderr)
 
 
 def cmd_ls(args):

@@ -219,6 +219,20 @@ class PutTest(ImageCase):
         self.assertIn("NAME.BFM", p.stderr)
         self.assertEqual(self.digest(img), before, "a refused put changed the image")
 
+    def test_put_warns_when_another_file_holds_a_module_of_the_same_name(self):
+        fib_bfm, _ = self.compiled(os.path.join(ROOT, "modules", "fib.flow"), "FIB")
+        img, off = self.mkimage(adds=[(fib_bfm, "/MODULES/FIB.BFM")])
+        other, data = self.compiled(os.path.join(ROOT, "modules", "gcd.flow"), "FIB")
+        renamed = self.write("OTHER.BFM", data)
+        p = self.flowimg("put", img, renamed)
+        self.assertIn("the module inside OTHER.BFM is named FIB", p.stderr)
+        self.assertIn("/MODULES/FIB.BFM also holds a module named FIB", p.stderr)
+        self.assertEqual(self.mtype(img, off, "/MODULES/OTHER.BFM"), data)
+        again = self.flowimg("put", img, os.path.join(ROOT, "modules", "fib.flow"))
+        self.assertIn("/MODULES/OTHER.BFM also holds a module named FIB", again.stderr)
+        self.assertNotIn("note:", again.stderr)
+        self.assert_fsck_clean(img, off)
+
     def test_compile_errors_print_as_flowc_prints_them(self):
         img, _ = self.mkimage()
         before = self.digest(img)

@@ -150,7 +150,8 @@ class Volume:
 
     def _mount(self):
         if not os.path.isfile(self.path) and not os.path.isfile(os.path.realpath(self.path)):
-            raise ImageError(f"'{self.path}' is not a regular file")
+            raise ImageError(f"'{self.path}' is not an image file (for a real disk, mount its FAT16 partition "
+                             "and copy the module; see docs/swapping-modules.md)")
         if self.writable:
             try:
                 # QEMU locks the images it runs; so does a second flowimg.

@@ -90,6 +90,7 @@
     X(SnapshotJitChanged, "snapshot was made by a different JIT version")               \
     X(SnapshotCpuChanged, "snapshot was made for a different CPU feature set")          \
     X(SnapshotBadCode, "snapshot code failed validation")                               \
+    X(SnapshotLayoutChanged, "snapshot code was made for a different memory layout")    \
     /* shell and command line */                                                        \
     X(UnknownCommand, "unknown command")                                                \
     X(BadArguments, "bad arguments")

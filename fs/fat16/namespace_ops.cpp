@@ -153,6 +153,12 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
             return Error::FsCorrupt;
         if (TRY(is_ancestor(*this, source.first_cluster, target_parent)))
             return Error::InvalidArgument;
+        // Moving a directory elsewhere also rewrites its ".." entry, a third
+        // sector: a cut between them leaves a ".." that fsck.fat reports as
+        // invalid, which breaks the power-loss promise. Renaming it in place
+        // is one sector write and is allowed.
+        if (target_parent != source_parent)
+            return Error::NotSupported;
     }
     EntryInfo target;
     bool target_exists = TRY(find_in_directory(target_parent, leaf, leaf_length, target));
@@ -224,13 +230,7 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
     u16 index = 0;
     TRY(find_free_slot(target_parent, lba, index));
     TRY(mark_entry_deleted(source));
-    TRY(write_entry(lba, index, moved));
-    if (source.is_directory()) {
-        DirectoryEntry dotdot = TRY(read_entry(*this, cluster_lba(source.first_cluster), 1));
-        dotdot.first_cluster = target_parent;
-        TRY(write_entry(cluster_lba(source.first_cluster), 1, dotdot));
-    }
-    return {};
+    return write_entry(lba, index, moved);
 }
 
 ErrorOr<void> Volume::replace_file(const char* path, const void* data, u32 length)

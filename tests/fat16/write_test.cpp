@@ -206,6 +206,15 @@ TEST(Errors, NamesSpaceAndRootLimitsGiveTheirOwnErrors)
     EXPECT_EQ(volume.rmdir("D").error(), Error::FsDirectoryNotEmpty);
     EXPECT_EQ(volume.remove("D").error(), Error::FsIsDirectory);
     EXPECT_EQ(volume.rename("D", "D/E").error(), Error::InvalidArgument);
+    // Directories are renamed in place; moving one would need a third write
+    // (its ".." entry) that a cut could separate from the other two.
+    ASSERT_FALSE(volume.mkdir("D/SUB").is_error());
+    ASSERT_FALSE(write_whole(volume, "D/SUB/Y", { 2 }).is_error());
+    EXPECT_EQ(volume.rename("D/SUB", "D2").error(), Error::NotSupported);
+    ASSERT_FALSE(volume.rename("D/SUB", "D/SUB2").is_error());
+    EXPECT_EQ(read_whole(volume, "D/SUB2/Y").value(), std::vector<u8> { 2 });
+    ASSERT_FALSE(volume.remove("D/SUB2/Y").is_error());
+    ASSERT_FALSE(volume.rmdir("D/SUB2").is_error());
     EXPECT_EQ(volume.rename("F1", "F2").error(), Error::FsExists);
     // Fill the disk: the write reports FsNoSpace and keeps what fitted.
     u32 free_bytes = volume.free_clusters().value() * volume.info().bytes_per_cluster;

@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* boot_count_path = "/BOOTCNT.TXT";
 char s_suffix[32];
+u32 s_count = 0;
 
 u32 read_boot_count(fat16::Volume& volume)
 {
@@ -40,6 +41,7 @@ ErrorOr<void> count_boot()
     TRY(volume->replace_file(boot_count_path, text, static_cast<u32>(length)));
     TRY(volume->sync());
     format_to(s_suffix, sizeof(s_suffix), " (boot %u)", count);
+    s_count = count;
     return {};
 }
 KERNEL_INIT(KERNEL_INIT_FILESYSTEMS + 10, "boot-count", count_boot);
@@ -47,3 +49,7 @@ KERNEL_INIT(KERNEL_INIT_FILESYSTEMS + 10, "boot-count", count_boot);
 } // namespace
 
 const char* boot_banner_suffix() { return s_suffix; }
+
+// The number of this boot, or 0 when the volume keeps no count (snapshots
+// record it).
+unsigned current_boot_count() { return s_count; }

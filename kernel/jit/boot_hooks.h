@@ -8,3 +8,6 @@ const char* boot_banner_suffix();
 
 // Runs /AUTORUN.TXT from the boot volume line by line, if it exists.
 void run_autorun_script();
+
+// The number of this boot, or 0 when the volume keeps no count.
+unsigned current_boot_count();

@@ -2,6 +2,8 @@
 //
 // `tiers` shows one line per function from its JitFunctionProfile: calls,
 // the tier running it now, the instruction set its code uses, code size,
+// where the code came from ("jit": compiled in this boot, "snap": loaded
+// from a snapshot), how many times a JIT tier compiled it since it loaded,
 // compile time per tier, the call count at each tier-up, and back-offs.
 // Tier 1 emits SSE2 code only; tier 2 would say more once it reports its ISA
 // and specialisation (guard values and guard failures are not in the
@@ -51,8 +53,8 @@ void print_tiers(const LoadedModule& slot)
     const Module& m = *slot.module;
     const JitInstance& jit = *slot.jit;
     kprintf("%s:\n", m.name);
-    kprintf("  %-20s %10s %4s %5s %6s %9s %9s %13s %9s %7s\n", "function", "calls", "tier", "isa", "code", "t1 us",
-            "t2 us", "tier-up at", "spec", "backoff");
+    kprintf("  %-20s %10s %4s %5s %6s %-4s %8s %9s %9s %13s %9s %7s\n", "function", "calls", "tier", "isa", "code", "from",
+            "compiles", "t1 us", "t2 us", "tier-up at", "spec", "backoff");
     for (u32 f = 0; f < m.function_count; ++f) {
         const JitFunctionProfile& p = jit.profile(f);
         char up_at[32];
@@ -62,9 +64,10 @@ void print_tiers(const LoadedModule& slot)
             format_to(up_at, sizeof(up_at), "%u", p.tier_up_at_calls[1]);
         else
             format_to(up_at, sizeof(up_at), "-");
-        kprintf("  %-20s %10llu %4u %5s %6u %9llu %9llu %13s %9s %7u", m.functions[f].name, jit.calls(f), p.tier,
-                p.tier ? "sse2" : "-", p.code_size, cycles_to_us(p.compile_cycles[1]), cycles_to_us(p.compile_cycles[2]),
-                up_at, "-", p.backoffs);
+        const char* from = !p.code ? "-" : (p.code == slot.snapshot_code[f] ? "snap" : "jit");
+        kprintf("  %-20s %10llu %4u %5s %6u %-4s %8u %9llu %9llu %13s %9s %7u", m.functions[f].name, jit.calls(f), p.tier,
+                p.tier ? "sse2" : "-", p.code_size, from, slot.compiles[f], cycles_to_us(p.compile_cycles[1]),
+                cycles_to_us(p.compile_cycles[2]), up_at, "-", p.backoffs);
         if (p.given_up)
             kprintf(" given up: %s", error_message(p.last_error));
         else if (p.failed_tier)

@@ -25,6 +25,7 @@
 // nothing over the other writer's work.
 #include <kernel/drivers/ata.h>
 #include <kernel/fs/boot_volume.h>
+#include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/lib/kprintf.h>
@@ -118,7 +119,9 @@ void reload_file(const char* file_name)
         return;
     }
     u32 kept = 0, restarted = 0;
+    set_tracking_slot(&fresh);
     carry_profiles(*old, fresh, kept, restarted);
+    set_tracking_slot(nullptr);
     destroy_loaded_module(*old);
     *old = fresh;
     old->used = true;

@@ -7,6 +7,7 @@
 // never take more than 40% of the free memory (the rest stays for the kernel
 // heap, which grows by 1 MiB arenas). The sizes are printed at boot.
 #include <kernel/init.h>
+#include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/lib/kprintf.h>
@@ -55,6 +56,7 @@ ErrorOr<void> start_jit()
     pools.data.init(data, sizes.data * 1024);
     pools.metadata.init(metadata, sizes.metadata * 1024);
     TRY(jit_runtime().init());
+    install_compile_trackers();
     jit_system_mark_ready();
     kprintf("jit: pools code %llu KiB at %p, data %llu KiB at %p, metadata %llu KiB at %p\n", sizes.code, code,
             sizes.data, data, sizes.metadata, metadata);

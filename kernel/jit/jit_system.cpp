@@ -2,7 +2,6 @@
 #include <bareflow/panic.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/lib/string.h>
-#include <kernel/mm/heap.h>
 #include <microjit/jit/construct.h>
 #include <microjit/pool/pool_module_allocator.h>
 #include <microjit/runtime/fnv1a64.h>
@@ -113,21 +112,29 @@ ErrorOr<void> build_module(const char* file_name, const u8* bytes, usize size, L
     copy_string(out.file_name, sizeof(out.file_name), file_name);
     out.module = TRY(load_module(bytes, size, s_allocator, &diagnostic));
 
-    auto hashes = s_pools.metadata.allocate(sizeof(u64) * (out.module->function_count ? out.module->function_count : 1));
-    if (hashes.is_error()) {
+    // Everything per module comes from the pools in the same order at every
+    // boot, so an unchanged set of modules gets the same addresses, which a
+    // snapshot's code depends on (docs/snapshot-format.md, "Layout").
+    u32 count = out.module->function_count;
+    auto per_function = s_pools.metadata.allocate(count * (sizeof(u64) + sizeof(u32) + sizeof(const u8*)));
+    if (per_function.is_error()) {
         destroy_loaded_module(out);
-        return hashes.error();
+        return per_function.error();
     }
-    out.function_hashes = static_cast<u64*>(hashes.value());
-    for (u32 f = 0; f < out.module->function_count; ++f)
+    u8* base = static_cast<u8*>(per_function.value());
+    memset(base, 0, count * (sizeof(u64) + sizeof(u32) + sizeof(const u8*)));
+    out.function_hashes = reinterpret_cast<u64*>(base);
+    out.compiles = reinterpret_cast<u32*>(base + count * sizeof(u64));
+    out.snapshot_code = reinterpret_cast<const u8**>(base + count * (sizeof(u64) + sizeof(u32)));
+    for (u32 f = 0; f < count; ++f)
         out.function_hashes[f] = function_hash(out.module->functions[f]);
 
-    void* storage = kmalloc(sizeof(JitInstance));
-    if (!storage) {
+    auto storage = s_pools.metadata.allocate(sizeof(JitInstance));
+    if (storage.is_error()) {
         destroy_loaded_module(out);
-        return Error::OutOfMemory;
+        return storage.error();
     }
-    out.jit = new (storage, ConstructInPlace {}) JitInstance(s_runtime);
+    out.jit = new (storage.value(), ConstructInPlace {}) JitInstance(s_runtime);
     if (auto prepared = out.jit->prepare(*out.module); prepared.is_error()) {
         destroy_loaded_module(out);
         return prepared.error();
@@ -148,7 +155,7 @@ void destroy_loaded_module(LoadedModule& slot)
         // Frees the native code: CodeRetirement frees it at once, since no
         // native frame exists at the prompt (jit_enter depth zero).
         slot.jit->~JitInstance();
-        kfree(slot.jit);
+        s_pools.metadata.free(slot.jit);
     }
     if (slot.instance)
         destroy_instance(slot.instance);
@@ -157,6 +164,15 @@ void destroy_loaded_module(LoadedModule& slot)
     if (slot.module)
         destroy_module(slot.module, s_allocator);
     memset(&slot, 0, sizeof(slot));
+}
+
+LoadedModule* slot_for_instance(const ModuleInstance* instance)
+{
+    for (auto& slot : s_modules) {
+        if (slot.used && slot.instance == instance)
+            return &slot;
+    }
+    return nullptr;
 }
 
 ErrorOr<LoadedModule*> add_loaded_module(const LoadedModule& built)

@@ -20,8 +20,14 @@ struct LoadedModule {
     char file_name[13];    // "FIB.BFM", as found in /MODULES
     Module* module;
     ModuleInstance* instance;
-    JitInstance* jit;
+    JitInstance* jit;      // in the metadata pool
     u64* function_hashes;  // function_count entries (metadata pool)
+    u32* compiles;         // per function: compiles by a JIT tier since load (metadata pool)
+    const u8** snapshot_code; // per function: code installed from a snapshot (nullptr: none)
+    // What the tier compilers embed in this instance's code (native_abi.h),
+    // seen at the first compile; snapshots are only valid for the same.
+    NativeEnvironment environment;
+    bool has_environment;
 };
 
 inline constexpr u32 max_loaded_modules = 32;
@@ -61,6 +67,9 @@ ErrorOr<void> build_module(const char* file_name, const u8* bytes, usize size, L
 // Frees everything build_module() made. No native frame may be running
 // (true at the prompt: the shell is never inside a module call).
 void destroy_loaded_module(LoadedModule& slot);
+
+// The slot whose instance is `instance`, or nullptr.
+LoadedModule* slot_for_instance(const ModuleInstance* instance);
 
 // Puts a built module in a free slot (OutOfMemory when all are taken).
 ErrorOr<LoadedModule*> add_loaded_module(const LoadedModule& built);

@@ -5,6 +5,7 @@
 // and the byte offset it applies to (docs/module-format.md, "Verifier rules").
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/module_files.h>
+#include <kernel/jit/snapshot.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
@@ -118,6 +119,10 @@ ErrorOr<void> load_all_modules()
         }
         ++loaded;
         functions += built.module->function_count;
+        // Right after the module, before the next one allocates: a snapshot
+        // only takes code-pool and heap memory, so the layout of the modules
+        // after it is the same with or without snapshots.
+        (void)load_snapshot(*added.value(), false);
     }
     if (files.dropped)
         kprintf("modules: %u more *.BFM files in %s were not looked at (table of %u)\n", files.dropped,

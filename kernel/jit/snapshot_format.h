@@ -1,0 +1,100 @@
+// The JIT snapshot file, /JIT/NAME.SNP: one module's native code and
+// profile, so the next boot starts hot. docs/snapshot-format.md describes
+// every byte; the structs below are that layout (little-endian, packed).
+//
+//   Header          96 bytes
+//   Layout          32 bytes + 4 per module buffer (the addresses the code embeds)
+//   FunctionRecord  16 bytes per function of the module (the profile)
+//   code entries    CodeEntry (16 bytes), its relocations (8 bytes each),
+//                   its code, zero-padded to 4 bytes; code_count of them
+#pragma once
+
+#include <bareflow/types.h>
+
+namespace snapshot {
+
+inline constexpr u8 magic[4] = { 'S', 'N', 'A', 'P' };
+inline constexpr u16 format_version = 1;
+inline constexpr const char* directory = "/JIT";
+
+struct [[gnu::packed]] Header {
+    u8 magic[4];          // "SNAP"
+    u16 format_version;   // 1
+    u16 header_size;      // 96
+    u32 file_size;        // bytes in the whole file
+    u32 crc32;            // CRC-32 (IEEE) of the whole file with this field zero
+    u64 module_hash;      // the module's content hash (its .BFM header, FNV-1a 64)
+    u64 jit_version;      // FNV-1a 64 of the kernel's text and read-only data
+    u32 cpu_features;     // CpuFeature bits of the CPU the code was made on
+    u32 boot_count;       // the boot it was saved in (information only)
+    char module_name[20]; // NUL-padded
+    u32 function_count;   // the module's function count (FunctionRecords)
+    u32 code_count;       // code entries
+    u32 buffer_count;     // module buffers (Layout's buffer bases)
+    u32 layout_offset;    // from the start of the file
+    u32 profiles_offset;
+    u32 code_offset;
+    u32 reserved[3];      // zero
+};
+static_assert(sizeof(Header) == 96);
+
+// The addresses compiled code embeds (tier code is compiled per instance;
+// see microjit/jit/native_abi.h, NativeEnvironment). Code is only reused
+// when every one is the same in the running instance.
+struct [[gnu::packed]] Layout {
+    u32 instance;            // ModuleInstance*
+    u32 instance_allocation; // its block (dispatch table, counters, ...)
+    u32 instance_size;
+    u32 jit;                 // JitInstance* (helpers' first argument)
+    u32 stubs;               // const NativeStubs*
+    u32 states;              // NativeFunctionState* (per-function thresholds)
+    u32 stubs_block;         // the runtime stubs' code
+    u32 reserved;            // zero
+    // followed by buffer_count u32: each buffer's base address
+};
+static_assert(sizeof(Layout) == 32);
+
+struct [[gnu::packed]] FunctionRecord {
+    u32 calls;           // every tier together
+    u32 loop_iterations;
+    u8 tier;             // the tier running it when saved
+    u8 has_code;         // 1 if a code entry follows for it
+    u16 compiles;        // JIT compiles in the saving boot (information only)
+    u32 reserved;        // zero; room for argument profiles and guard values
+};
+static_assert(sizeof(FunctionRecord) == 16);
+
+struct [[gnu::packed]] CodeEntry {
+    u32 function;
+    u8 tier;
+    u8 reserved[3];       // zero
+    u32 code_size;
+    u32 relocation_count; // rel32 branches that leave the blob
+};
+static_assert(sizeof(CodeEntry) == 16);
+
+struct [[gnu::packed]] Relocation {
+    u32 offset; // of the rel32 field within the code
+    u32 target; // absolute address the branch must reach
+};
+static_assert(sizeof(Relocation) == 8);
+
+enum CpuFeature : u32 {
+    CPU_SSE3 = 1u << 0,
+    CPU_SSSE3 = 1u << 1,
+    CPU_SSE41 = 1u << 2,
+    CPU_SSE42 = 1u << 3,
+    CPU_POPCNT = 1u << 4,
+    CPU_AVX = 1u << 5,
+    CPU_AVX2 = 1u << 6,
+    CPU_FMA = 1u << 7,
+    CPU_BMI1 = 1u << 8,
+    CPU_BMI2 = 1u << 9,
+    CPU_AVX_ENABLED = 1u << 16, // the kernel turned AVX state on (XCR0)
+};
+
+// The key of the running system.
+u64 current_jit_version();
+u32 current_cpu_features();
+
+} // namespace snapshot

@@ -1,0 +1,273 @@
+// Loading snapshots (docs/snapshot-format.md, "Loading"). Nothing from the
+// file runs unless every check passes, in this order:
+//   1. the format: size, magic, version, header size, file_size = bytes read;
+//   2. the CRC-32 over the whole file;
+//   3. the key: module content hash, JIT version, CPU feature set;
+//   4. the structure: function and buffer counts match the module, every
+//      offset and length stays inside the file, reserved fields are zero;
+//   5. the layout: every address the code embeds is the running instance's;
+//   6. each code blob: the length decoder walks it cleanly to its end;
+//      every branch lands on an instruction start inside the blob, or is a
+//      rel32 with a relocation whose target is in the runtime stubs or the
+//      kernel's text (the helpers); no relocation is left unused.
+// Only then are the counters restored and the blobs installed through the
+// dispatch table (compile_tracker.h). Any failure prints one line with the
+// reason and the module runs from tier 0 as if there were no snapshot.
+#include <kernel/fs/boot_volume.h>
+#include <kernel/jit/code_walk.h>
+#include <kernel/jit/compile_tracker.h>
+#include <kernel/jit/snapshot.h>
+#include <kernel/jit/snapshot_format.h>
+#include <kernel/lib/format.h>
+#include <kernel/lib/kprintf.h>
+#include <kernel/lib/string.h>
+#include <kernel/mm/heap.h>
+#include <microjit/runtime/crc32.h>
+
+extern "C" u8 __kernel_start[];
+extern "C" u8 __init_array_start[];
+
+namespace {
+
+constexpr u32 align4(u32 n) { return (n + 3) & ~3u; }
+constexpr u32 max_snapshot = 8u << 20;
+
+Error fail(Error error, char* why, usize size, const char* format, ...) __attribute__((format(printf, 4, 5)));
+Error fail(Error error, char* why, usize size, const char* format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vformat_to(why, size, format, args);
+    va_end(args);
+    return error;
+}
+
+bool allowed_target(u32 target)
+{
+    const NativeStubs& stubs = jit_runtime().stubs();
+    u32 block = reinterpret_cast<u32>(stubs.block);
+    u32 block_size = stubs.block ? static_cast<u32>(jit_pools().code.block_size(stubs.block)) : 0;
+    if (target >= block && target - block < block_size)
+        return true;
+    return target >= reinterpret_cast<u32>(__kernel_start) && target < reinterpret_cast<u32>(__init_array_start);
+}
+
+// Check 6 for one blob.
+Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* relocations, const u8* code, char* why, usize size)
+{
+    CodeWalk walk;
+    auto walked = walk_code(code, entry.code_size, walk);
+    if (walked.is_error()) {
+        Error e = fail(Error::SnapshotBadCode, why, size, "function %u: instruction at +0x%x does not decode (%s)",
+                       entry.function, walk.bad_offset, error_message(walked.error()));
+        free_code_walk(walk);
+        return e;
+    }
+    u32 used = 0;
+    Error result = Error::Ok;
+    for (u32 i = 0; i < walk.branch_count && result == Error::Ok; ++i) {
+        const BranchSite& b = walk.branches[i];
+        if (b.target >= 0 && b.target < static_cast<i64>(entry.code_size)) {
+            if (!is_instruction_start(walk, static_cast<u32>(b.target)))
+                result = fail(Error::SnapshotBadCode, why, size, "function %u: branch at +0x%x lands inside an instruction",
+                              entry.function, b.field_offset);
+            continue;
+        }
+        // Relocations are in ascending field order, as branches are found.
+        if (b.field_size != 4 || used == entry.relocation_count || relocations[used].offset != b.field_offset) {
+            result = fail(Error::SnapshotBadCode, why, size, "function %u: branch at +0x%x leaves the code without a relocation",
+                          entry.function, b.field_offset);
+            continue;
+        }
+        if (!allowed_target(relocations[used].target))
+            result = fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x targets %#x, outside the runtime",
+                          entry.function, b.field_offset, relocations[used].target);
+        ++used;
+    }
+    if (result == Error::Ok && used != entry.relocation_count)
+        result = fail(Error::SnapshotBadCode, why, size, "function %u: %u relocation%s match no branch", entry.function,
+                      entry.relocation_count - used, entry.relocation_count - used == 1 ? "" : "s");
+    free_code_walk(walk);
+    return result;
+}
+
+} // namespace
+
+ErrorOr<u8*> read_volume_file(const char* path, u32& size, u32 limit)
+{
+    fat16::Volume* volume = TRY(boot_volume());
+    fat16::File file;
+    TRY(volume->open(path, file));
+    if (file.size > limit)
+        return Error::FsFileTooLarge;
+    u8* bytes = static_cast<u8*>(kmalloc(file.size ? file.size : 1));
+    if (!bytes)
+        return Error::OutOfMemory;
+    u32 done = 0;
+    while (done < file.size) {
+        auto got = volume->read(file, bytes + done, file.size - done);
+        if (got.is_error() || got.value() == 0) {
+            kfree(bytes);
+            return got.is_error() ? got.error() : Error::IoError;
+        }
+        done += got.value();
+    }
+    size = file.size;
+    return bytes;
+}
+
+ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot, char* why, usize why_size)
+{
+    why[0] = 0;
+    using snapshot::Header;
+    if (size < 4 || memcmp(data, snapshot::magic, 4) != 0)
+        return fail(Error::SnapshotBadMagic, why, why_size, "the file does not start with \"SNAP\"");
+    if (size < sizeof(Header))
+        return fail(Error::SnapshotTruncated, why, why_size, "%u bytes, shorter than the %u-byte header", size,
+                    static_cast<u32>(sizeof(Header)));
+    Header h;
+    memcpy(&h, data, sizeof(h));
+    if (h.format_version != snapshot::format_version || h.header_size != sizeof(Header))
+        return fail(Error::SnapshotCorrupt, why, why_size, "format version %u (header %u bytes); this kernel reads version %u",
+                    h.format_version, h.header_size, snapshot::format_version);
+    if (h.file_size != size)
+        return fail(size < h.file_size ? Error::SnapshotTruncated : Error::SnapshotCorrupt, why, why_size,
+                    "the header says %u bytes, the file has %u", h.file_size, size);
+    u8 zero[4] = {};
+    u32 crc = crc32_update(crc32_update(crc32(data, 12), zero, 4), data + 16, size - 16);
+    if (crc != h.crc32)
+        return fail(Error::SnapshotCorrupt, why, why_size, "CRC-32 is %#x, the file's bytes give %#x", h.crc32, crc);
+    if (h.jit_version != snapshot::current_jit_version())
+        return fail(Error::SnapshotJitChanged, why, why_size, "JIT version %016llx, this kernel is %016llx", h.jit_version,
+                    snapshot::current_jit_version());
+    if (h.cpu_features != snapshot::current_cpu_features())
+        return fail(Error::SnapshotCpuChanged, why, why_size, "made for CPU features %#x, this CPU has %#x", h.cpu_features,
+                    snapshot::current_cpu_features());
+    if (!slot)
+        return {};
+    const Module& m = *slot->module;
+    if (h.module_hash != m.content_hash)
+        return fail(Error::SnapshotModuleChanged, why, why_size, "module hash %016llx, %s is now %016llx", h.module_hash,
+                    slot->file_name, m.content_hash);
+
+    // 4. Structure.
+    if (h.function_count != m.function_count || h.buffer_count != m.buffer_count || h.code_count > h.function_count
+        || h.reserved[0] || h.reserved[1] || h.reserved[2])
+        return fail(Error::SnapshotCorrupt, why, why_size, "counts do not match the module");
+    u64 layout_end = static_cast<u64>(h.layout_offset) + sizeof(snapshot::Layout) + 4ull * h.buffer_count;
+    u64 profiles_end = static_cast<u64>(h.profiles_offset) + sizeof(snapshot::FunctionRecord) * static_cast<u64>(h.function_count);
+    if (h.layout_offset < sizeof(Header) || layout_end > h.profiles_offset || profiles_end > h.code_offset || h.code_offset > size)
+        return fail(Error::SnapshotCorrupt, why, why_size, "section offsets out of order or out of the file");
+
+    // 5. Layout.
+    snapshot::Layout layout;
+    memcpy(&layout, data + h.layout_offset, sizeof(layout));
+    const ModuleInstance& instance = *slot->instance;
+    bool same = layout.instance == reinterpret_cast<u32>(slot->instance)
+        && layout.instance_allocation == reinterpret_cast<u32>(instance.allocation)
+        && layout.instance_size == instance.allocation_size && layout.jit == reinterpret_cast<u32>(slot->jit)
+        && layout.stubs == reinterpret_cast<u32>(&jit_runtime().stubs())
+        && layout.stubs_block == reinterpret_cast<u32>(jit_runtime().stubs().block) && layout.reserved == 0;
+    for (u32 b = 0; b < h.buffer_count && same; ++b) {
+        u32 base;
+        memcpy(&base, data + h.layout_offset + sizeof(layout) + 4 * b, 4);
+        same = base == reinterpret_cast<u32>(instance.buffers[b].base);
+    }
+    if (!same)
+        return fail(Error::SnapshotLayoutChanged, why, why_size, "instance at %#x in the snapshot, %#x now (or its buffers moved)",
+                    layout.instance, reinterpret_cast<u32>(slot->instance));
+
+    // 6. Code entries.
+    u32 at = h.code_offset;
+    for (u32 i = 0; i < h.code_count; ++i) {
+        snapshot::CodeEntry entry;
+        if (size - at < sizeof(entry))
+            return fail(Error::SnapshotCorrupt, why, why_size, "code entry %u runs past the end of the file", i);
+        memcpy(&entry, data + at, sizeof(entry));
+        u64 end = static_cast<u64>(at) + sizeof(entry) + 8ull * entry.relocation_count + align4(entry.code_size);
+        if (entry.function >= h.function_count || entry.tier == 0 || entry.tier > max_tier || entry.code_size == 0
+            || entry.reserved[0] || entry.reserved[1] || entry.reserved[2] || end > size)
+            return fail(Error::SnapshotCorrupt, why, why_size, "code entry %u is malformed", i);
+        auto* relocations = reinterpret_cast<const snapshot::Relocation*>(data + at + sizeof(entry));
+        const u8* code = data + at + sizeof(entry) + 8 * entry.relocation_count;
+        Error e = check_blob(entry, relocations, code, why, why_size);
+        if (e != Error::Ok)
+            return e;
+        at = static_cast<u32>(end);
+    }
+    if (at != size)
+        return fail(Error::SnapshotCorrupt, why, why_size, "%u bytes after the last code entry", size - at);
+    return {};
+}
+
+ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
+{
+    char path[32];
+    snapshot_path(slot, path, sizeof(path));
+    u32 size = 0;
+    auto read = read_volume_file(path, size, max_snapshot);
+    if (read.is_error()) {
+        if (read.error() != Error::FsNotFound || report_missing)
+            kprintf("snap: %s not loaded: %s\n", path, error_message(read.error()));
+        return read.error();
+    }
+    u8* data = read.value();
+    char why[160];
+    auto checked = check_snapshot(data, size, &slot, why, sizeof(why));
+    if (checked.is_error()) {
+        kprintf("snap: %s ignored: %s (%s)\n", path, error_message(checked.error()), why);
+        kfree(data);
+        return checked.error();
+    }
+
+    snapshot::Header h;
+    memcpy(&h, data, sizeof(h));
+    auto* records = reinterpret_cast<const snapshot::FunctionRecord*>(data + h.profiles_offset);
+    ModuleInstance& instance = *slot.instance;
+    // Counters first: the install computes each function's next threshold
+    // from them. A function left at tier 0 keeps its count below the tier-1
+    // threshold, which the interpreter must still reach to report it.
+    for (u32 f = 0; f < h.function_count; ++f) {
+        u32 calls = records[f].calls, loops = records[f].loop_iterations;
+        if (!records[f].has_code) {
+            if (instance.hot_call_threshold && calls >= instance.hot_call_threshold)
+                calls = instance.hot_call_threshold - 1;
+            if (instance.hot_loop_threshold && loops >= instance.hot_loop_threshold)
+                loops = instance.hot_loop_threshold - 1;
+        }
+        instance.profiles[f].calls = calls;
+        instance.profiles[f].loop_iterations = loops;
+    }
+    PendingInstall install {};
+    install.expected = NativeEnvironment { slot.instance, slot.jit, &jit_runtime().stubs(),
+                                           reinterpret_cast<NativeFunctionState*>(reinterpret_cast<const snapshot::Layout*>(data + h.layout_offset)->states) };
+    u32 at = h.code_offset, installed = 0;
+    Error failure = Error::Ok;
+    for (u32 i = 0; i < h.code_count; ++i) {
+        snapshot::CodeEntry entry;
+        memcpy(&entry, data + at, sizeof(entry));
+        install.relocations = reinterpret_cast<const CodeRelocation*>(data + at + sizeof(entry));
+        install.relocation_count = entry.relocation_count;
+        install.code = data + at + sizeof(entry) + 8 * entry.relocation_count;
+        install.size = entry.code_size;
+        at += sizeof(entry) + 8 * entry.relocation_count + align4(entry.code_size);
+        auto done = install_native_code(slot, entry.function, entry.tier, install);
+        if (done.is_error()) {
+            failure = done.error();
+            break;
+        }
+        ++installed;
+    }
+    kfree(data);
+    if (failure != Error::Ok) {
+        // Only the per-function state array can differ this late (it is not
+        // visible before the first install); nothing has been installed then.
+        kprintf("snap: %s ignored: %s (%u of %u functions installed)\n", path,
+                failure == Error::SnapshotBadCode ? error_message(Error::SnapshotLayoutChanged) : error_message(failure),
+                installed, h.code_count);
+        return failure;
+    }
+    kprintf("snap: %s loaded: %u function%s with native code, counters of %u restored (saved at boot %u)\n", path,
+            installed, installed == 1 ? "" : "s", h.function_count, h.boot_count);
+    return {};
+}

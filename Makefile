@@ -16,6 +16,8 @@
 
 BUILD ?= build
 PYTHON ?= python3
+# `make test` and `make bench` build with every core unless told otherwise.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := all
 .SUFFIXES:
@@ -108,10 +110,14 @@ debug: deps image
 	@bash tools/qemu-run.sh --debug $(BUILD)/bareflow.img $(BUILD)/kernel/kernel.elf
 
 test: deps
-	@$(MAKE) --no-print-directory all $(addprefix $(BUILD)/host/tests/,$(HOST_TESTS)) $(TEST_PREREQS)
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(addprefix $(BUILD)/host/tests/,$(HOST_TESTS)) $(TEST_PREREQS)
 	@$(PYTHON) tests/run_suites.py --build $(BUILD)
 
-bench: deps all $(BENCH_TARGETS)
+# Build in parallel, then run the benchmarks one after another so that they
+# do not compete for the cores they measure.
+bench: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
 	@echo "bench figures are in $(BUILD)/bench/"
 
 fuzz: deps $(FUZZ_TARGETS)

@@ -96,7 +96,7 @@ class ImageCase(unittest.TestCase):
         with open(out, "rb") as f:
             return out, f.read()
 
-    def mkimage(self, size="16M", adds=()):
+    def mkimage(self, size="6M", adds=()):
         stage1 = self.write("stage1.bin", b"\xEB\x58\x90" + b"\x00" * 87 + b"\xFA\xF4" * 20)
         stage2 = self.write("stage2.bin", b"BFS2" + b"\x00" * 12 + b"\xF4" * 900)
         header = struct.pack("<8I", 0x4E4B4642, 1, 32, 0, 0, 0x100000 + 32, 0x100000 + 0x200, 0)
@@ -109,12 +109,16 @@ class ImageCase(unittest.TestCase):
         subprocess.run(args, check=True, capture_output=True)
         return self.path("disk.img"), 2048 * SECTOR
 
-    def mkfs(self, kib=16384, name="vol.img", *extra):
+    def mkfs(self, kib=8192, name="vol.img", *extra):
+        """Small volumes keep the many fsck.fat runs cheap; one sector per
+        cluster keeps a small FAT16 above its 4085-cluster minimum."""
         img = self.path(name)
+        if extra[:2] == ("-F", "16") and "-s" not in extra:
+            extra += ("-s", "1")
         subprocess.run(["mkfs.fat", "-C", *extra, img, str(kib)], check=True, capture_output=True)
         return img
 
-    def mkfs_in_mbr(self, kib=16384, lba=2048, ptype=0x06):
+    def mkfs_in_mbr(self, kib=8192, lba=2048, ptype=0x06):
         """A hand-made MBR (one partition of type `ptype`) around a mkfs.fat volume."""
         part = self.mkfs(kib, "part.img", "-F", "16", "-n", "HANDMADE", "-h", str(lba))
         with open(part, "rb") as f:
@@ -195,7 +199,7 @@ class PutTest(ImageCase):
             self.assertEqual(v.free_bytes(), free_before)
 
     def test_put_a_compiled_module_checks_and_copies_it(self):
-        img = self.mkfs(16384, "vol.img", "-F", "16")
+        img = self.mkfs(8192, "vol.img", "-F", "16")
         bfm, data = self.compiled(os.path.join(ROOT, "modules", "gcd.flow"), "GCD")
         self.flowimg("put", img, bfm)
         self.assert_fsck_clean(img, 0)
@@ -251,7 +255,7 @@ class PutTest(ImageCase):
         self.assertIn("SUM", self.mtools("mdir", img, off, "::/MODULES").stdout)
 
     def test_a_full_directory_grows_by_a_cluster(self):
-        img = self.mkfs(16384, "vol.img", "-F", "16", "-s", "1")   # 16 entries per cluster
+        img = self.mkfs(4096, "vol.img", "-F", "16", "-s", "1")   # 16 entries per cluster
         with Volume(img, writable=True) as v:
             for i in range(40):
                 v.write_file(f"/MODULES/M{i}.BFM", bytes([i]) * (100 + i), create_dirs=True)
@@ -259,6 +263,34 @@ class PutTest(ImageCase):
         names = self.mtools("mdir", img, 0, "-b", "::/MODULES").stdout.split()
         self.assertEqual(len(names), 40)
         self.assertEqual(self.mtype(img, 0, "/MODULES/M39.BFM"), bytes([39]) * 139)
+
+
+@unittest.skipUnless(shutil.which("make"), "needs make")
+class MakeSwapTest(ImageCase):
+    def make(self, *args):
+        return run(["make", "-s", "--no-print-directory", "-C", ROOT, f"BUILD={self.dir}", "swap", *args])
+
+    def test_make_swap_puts_the_module_on_the_existing_image_without_rebuilding_it(self):
+        img, off = self.mkimage()
+        os.rename(img, self.path("bareflow.img"))
+        img = self.path("bareflow.img")
+        p = self.make("MOD=modules/gcd.flow")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("added /MODULES/GCD.BFM", p.stdout)
+        self.assertNotIn("mkimage", p.stdout + p.stderr)
+        self.assert_fsck_clean(img, off)
+        _, expected = self.compiled(os.path.join(ROOT, "modules", "gcd.flow"), "GCD")
+        self.assertEqual(self.mtype(img, off, "/MODULES/GCD.BFM"), expected)
+        self.assertEqual(self.mtype(img, off, "/README.TXT"), b"hello from the image\r\n")
+
+    def test_make_swap_without_a_module_says_how(self):
+        for args, message in (((), "make swap MOD=modules/fib.flow"),
+                              (("MOD=modules/nothing.flow",), "MOD=modules/nothing.flow: no such file")):
+            with self.subTest(args=args):
+                p = self.make(*args)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn(message, p.stderr)
+        self.assertFalse(os.path.exists(self.path("bareflow.img")), "a failed swap built an image")
 
 
 class ReadTest(ImageCase):
@@ -360,7 +392,7 @@ class RefusalTest(ImageCase):
                 self.flowimg("put", img, os.path.join(ROOT, "modules", "fib.flow"), expect=1)
 
     def test_corrupt_boot_sectors(self):
-        base = self.mkfs(16384, "vol.img", "-F", "16")
+        base = self.mkfs(8192, "vol.img", "-F", "16")
         with open(base, "rb") as f:
             good = f.read()
         for name, offset, value, message in (("bps", 11, struct.pack("<H", 1024), "512"),
@@ -387,7 +419,7 @@ class RefusalTest(ImageCase):
         self.assert_fsck_clean(img, 0)
 
     def test_full_root_directory(self):
-        img = self.mkfs(16384, "vol.img", "-F", "16", "-r", "16")
+        img = self.mkfs(8192, "vol.img", "-F", "16", "-r", "16")
         with Volume(img, writable=True) as v:
             slots = v.bpb.root_entries
             written = 0
@@ -424,7 +456,7 @@ class CleanBitTest(ImageCase):
             return words
 
     def test_a_clean_volume_stays_clean_and_a_dirty_one_stays_dirty(self):
-        img = self.mkfs(16384, "vol.img", "-F", "16")
+        img = self.mkfs(8192, "vol.img", "-F", "16")
         self.flowimg("put", img, os.path.join(ROOT, "modules", "fib.flow"))
         self.assertTrue(all(w & 0x8000 for w in self.fat1(img)))
         with Volume(img, writable=True) as v:
@@ -477,7 +509,7 @@ class PowerLossTest(ImageCase):
         self.replay(img, off, replace, check)
 
     def test_new_file_in_a_growing_directory_and_delete(self):
-        img = self.mkfs(16384, "vol.img", "-F", "16", "-s", "1")
+        img = self.mkfs(4096, "vol.img", "-F", "16", "-s", "1")
         with Volume(img, writable=True) as v:
             for i in range(14):      # . and .. + 14 fill the 16-slot cluster
                 v.write_file(f"/MODULES/M{i}.BFM", b"m" * 700, create_dirs=True)

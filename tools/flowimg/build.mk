@@ -1,9 +1,10 @@
 # tools/flowimg/build.mk: `make swap MOD=modules/x.flow` puts one module onto
 # the default image with tools/flowimg.py (compiled if MOD is a .flow, checked
 # if it is a .bfm) as /MODULES/X.BFM, with no rebuild. The image is built
-# first only if it does not exist yet (order-only): an existing image is
-# edited in place, never regenerated, so earlier swaps stay. A later
-# `make image` after a source change rebuilds it from modules/ again.
+# first only if it does not exist yet; an existing one is edited in place,
+# never regenerated, so earlier swaps stay even when its inputs are newer
+# (the image is not a prerequisite: make would remake it, order-only or not).
+# A later `make image` after a source change rebuilds it from modules/ again.
 # Guide: docs/swapping-modules.md.
 
 FLOWIMG := tools/flowimg.py
@@ -21,5 +22,6 @@ endif
 endif
 
 .PHONY: swap
-swap: | $(SWAP_IMAGE)
+swap:
+	@if [ ! -f $(SWAP_IMAGE) ]; then $(MAKE) --no-print-directory image; fi
 	$(PYTHON) $(FLOWIMG) put $(SWAP_IMAGE) $(MOD)

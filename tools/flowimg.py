@@ -255,6 +255,10 @@ def main(argv=None):
         args.run(args)
     except CompileFailed:
         return 1
+    except BrokenPipeError:
+        # The reader went away (`flowimg.py ls IMAGE | head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ImageError as e:
         print(f"flowimg: error: {e}", file=sys.stderr)
         return 1

@@ -374,6 +374,25 @@ class RefusalTest(ImageCase):
                 self.assertIn(message, p.stderr)
                 self.assertNotIn("Traceback", p.stderr)
 
+    def test_an_image_locked_by_another_program_is_left_alone(self):
+        # QEMU locks the images it runs (OFD locks, which conflict with lockf).
+        img, _ = self.mkimage()
+        before = self.digest(img)
+        holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
+                                   "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                                   "fcntl.lockf(fd, fcntl.LOCK_SH)\nprint('locked', flush=True)\n"
+                                   "time.sleep(60)\n", img], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "locked")
+            p = self.flowimg("put", img, os.path.join(ROOT, "modules", "fib.flow"), expect=1)
+            self.assertIn("is in use (is QEMU running on it?)", p.stderr)
+            self.flowimg("ls", img)          # reading does not need the lock
+        finally:
+            holder.kill()
+            holder.wait()
+            holder.stdout.close()
+        self.assertEqual(self.digest(img), before)
+
     def test_missing_image(self):
         p = self.flowimg("ls", self.path("nothing.img"), expect=1)
         self.assertIn("cannot open image", p.stderr)

@@ -137,9 +137,8 @@ def _long_part_chars(raw):
 
 
 def parse_directory(data, slot_offsets):
-    """Yields (Entry or None, free_slot_offsets) per directory slot run.
+    """data: the directory's bytes; slot_offsets[i]: the image offset of slot i.
 
-    data: the directory's bytes; slot_offsets[i]: the image offset of slot i.
     Returns (entries, free_slots, end_index): every live entry (volume label
     included, attr tells), the offsets of free slots (0xE5 ones and every
     slot from the end marker on), and the index of the end marker."""

@@ -9,6 +9,8 @@ Two kinds of kernel:
 Plus the image's FAT16 partition against the real judges, fsck.fat and
 mtools. Each QEMU run lasts a second or so under TCG.
 """
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -37,6 +39,12 @@ def nasm(source, output, include=None):
     if include:
         cmd[1:1] = ["-I" + include]
     subprocess.run(cmd, check=True)
+
+
+def run_mkimage(args):
+    """tools/mkimage.py in-process, its summary line kept out of the test log."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return mkimage.main(args)
 
 
 def partition_entry(image):
@@ -82,7 +90,7 @@ class BootChainFixture(unittest.TestCase):
     def stub_image(self, *extra):
         type(self).count += 1
         image = os.path.join(self.dir, f"stub{self.count}.img")
-        code = mkimage.main(["--stage1", self.stage1, "--stage2", self.stage2, "--kernel", self.stub,
+        code = run_mkimage(["--stage1", self.stage1, "--stage2", self.stage2, "--kernel", self.stub,
                              "--size", "16M", "-o", image, *extra])
         self.assertEqual(code, 0, "mkimage failed on the stub kernel")
         return image
@@ -112,7 +120,7 @@ class BootChainFixture(unittest.TestCase):
         subprocess.run(["nasm", "-f", "bin", *(f"-D{d}" for d in stage2_defines), f"-I{boot}/", "-o", stage2,
                         os.path.join(boot, "stage2.asm")], check=True)
         image = os.path.join(self.dir, f"{name}.img")
-        self.assertEqual(mkimage.main(["--stage1", stage1, "--stage2", stage2, "--kernel", self.stub,
+        self.assertEqual(run_mkimage(["--stage1", stage1, "--stage2", stage2, "--kernel", self.stub,
                                        "--size", "16M", "--pad-kernel", "2M", "-o", image]), 0)
         return image
 
@@ -189,7 +197,7 @@ class HandOverTest(BootChainFixture):
         subprocess.run(["nasm", "-f", "bin", "-D" + define, "-I" + os.path.join(repo_root(), "boot") + "/",
                         "-o", stage2, os.path.join(repo_root(), "boot", "stage2.asm")], check=True)
         image = os.path.join(self.dir, f"{define}.img")
-        self.assertEqual(mkimage.main(["--stage1", self.stage1, "--stage2", stage2, "--kernel", self.stub,
+        self.assertEqual(run_mkimage(["--stage1", self.stage1, "--stage2", stage2, "--kernel", self.stub,
                                        "--size", "16M", "--pad-kernel", "2M", "-o", image]), 0)
         return image
 

@@ -36,3 +36,8 @@ bench-tier1: $(BUILD)/bench/bench_tier1 $(MODULE_BFMS) $(JIT_TEST_BFMS)
 	$(BUILD)/bench/bench_tier1 $(BUILD)/modules $(BUILD)/tests/jit $(BUILD)/bench/tier1.json
 
 BENCH_TARGETS += bench-tier1
+
+# The pools and tier 1 again under AddressSanitizer and UBSan: the compiler,
+# the pools and the runtime are C++ that must not touch memory it does not own.
+$(eval $(call asan_test,pool_test_asan,tests/jit/pool_test.cpp,microjit/pool/pool_core.cpp microjit/pool/host_pools.cpp tools/host/panic_host.cpp))
+$(eval $(call asan_test,tier1_diff_test_asan,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))

@@ -437,6 +437,16 @@ class RefusalTest(ImageCase):
         self.assertEqual(self.digest(img), before)
         self.assert_fsck_clean(img, 0)
 
+    def test_a_replace_that_does_not_fit_beside_the_old_copy_keeps_it(self):
+        img = self.mkfs(2200, "small.img", "-F", "16", "-s", "1")
+        with Volume(img, writable=True) as v:
+            v.write_file("/MODULES/BIG.BFM", b"o" * 600 * 1024, create_dirs=True)
+            v.write_file("/FILLER.BIN", b"\xAA" * (v.free_bytes() - 500 * 1024))
+            with self.assertRaisesRegex(NoSpaceError, "written beside the old copy"):
+                v.write_file("/MODULES/BIG.BFM", b"n" * 600 * 1024)
+        self.assert_fsck_clean(img, 0)
+        self.assertEqual(self.mtype(img, 0, "/MODULES/BIG.BFM"), b"o" * 600 * 1024)
+
     def test_full_root_directory(self):
         img = self.mkfs(8192, "vol.img", "-F", "16", "-r", "16")
         with Volume(img, writable=True) as v:

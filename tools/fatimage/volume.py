@@ -403,7 +403,7 @@ class Volume:
     def _make_directory(self, parent, name, shown, epoch=None):
         epoch = self.epoch() if epoch is None else epoch
         name11 = short_name(name)
-        growth = 0 if self._has_free_slot(parent, shown) else 1
+        growth = 0 if parent == 0 or self._has_free_slot(parent, shown) else 1
         self._allocate(1 + growth, f"the directory '{shown}'")
         slot = self._free_slot(parent, shown)
         (cluster,) = self._allocate(1, f"the directory '{shown}'")
@@ -448,10 +448,12 @@ class Volume:
         if slot is None:
             # Check the space for the data and for a grown directory before
             # anything changes on disk, then take the slot.
-            growth = 0 if self._has_free_slot(parent, shown) else 1
+            growth = 0 if parent == 0 or self._has_free_slot(parent, shown) else 1
             self._allocate(count + growth, f"'{path}' ({len(data)} bytes)")
             slot = self._free_slot(parent, shown)
-        clusters = self._allocate(count, f"'{path}' ({len(data)} bytes)")
+        clusters = self._allocate(count, f"'{path}' ({len(data)} bytes)" if old is None else
+                                  f"'{path}' ({len(data)} bytes, written beside the old copy, which is freed "
+                                  "only once the new one is in place)")
         cb = self.bpb.cluster_bytes
         for i, cluster in enumerate(clusters):
             piece = data[i * cb:(i + 1) * cb]

@@ -10,7 +10,8 @@ wrong checksum, a gap or a bad order is ignored and the file is known by its
 short name, as Windows does.
 """
 import struct
-import time
+
+from .fat16 import fat_timestamp  # noqa: F401  (one rule for FAT times: UTC, from 1980)
 
 ENTRY_SIZE = 32
 ATTR_READ_ONLY = 0x01
@@ -69,14 +70,6 @@ def fat_datetime(date, clock):
         return "-"
     year, month, day = 1980 + (date >> 9), (date >> 5) & 0x0F, date & 0x1F
     return f"{year:04}-{month:02}-{day:02} {clock >> 11:02}:{(clock >> 5) & 0x3F:02}"
-
-
-def fat_timestamp(epoch):
-    """(time, date) words for a POSIX time, in UTC as the image builder does."""
-    t = time.gmtime(max(int(epoch), 315532800))   # FAT dates start in 1980
-    year = min(t.tm_year, 2107)
-    return ((t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2),
-            ((year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday)
 
 
 class Entry:

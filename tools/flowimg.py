@@ -151,7 +151,7 @@ def cmd_ls(args):
         entries = volume.list(args.dir)
         free = volume.free_bytes()
         label = volume.label()
-    print(f"volume {label} ({volume.where}), {args.dir}")
+    print(f"{args.dir} on volume {label}, {volume.where}")
     files = 0
     for e in entries:
         size = "<DIR>" if e.is_dir else str(e.size)

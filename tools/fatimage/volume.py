@@ -24,7 +24,7 @@ import fcntl
 import os
 import struct
 
-from .dirent import (ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, ENTRY_SIZE, FREE_MARK, SHORT_ENTRY,
+from .dirent import (ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, ENTRY_SIZE, FREE_MARK,
                      fat_timestamp, pack_short_entry, parse_directory)
 from .errors import ImageError
 from .fat16 import short_name

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -307,6 +308,11 @@ class ReadTest(ImageCase):
         out = self.flowimg("ls", img, "/deep directory").stdout
         line = next(l for l in out.splitlines() if "A rather long file name.txt" in l)
         self.assertRegex(line, r"^ARATHE~1\.TXT\s+19\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+A rather long file name\.txt$")
+        # The same date and time as mtools reads from the entry.
+        mdir = self.mtools("mdir", img, off, "::/Deep Directory").stdout
+        mline = next(l for l in mdir.splitlines() if "A rather long file name.txt" in l)
+        date, clock = re.search(r"(\d{4}-\d\d-\d\d)\s+(\d\d:\d\d)", mline).groups()
+        self.assertIn(f"  {date} {clock}  ", line)
         root = self.flowimg("ls", img).stdout
         self.assertIn("HANDMADE", root)
         self.assertRegex(root, r"DEEPDI~1\s+<DIR>.*Deep Directory")
@@ -483,6 +489,22 @@ class CleanBitTest(ImageCase):
                 offset = v._offset(v.bpb.fat_offset + copy * v.bpb.fat_sectors) + 2
                 words.append(struct.unpack("<H", os.pread(v.fd, 2, offset))[0])
             return words
+
+    def test_every_fat_copy_is_written_and_one_fat_volumes_work(self):
+        for fats in ("2", "1"):
+            with self.subTest(fats=fats):
+                img = self.mkfs(8192, f"fats{fats}.img", "-F", "16", "-f", fats)
+                self.flowimg("put", img, os.path.join(ROOT, "modules", "fib.flow"))
+                self.flowimg("put", img, os.path.join(ROOT, "modules", "gcd.flow"))
+                self.flowimg("rm", img, "/MODULES/FIB.BFM")
+                self.assert_fsck_clean(img, 0)
+                with Volume(img) as v:
+                    b = v.bpb
+                    copies = {os.pread(v.fd, b.fat_sectors * SECTOR, v._offset(b.fat_offset + i * b.fat_sectors))
+                              for i in range(b.fat_count)}
+                    self.assertEqual(b.fat_count, int(fats))
+                self.assertEqual(len(copies), 1, "the FAT copies differ")
+                self.assertIn("GCD", self.mtools("mdir", img, 0, "::/MODULES").stdout)
 
     def test_a_clean_volume_stays_clean_and_a_dirty_one_stays_dirty(self):
         img = self.mkfs(8192, "vol.img", "-F", "16")

@@ -39,7 +39,7 @@ struct CodegenOptions {
     bool avx2 { false };
 };
 
-enum class CompiledPattern : u8 { None, Fibonacci, Recurrence, Reduction, Map };
+enum class CompiledPattern : u8 { None, Fibonacci, Recurrence, Reduction, Map, Matmul };
 const char* compiled_pattern_name(CompiledPattern);
 
 struct PatternCode {
@@ -59,5 +59,6 @@ ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, x86::Assembler&);
 ErrorOr<void> compile_recurrence(const FunctionRecurrence&, x86::Assembler&);
 ErrorOr<void> compile_reduction(const FunctionReduction&, x86::Assembler&, const CodegenOptions&);
 ErrorOr<void> compile_map(const FunctionMap&, x86::Assembler&, const CodegenOptions&, x86::Label* data = nullptr);
+ErrorOr<void> compile_matmul(const FunctionMatmul&, x86::Assembler&, const CodegenOptions&);
 
 }

@@ -191,6 +191,7 @@ const char* compiled_pattern_name(CompiledPattern p)
     case CompiledPattern::Recurrence: return "recurrence";
     case CompiledPattern::Reduction: return "reduction";
     case CompiledPattern::Map: return "map";
+    case CompiledPattern::Matmul: return "matmul";
     }
     return "?";
 }
@@ -202,6 +203,7 @@ ErrorOr<PatternCode> compile_pattern(const Function& fn, Assembler& a, const Cod
     FunctionRecurrence rec;
     FunctionReduction red;
     FunctionMap map;
+    FunctionMatmul matmul;
     if (match_fibonacci(fn, fib)) {
         TRY(compile_fibonacci(fib, a));
         code.pattern = CompiledPattern::Fibonacci;
@@ -214,6 +216,9 @@ ErrorOr<PatternCode> compile_pattern(const Function& fn, Assembler& a, const Cod
     } else if (match_function_map(fn, map)) {
         TRY(compile_map(map, a, options, &code.data));
         code.pattern = CompiledPattern::Map;
+    } else if (match_function_matmul(fn, matmul)) {
+        TRY(compile_matmul(matmul, a, options));
+        code.pattern = CompiledPattern::Matmul;
     } else {
         return Error::JitUnsupported;
     }

@@ -87,6 +87,8 @@ struct MatmulPattern {
     Inst* b;
     Inst* c;
     Inst* n;
+    bool a_first;   // the product is a * b (not b * a): operand order, for NaN payloads
+    bool sum_first; // the accumulation is s + product (not product + s)
 };
 
 // A counted loop whose only loop-carried values besides the counter are i32
@@ -155,6 +157,13 @@ struct FunctionFibonacci {
 bool match_function_reduction(const Function&, FunctionReduction& out);
 bool match_function_map(const Function&, FunctionMap& out);
 bool match_function_recurrence(const Function&, FunctionRecurrence& out);
+
+// The whole function is one matmul nest over parameters a, b, c and n.
+struct FunctionMatmul {
+    MatmulPattern loop;
+    Operand a, b, c, n;
+};
+bool match_function_matmul(const Function&, FunctionMatmul& out);
 bool match_fibonacci(const Function&, FunctionFibonacci& out);
 
 // Runs every recogniser over a prepared function (see prepare_for_patterns)

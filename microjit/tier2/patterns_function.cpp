@@ -194,6 +194,27 @@ bool match_function_recurrence(const Function& fn, FunctionRecurrence& out)
     return true;
 }
 
+bool match_function_matmul(const Function& fn, FunctionMatmul& out)
+{
+    if (fn.loop_count != 3)
+        return false;
+    Loop* outer = fn.loops[2];
+    FunctionMatmul m {};
+    if (outer->parent || !match_matmul(fn, outer, m.loop))
+        return false;
+    const Inst* ret = outside_is_plumbing(fn, m.loop.outer, nullptr);
+    if (!ret || ret->op != Op::RET_VOID)
+        return false;
+    if (!bind(m.loop.a, m.a) || !bind(m.loop.b, m.b) || !bind(m.loop.c, m.c) || !bind(m.loop.n, m.n))
+        return false;
+    const Operand* operands[4] = { &m.a, &m.b, &m.c, &m.n };
+    for (const Operand* o : operands)
+        if (o->kind != Operand::Kind::Param)
+            return false;
+    out = m;
+    return true;
+}
+
 bool match_fibonacci(const Function& fn, FunctionFibonacci& out)
 {
     const FunctionInfo& info = *fn.info;
@@ -419,6 +440,11 @@ u32 describe_patterns(const Function& fn, char* text, usize size)
     }
     if (match_fibonacci(fn, fib)) {
         log.str("function: fibonacci\n");
+        ++matches;
+    }
+    FunctionMatmul mm;
+    if (match_function_matmul(fn, mm)) {
+        log.str("function: matmul\n");
         ++matches;
     }
     return matches;

@@ -413,10 +413,13 @@ bool match_matmul(const Function& fn, Loop* outer_loop, MatmulPattern& out)
     const Inst* lb = product->args[1];
     if (la->op != Op::LOAD_F32 || lb->op != Op::LOAD_F32)
         return false;
+    m.a_first = true;
+    m.sum_first = next->args[0] == acc;
     if (!is_row_major_index(la->args[1], i, k, m.n)) {
         const Inst* t = la;
         la = lb;
         lb = t;
+        m.a_first = false;
     }
     if (!is_row_major_index(la->args[1], i, k, m.n) || !is_row_major_index(lb->args[1], k, j, m.n))
         return false;
@@ -434,6 +437,8 @@ bool match_matmul(const Function& fn, Loop* outer_loop, MatmulPattern& out)
                 store = inst;
             } else if (inst->op == Op::CALL || ((inst->op == Op::LOAD_F32 || inst->op == Op::LOAD_I32) && inst != la && inst != lb)) {
                 return false;
+            } else if (has_side_effect(inst) && !inst->is_terminator() && inst != la && inst != lb) {
+                return false; // e.g. a division that may trap
             }
         }
     }

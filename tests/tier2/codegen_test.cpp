@@ -442,11 +442,48 @@ TEST(Tier2Codegen, MapsOverOverlappingViewsRunInOrder)
     }
 }
 
+TEST(Tier2Codegen, MatmulIsBitIdenticalAndFallsBackToTheCheckedOrder)
+{
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+    for (bool avx2 : isa_paths()) {
+        Subject s;
+        add_matmul(s.h.module, "matmul");
+        s.build("matmul");
+        Native native;
+        StandaloneEntry f = native.compile(*s.prepared, avx2, CompiledPattern::Matmul);
+        ASSERT_NE(f, nullptr);
+        for (i32 n : { -2, 0, 1, 2, 3, 5, 8, 15, 16, 17, 33, 40 }) {
+            u32 nn = n > 0 ? static_cast<u32>(n * n) : 0;
+            for (int variant = 0; variant < 3; ++variant) {
+                // 0: the fast path; 1: c one element short (checked order,
+                // traps after the same stores); 2: c is a itself (aliasing).
+                u32 len_c = variant == 1 && nn ? nn - 1 : nn;
+                std::vector<float> a(nn + 1), b(nn + 1), c(len_c + 1, 7.0f);
+                for (float& x : a)
+                    x = dist(rng);
+                for (float& x : b)
+                    x = dist(rng);
+                std::vector<float> a2 = a, b2 = b, c2 = c;
+                auto args = [&](std::vector<float>& va, std::vector<float>& vb, std::vector<float>& vc) {
+                    Value out = variant == 2 ? Value::from_view(va.data(), nn) : Value::from_view(vc.data(), len_c);
+                    return std::vector<Value> { Value::from_view(va.data(), nn), Value::from_view(vb.data(), nn), out, I(n) };
+                };
+                Outcome o1 = Native::run(f, args(a, b, c));
+                Outcome o2 = s.h.run(s.reference, args(a2, b2, c2));
+                EXPECT_EQ(o1, o2) << "n " << n << " variant " << variant << " avx2 " << avx2;
+                EXPECT_EQ(0, memcmp(a.data(), a2.data(), 4 * a.size())) << n << " " << variant;
+                EXPECT_EQ(0, memcmp(c.data(), c2.data(), 4 * c.size())) << n << " " << variant;
+            }
+        }
+    }
+}
+
 TEST(Tier2Codegen, FunctionsWithoutACompilablePatternAreRefused)
 {
     Subject s;
-    add_matmul(s.h.module, "matmul");
-    s.build("matmul");
+    add_matmul(s.h.module, "matmul_t", true); // b[j*n + k]: not the pattern
+    s.build("matmul_t");
     std::vector<u8> buffer(4096);
     x86::Assembler a(buffer.data(), buffer.size());
     auto code = compile_pattern(*s.prepared, a, CodegenOptions {});

@@ -261,7 +261,7 @@ const Expected expectations[] = {
     { "SAXPY", "saxpy", "function: map", "map saxpy" },
     { "RELU", "relu", "function: map", "map relu" },
     { "SCALE", "scale", "function: map", "map scale" },
-    { "MATMUL", "matmul", "", "matmul" },
+    { "MATMUL", "matmul", "function: matmul", "matmul" },
 };
 
 TEST(Tier2Modules, BenchmarkKernelsAreRecognisedAsTheirPatterns)
@@ -355,6 +355,7 @@ TEST(Tier2Modules, NativePatternCodeAgreesWithTheInterpreter)
         { "SAXPY", "saxpy", CompiledPattern::Map, false },
         { "RELU", "relu", CompiledPattern::Map, false },
         { "SCALE", "scale", CompiledPattern::Map, false },
+        { "MATMUL", "matmul", CompiledPattern::Matmul, false },
     };
     for (const Case& c : cases) {
         Loaded m(c.module);

@@ -244,7 +244,7 @@ TEST(Tier2Optimize, AffineIndicesInMatmulAreCoveredByGuards)
     EXPECT_GE(stats.strength_reduced, 1u);
     Function* plain = h.build("matmul", false);
     for (i32 n : { 0, 1, 3, 4 }) {
-        for (u32 len_c : { u32(n * n), u32(n * n ? n * n - 1 : 0) }) {
+        for (u32 len_c : { u32(n * n), u32(n > 0 ? n * n - 1 : 0) }) {
             std::vector<float> a(n * n), b(n * n), c1(len_c), c2(len_c);
             for (int q = 0; q < n * n; ++q) {
                 a[q] = static_cast<float>(q % 5) - 1.5f;

@@ -130,7 +130,8 @@ int main(int argc, char** argv)
     auto dot = host::load_file(dir + "/DOT.BFM");
     auto saxpy = host::load_file(dir + "/SAXPY.BFM");
     auto relu = host::load_file(dir + "/RELU.BFM");
-    for (auto* m : { fib.get(), sum.get(), dot.get(), saxpy.get(), relu.get() }) {
+    auto matmul = host::load_file(dir + "/MATMUL.BFM");
+    for (auto* m : { fib.get(), sum.get(), dot.get(), saxpy.get(), relu.get(), matmul.get() }) {
         if (m->error != Error::Ok) {
             std::fprintf(stderr, "tier2_bench: %s\n", m->diagnostic.message);
             return 1;
@@ -178,6 +179,27 @@ int main(int argc, char** argv)
         [&] { ref2_saxpy(0.0f, bench::opaque(x.data()), y.data(), 4096); return 0u; });
     measure("relu(4096)", *relu, "relu", { Value::from_view(x.data(), 4096), Value::from_i32(4096) },
         [&] { ref2_relu(bench::opaque(x.data()), 4096); return 0u; });
+
+    {
+        // matmul(64): the result matrices must agree bit for bit too.
+        auto ma = bench::quarter_pattern(4096, 3), mb = bench::quarter_pattern(4096, 4);
+        std::vector<float> c_interp(4096), c_tier2(4096), c_ref(4096);
+        auto args = [&](std::vector<float>& c) {
+            return std::vector<Value> { Value::from_view(ma.data(), 4096), Value::from_view(mb.data(), 4096), Value::from_view(c.data(), 4096), Value::from_i32(64) };
+        };
+        u32 f = matmul->function("matmul");
+        Compiled c = compile(*matmul, f, avx2);
+        auto ai = args(c_interp), at = args(c_tier2);
+        run_interp(*matmul, f, ai.data(), 4);
+        run_native(c.entry, at.data());
+        ref_matmul(ma.data(), mb.data(), c_ref.data(), 64);
+        bool agree = c_interp == c_tier2 && c_tier2 == c_ref;
+        Row row { "matmul(64)", c.pattern, 0, 0, 0, c.compile_us, c.bytes, agree };
+        row.interp_ns = bench::ns_per_call([&] { run_interp(*matmul, f, ai.data(), 4); }, 3);
+        row.tier2_ns = bench::ns_per_call([&] { run_native(c.entry, at.data()); });
+        row.c_ns = bench::ns_per_call([&] { ref_matmul(bench::opaque(ma.data()), mb.data(), c_ref.data(), bench::opaque(64)); });
+        rows.push_back(row);
+    }
 
     std::printf("tier 2 pattern code (%s) against tier 0 and gcc -O2 -m32 -msse2 -mfpmath=sse\n", avx2 ? "avx2" : "sse2");
     std::printf("%-15s %-11s %12s %12s %12s %9s %9s %10s %6s  %s\n", "kernel", "pattern", "tier0 ns", "tier2 ns", "gcc -O2 ns",

@@ -93,6 +93,8 @@ void Assembler::enc_rm(u32 op, u32 operands, const Mem& m, u32 imm)
     }
     if (!((operands >> (9 + static_cast<u32>(m.size))) & 1)) [[unlikely]] // a memory size this form does not take
         return set_error(Error::EmitInvalidOperand);
+    if ((operands >> 24) && !m.has_base() && !m.has_index() && !m.has_label()) // mov eax/al <-> [moffs32]
+        return enc_op(op1(operands >> 24), 4, static_cast<u32>(m.disp));
     u8* start = begin();
     u8* p = Encoder::mem(*this, start, put_op(start, op), (operands >> 3) & 7, m);
     if (!p) [[unlikely]]

@@ -90,14 +90,15 @@ public:
 
     // --- data movement ------------------------------------------------------
     void mov(Gp32 dst, Gp32 src) { enc_rr(op1(0x89), ops(src.id, dst.id)); }
-    void mov(Gp32 dst, const Mem& src);
-    void mov(const Mem& dst, Gp32 src);
+    // eax/al with an absolute address use the moffs forms A0-A3, as nasm does.
+    void mov(Gp32 dst, const Mem& src) { enc_rm(op1(0x8B), ops(dst.id, 0, 0, size_dword) | (dst.id == 0 ? moffs(0xA1) : 0), src); }
+    void mov(const Mem& dst, Gp32 src) { enc_rm(op1(0x89), ops(src.id, 0, 0, size_dword) | (src.id == 0 ? moffs(0xA3) : 0), dst); }
     void mov(Gp32 dst, i32 imm) { enc_op(op1(static_cast<u8>(0xB8 + dst.id)), 4, static_cast<u32>(imm)); }
     void mov(Gp32 dst, Label label); // the label's absolute address
     void mov(const Mem& dst, i32 imm); // dword_ptr or byte_ptr
     void mov(Gp8 dst, Gp8 src) { enc_rr(op1(0x88), ops(src.id, dst.id)); }
-    void mov(Gp8 dst, const Mem& src);
-    void mov(const Mem& dst, Gp8 src);
+    void mov(Gp8 dst, const Mem& src) { enc_rm(op1(0x8A), ops(dst.id, 0, 0, size_byte) | (dst.id == 0 ? moffs(0xA0) : 0), src); }
+    void mov(const Mem& dst, Gp8 src) { enc_rm(op1(0x88), ops(src.id, 0, 0, size_byte) | (src.id == 0 ? moffs(0xA2) : 0), dst); }
     void mov(Gp8 dst, i32 imm); // -128..255
     void movzx(Gp32 dst, Gp8 src) { enc_rr(op2(0x0F, 0xB6), ops(dst.id, src.id)); }
     void movzx(Gp32 dst, const Mem& src); // byte_ptr or word_ptr
@@ -121,7 +122,7 @@ public:
     void name(Gp32 dst, Gp32 src) { enc_rr(op1(8 * n + 0x01), ops(src.id, dst.id)); }                       \
     void name(Gp32 dst, const Mem& src) { enc_rm(op1(8 * n + 0x03), ops(dst.id, 0, 0, size_dword), src); }   \
     void name(const Mem& dst, Gp32 src) { enc_rm(op1(8 * n + 0x01), ops(src.id, 0, 0, size_dword), dst); }   \
-    void name(Gp32 dst, i32 imm) { alu_imm(n, dst.id, imm); }                                                \
+    void name(Gp32 dst, i32 imm) { imm >= -128 && imm <= 127 ? enc_rr(op1(0x83), ops(n, dst.id, 1), static_cast<u32>(imm)) : alu_imm(n, dst.id, imm); } \
     void name(const Mem& dst, i32 imm) { alu_imm(n, dst, imm); }                                             \
     void name(Gp8 dst, Gp8 src) { enc_rr(op1(8 * n + 0x00), ops(src.id, dst.id)); }                          \
     void name(Gp8 dst, const Mem& src) { enc_rm(op1(8 * n + 0x02), ops(dst.id, 0, 0, size_byte), src); }    \
@@ -369,11 +370,15 @@ private:
     static constexpr u32 size_byte = 0x03;  // unsized or byte
     static constexpr u32 size_dword = 0x09; // unsized or dword
     // The operand word: ModRM rm and reg fields, immediate bytes (0, 1, 2 or
-    // 4) and the accepted memory sizes.
+    // 4) and the accepted memory sizes; bits 16-19 carry VEX.vvvv and bits
+    // 24-31 a moffs opcode.
     static constexpr u32 ops(u32 reg, u32 rm, u32 imm_bytes = 0, u32 sizes = 0)
     {
         return rm | (reg << 3) | (imm_bytes << 6) | (sizes << 9);
     }
+    // An accumulator form with a moffs32 operand (A0-A3), used when the
+    // memory operand is a plain absolute address.
+    static constexpr u32 moffs(u32 opcode) { return opcode << 24; }
     static constexpr u32 vex_no_modrm = 1u << 13;
     // map 1 = 0F, 2 = 0F 38; pp 0 = none, 1 = 66, 2 = F3, 3 = F2; L 1 = 256 bits.
     static constexpr u32 vex_op(u32 map, u32 pp, u32 l256, u32 opcode) { return opcode | (pp << 8) | (map << 10) | (l256 << 12); }

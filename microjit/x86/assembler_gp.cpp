@@ -12,7 +12,6 @@ namespace x86 {
 namespace {
 
 bool fits_u8_or_i8(i32 v) { return v >= -128 && v <= 255; }
-bool is_moffs(const Mem& m) { return !m.has_base() && !m.has_index() && !m.has_label(); }
 
 } // namespace
 
@@ -90,36 +89,6 @@ void Assembler::shift(u32 n, const Mem& m, Gp8 count)
     if ((!wide && m.size != MemSize::Byte) || count.id != 1)
         return set_error(Error::EmitInvalidOperand);
     enc_rm(op1(0xD2 + wide), ops(n, 0, 0, size_any), m);
-}
-
-// mov with eax/al and an absolute address has the one-byte-shorter moffs
-// forms A0-A3, which nasm uses.
-void Assembler::mov(Gp32 d, const Mem& s)
-{
-    if (d.id == 0 && is_moffs(s) && (s.size == MemSize::None || s.size == MemSize::Dword))
-        return enc_op(op1(0xA1), 4, static_cast<u32>(s.disp)); // mov eax, [moffs32]
-    enc_rm(op1(0x8B), ops(d.id, 0, 0, size_dword), s);
-}
-
-void Assembler::mov(const Mem& d, Gp32 s)
-{
-    if (s.id == 0 && is_moffs(d) && (d.size == MemSize::None || d.size == MemSize::Dword))
-        return enc_op(op1(0xA3), 4, static_cast<u32>(d.disp)); // mov [moffs32], eax
-    enc_rm(op1(0x89), ops(s.id, 0, 0, size_dword), d);
-}
-
-void Assembler::mov(Gp8 d, const Mem& s)
-{
-    if (d.id == 0 && is_moffs(s) && (s.size == MemSize::None || s.size == MemSize::Byte))
-        return enc_op(op1(0xA0), 4, static_cast<u32>(s.disp)); // mov al, [moffs8]
-    enc_rm(op1(0x8A), ops(d.id, 0, 0, size_byte), s);
-}
-
-void Assembler::mov(const Mem& d, Gp8 s)
-{
-    if (s.id == 0 && is_moffs(d) && (d.size == MemSize::None || d.size == MemSize::Byte))
-        return enc_op(op1(0xA2), 4, static_cast<u32>(d.disp)); // mov [moffs8], al
-    enc_rm(op1(0x88), ops(s.id, 0, 0, size_byte), d);
 }
 
 void Assembler::mov(const Mem& d, i32 imm)

@@ -189,13 +189,6 @@ ErrorOr<usize> Assembler::finish()
 
     Site* sites = m_sites;
     u32 count = m_site_count;
-    for (u32 i = 0; i < count; ++i) {
-        u8 kind = sites[i].kind;
-        if (kind <= SiteCallLabel || kind == SiteAbsLabel) {
-            if (m_label_offset[sites[i].target] == unbound)
-                return m_error = Error::EmitUnboundLabel;
-        }
-    }
 
     // The new position of label L: its old offset plus the shift of the
     // first site recorded after it (or of the end of the code).
@@ -206,10 +199,10 @@ ErrorOr<usize> Assembler::finish()
         return static_cast<i32>(m_label_offset[id]) + shift;
     };
 
-    // One pass over the sites in code order. With `decide`, a rel8 jump that
-    // does not fit grows to rel32 (for good: that keeps the passes finite).
-    // Returns whether any site changed length.
-    auto pass = [&](bool decide) {
+    // One pass over the sites in code order: a rel8 jump that does not fit
+    // grows to rel32 (for good: that keeps the passes finite), alignment
+    // padding follows. Returns whether any site changed length.
+    auto pass = [&]() {
         bool changed = false;
         i32 shift = 0;
         for (u32 i = 0; i < count; ++i) {
@@ -218,7 +211,7 @@ ErrorOr<usize> Assembler::finish()
             site.shift = shift;
             u8 kind = site.kind & SiteKindMask;
             u32 length = site.length;
-            if (kind <= SiteJcc && decide && length == 2) {
+            if (kind <= SiteJcc && length == 2) {
                 // rel8 counts from the jump's end, so the jump's own size is
                 // not part of the distance. Both ends are measured in one
                 // layout: the previous pass's for a forward target (the code
@@ -245,14 +238,26 @@ ErrorOr<usize> Assembler::finish()
         return changed;
     };
 
-    // Start from every jump short, lay that out, then grow what does not fit
-    // until nothing changes. Each jump grows at most once.
+    // Start from every jump short and lay that out (checking on the way that
+    // every label used is bound), then grow what does not fit until nothing
+    // changes. Each jump grows at most once.
+    i32 shift = 0;
     for (u32 i = 0; i < count; ++i) {
-        if ((sites[i].kind & SiteKindMask) <= SiteJcc)
-            sites[i].length = 2;
+        Site& site = sites[i];
+        site.shift = shift;
+        u8 kind = site.kind;
+        if (kind <= SiteCallLabel || kind == SiteAbsLabel) {
+            if (m_label_offset[site.target] == unbound)
+                return m_error = Error::EmitUnboundLabel;
+        }
+        if (kind <= SiteJcc)
+            site.length = 2;
+        else if (kind >= SiteAlignNop)
+            site.length = static_cast<u8>((0u - (site.position + static_cast<u32>(shift))) & (site.target - 1u));
+        shift += static_cast<i32>(site.length) - static_cast<i32>(site.emitted_length);
     }
-    pass(false);
-    for (u32 round = 0; pass(true); ++round) {
+    end_shift = shift;
+    for (u32 round = 0; pass(); ++round) {
         if (round > count) // each jump grows at most once, so this is a bug
             panic("x86 assembler: jump sizing did not converge");
     }

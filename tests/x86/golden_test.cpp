@@ -94,6 +94,21 @@ TEST(X86Golden, EmitterWritesNasmBytes)
     EXPECT_EQ(compared, g.cases.size());
 }
 
+TEST(X86Golden, BufferOneByteTooSmallForEveryGoldenCase)
+{
+    // Every golden case emitted again into a buffer one byte smaller than it
+    // needs: EmitBufferFull, and the guard after the buffer untouched.
+    usize checked = 0, failures = 0;
+    for (const auto& c : make_golden_cases(true)) {
+        ++checked;
+        if ((c.one_short_error != Error::EmitBufferFull || !c.one_short_guard_intact) && ++failures <= 20)
+            ADD_FAILURE() << "'" << c.text << "': " << error_name(c.one_short_error)
+                          << (c.one_short_guard_intact ? "" : ", guard overwritten");
+    }
+    EXPECT_GT(checked, 8000u);
+    EXPECT_EQ(failures, 0u);
+}
+
 // --- the corners, spelled out ------------------------------------------------------
 
 namespace {

@@ -25,12 +25,13 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fatimage import ImageError  # noqa: E402
-from fatimage.snapshot import describe as describe_snapshot  # noqa: E402
+from fatimage import snapshot  # noqa: E402
 from fatimage.volume import Volume  # noqa: E402
 from flow import bfm  # noqa: E402
 
 MODULE_DIR = "/MODULES"
 SNAPSHOT_DIR = "/JIT"
+BOOT_COUNT_FILE = "/BOOTCNT.TXT"
 
 
 def compile_module(source_path):
@@ -184,25 +185,57 @@ def cmd_rm(args):
     print(f"flowimg: removed {args.path}")
 
 
+def module_match(volume, snap_entry, data):
+    """Whether the snapshot's module_hash is the content hash of the module
+    it belongs to (/MODULES/NAME.BFM for /JIT/NAME.SNP): after a swap it is
+    not, and the kernel ignores the snapshot ("module changed")."""
+    saved = snapshot.field(data, "module_hash")
+    if not snapshot.is_snapshot(data) or saved is None:
+        return None
+    base = snap_entry.short_name.rsplit(".", 1)[0]
+    path = f"{MODULE_DIR}/{base}.BFM"
+    try:
+        module = volume.read_file(path)
+    except ImageError:
+        return f"no {path}: nothing to load it for"
+    if module[:4] != bfm.MAGIC or len(module) < 40:
+        return f"{path} is not a module"
+    current = struct.unpack_from("<Q", module, 32)[0]
+    if current == saved:
+        return f"matches {path} (content hash {current:016x})"
+    return f"stale: {path} is now {current:016x}; the kernel will ignore this snapshot (module changed)"
+
+
 def cmd_snapshots(args):
     with Volume(args.image) as volume:
+        try:
+            boot_count = volume.read_file(BOOT_COUNT_FILE).decode("ascii", "replace").strip()
+        except ImageError:
+            boot_count = None
         try:
             directory = volume.find(SNAPSHOT_DIR)
         except ImageError:
             directory = None
-        if directory is None or not directory.is_dir:
-            print(f"no snapshots ({SNAPSHOT_DIR} does not exist)")
-            return
-        found = [e for e in volume.list(SNAPSHOT_DIR)
-                 if not e.is_dir and e.short_name.upper().endswith(".SNP")]
-        shown = [(e, volume.read_file(f"{SNAPSHOT_DIR}/{e.short_name}")) for e in found]
-    if not shown:
+        found = []
+        if directory is not None and directory.is_dir:
+            for e in volume.list(SNAPSHOT_DIR):
+                if not e.is_dir and e.short_name.upper().endswith(".SNP"):
+                    data = volume.read_file(f"{SNAPSHOT_DIR}/{e.short_name}")
+                    found.append((e, data, module_match(volume, e, data)))
+    if boot_count is not None:
+        print(f"boot count {boot_count} ({BOOT_COUNT_FILE})")
+    if directory is None or not directory.is_dir:
+        print(f"no snapshots ({SNAPSHOT_DIR} does not exist)")
+        return
+    if not found:
         print(f"no snapshots (no *.SNP in {SNAPSHOT_DIR})")
         return
-    for entry, data in shown:
+    for entry, data, match in found:
         print(f"{SNAPSHOT_DIR}/{entry.short_name}  {entry.size} bytes  {entry.modified()}")
-        for field, text in describe_snapshot(data):
-            print(f"    {field:<16} {text}")
+        for name, text in snapshot.describe(data):
+            print(f"    {name:<16} {text}")
+        if match:
+            print(f"    {'module':<16} {match}")
 
 
 def parse_args(argv):
@@ -242,8 +275,9 @@ def parse_args(argv):
     p.set_defaults(run=cmd_rm)
 
     p = sub.add_parser("snapshots", help="list the JIT snapshots (/JIT/*.SNP) with their keys and sizes",
-                       description="List /JIT/*.SNP: size, date, and the header fields "
-                       "(docs/snapshot-format.md).")
+                       description="List /JIT/*.SNP: size, date, the header fields and the key "
+                       "(docs/snapshot-format.md), whether the CRC-32 matches, and whether the module "
+                       "hash still matches /MODULES/NAME.BFM; and the boot count in /BOOTCNT.TXT.")
     p.add_argument("image", help="the disk image")
     p.set_defaults(run=cmd_snapshots)
     return ap.parse_args(argv)

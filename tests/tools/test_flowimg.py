@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 from unittest import mock
 
 ROOT = os.environ.get("BAREFLOW_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -352,20 +353,62 @@ class ReadTest(ImageCase):
         self.assertEqual(self.digest(img), before)
 
 
+def make_snapshot(module_hash, functions=((5, 2, b"\x90\xc3"), (100, 1, b"\x31\xc0\xc3"), (3, 0, None)),
+                  cpu_features=0x10067, boot_count=4, name=b"FIB"):
+    """A version-1 snapshot laid out as docs/snapshot-format.md says:
+    header, layout (no buffers), function records, code entries."""
+    records, entries = b"", b""
+    for index, (calls, tier, code) in enumerate(functions):
+        records += struct.pack("<IIBBHI", calls, 0, tier, code is not None, 1, 0)
+        if code is not None:
+            entries += struct.pack("<IB3xII", index, tier, len(code), 1) + struct.pack("<II", 0, 0x101000) + code
+            entries += bytes(-len(entries) % 4)
+    layout = struct.pack("<8I", 0x200000, 0x200000, 4096, 0x300000, 0x310000, 0x320000, 0x330000, 0)
+    profiles = 96 + len(layout)
+    code_at = profiles + len(records)
+    size = code_at + len(entries)
+    codes = sum(code is not None for _, _, code in functions)
+    header = struct.pack("<4sHHIIQQII20sIIIIII12s", b"SNAP", 1, 96, size, 0, module_hash, 0x1234ABCD5678EF00,
+                         cpu_features, boot_count, name, len(functions), codes, 0, 96, profiles, code_at, bytes(12))
+    data = bytearray(header + layout + records + entries)
+    struct.pack_into("<I", data, 12, zlib.crc32(bytes(data)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
 class SnapshotTest(ImageCase):
-    def test_snapshots_lists_jit_files_with_sizes_and_header_fields(self):
-        img, off = self.mkimage()
+    def test_snapshots_shows_key_integrity_and_whether_the_module_still_matches(self):
+        fib_bfm, fib = self.compiled(os.path.join(ROOT, "modules", "fib.flow"), "FIB")
+        img, off = self.mkimage(adds=[(fib_bfm, "/MODULES/FIB.BFM")])
         self.assertIn("no snapshots", self.flowimg("snapshots", img).stdout)
+        fib_hash = struct.unpack_from("<Q", fib, 32)[0]
+        good = make_snapshot(fib_hash)
+        flipped = bytearray(good)
+        flipped[-2] ^= 0x01
         self.mtools("mmd", img, off, "::/JIT")
-        self.mtools("mcopy", img, off, self.write("FIB.SNP", b"SNAP" + bytes(60)), "::/JIT/FIB.SNP")
-        self.mtools("mcopy", img, off, self.write("BAD.SNP", b"JUNKJUNK"), "::/JIT/BAD.SNP")
-        self.mtools("mcopy", img, off, self.write("BOOT.CNT", b"7"), "::/JIT/BOOT.CNT")
+        for name, data in (("FIB.SNP", good), ("GCD.SNP", make_snapshot(fib_hash, name=b"GCD")),
+                           ("BAD.SNP", b"JUNKJUNK"), ("CUT.SNP", good[:100]), ("FLIP.SNP", bytes(flipped)),
+                           ("BOOT.CNT", b"7")):
+            self.mtools("mcopy", img, off, self.write(name, data), "::/JIT/" + name)
+        self.mtools("mcopy", img, off, self.write("BOOTCNT.TXT", b"12\n"), "::/BOOTCNT.TXT")
         out = self.flowimg("snapshots", img).stdout
-        self.assertRegex(out, r"/JIT/FIB\.SNP\s+64 bytes")
-        self.assertRegex(out, r"magic\s+SNAP")
-        self.assertRegex(out, r"/JIT/BAD\.SNP\s+8 bytes")
-        self.assertIn("not a snapshot", out)
-        self.assertNotIn("BOOT.CNT", out)
+        blocks = {b.split()[0]: b for b in ("\n" + out).split("\n/JIT/")[1:]}
+        self.assertIn("boot count 12 (/BOOTCNT.TXT)", out)
+        self.assertEqual(sorted(blocks), ["BAD.SNP", "CUT.SNP", "FIB.SNP", "FLIP.SNP", "GCD.SNP"])
+        fib_block = blocks["FIB.SNP"]
+        self.assertRegex(fib_block, rf"^FIB\.SNP\s+{len(good)} bytes")
+        for pattern in (r"module_name\s+FIB", rf"module_hash\s+{fib_hash:#018x}", r"jit_version\s+0x1234abcd5678ef00",
+                        r"cpu_features\s+0x10067 \(SSE3 SSSE3 SSE4.1 AVX AVX2 AVX-state\)", r"boot_count\s+4",
+                        r"checksum\s+CRC-32 matches", r"functions\s+3 \(1 at tier 2, 1 at tier 1, 1 at tier 0\)",
+                        r"code\s+2 entries, 5 bytes of machine code", r"module\s+matches /MODULES/FIB.BFM"):
+            self.assertRegex(fib_block, pattern)
+        self.assertIn("not a snapshot", blocks["BAD.SNP"])
+        self.assertIn("truncated", blocks["CUT.SNP"])
+        self.assertIn("CRC-32 mismatch", blocks["FLIP.SNP"])
+        self.assertIn("no /MODULES/GCD.BFM", blocks["GCD.SNP"])
+
+        # A swap makes the snapshot stale, and the listing says so.
+        self.flowimg("put", img, self.write("fib.flow", FIB_V2))
+        self.assertIn("stale: /MODULES/FIB.BFM is now", self.flowimg("snapshots", img).stdout)
 
 
 class RefusalTest(ImageCase):

@@ -3,14 +3,23 @@
 //
 // Code in instance.dispatch[f] is entered with `call` and obeys:
 //   entry    EAX = const Value* args: param_count 8-byte slots (instance.h);
+//            EDX = the caller's call depth (frames running, every tier
+//            together; 0 when the host calls): this frame is EDX + 1;
 //            ESP + 4 is 16-byte aligned (the caller's ESP was, before `call`)
 //   return   EAX = the result: an i32, or an f32's bit pattern; undefined for
 //            a void function
 //   kept     EBX ESI EDI EBP ESP; the direction flag stays clear; MXCSR is
 //            never changed (round to nearest, no flush-to-zero)
 //   clobbered EAX ECX EDX EFLAGS and every XMM register
-//   frame    the code counts its own frame in instance.call_depth (trapping
-//            TrapCallDepth past max_call_depth). The CALLER counts the call
+//   depth    the code traps TrapCallDepth when EDX + 1 > max_call_depth,
+//            keeps its depth (in its frame or a register) and passes it in EDX
+//            to native callees. instance.call_depth is the interpreter's
+//            counter: native code writes its own depth there only before it
+//            calls jit_call_interpreted, and never decrements it; jit_enter
+//            restores it when native code returns or traps. (A memory counter
+//            updated in every frame made each call wait on the previous
+//            frame's store: twice the cost of a recursive call.)
+//   calls    the CALLER counts the call
 //            in profiles[f].calls, as the interpreter and call_function do,
 //            so native call sites increment the callee's counter before
 //            calling native code (interpret_call counts for itself); the

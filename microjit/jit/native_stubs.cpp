@@ -52,10 +52,16 @@ ErrorOr<NativeStubs> emit_native_stubs(CodePool& pool, InPlace<Assembler>& stora
     a.push(ecx);                                     // instance
     a.push(dword_ptr(ecx, offset_call_depth));       // call depth to restore on a trap
     a.mov(unwind_esp, esp);
+    a.mov(edx, dword_ptr(ecx, offset_call_depth)); // the caller's depth, in EDX by the tier ABI
     a.mov(eax, dword_ptr(esp, frame_args));
     a.call(dword_ptr(esp, frame_code));
     a.mov(ecx, dword_ptr(esp, frame_result));
     a.mov(dword_ptr(ecx), eax);
+    // Native frames keep their depth in registers and frames, and store it
+    // only before calling the interpreter: put back the caller's count.
+    a.mov(ecx, dword_ptr(esp, frame_instance));
+    a.mov(edx, dword_ptr(esp, frame_saved_depth));
+    a.mov(dword_ptr(ecx, offset_call_depth), edx);
     a.xor_(eax, eax); // Error::Ok
 
     a.bind(leave); // ESP is the unwind point here, on both paths

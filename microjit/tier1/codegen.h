@@ -4,7 +4,8 @@
 //
 // Frame layout (ESP-relative; EBP is free to hold a pinned register):
 //
-//   [esp + 0 .. 15]          scratch (the hot stub keeps EAX here)
+//   [esp + 0 .. 15]          scratch: EAX across the hot stub at +0, this
+//                            frame's call depth at +4
 //   [esp + 16 + 8*r]         register r's slot (8 bytes: i32, f32 or a view)
 //   ...padding so that ESP is 16-byte aligned after the prologue
 //   pinned EBX/ESI/EDI/EBP saved by the prologue, then the return address
@@ -105,6 +106,8 @@ struct CodeGen {
 
     // --- frame and homes ---------------------------------------------------
     static constexpr i32 slot_base = 16;
+    static constexpr i32 depth_offset = 4; // this frame's call depth, in the scratch area
+    Mem depth_slot() const { return dword_ptr(esp, depth_offset); }
     Mem slot(u32 r, i32 extra = 0) const { return dword_ptr(esp, slot_base + 8 * static_cast<i32>(r) + extra); }
     bool is_gpr(u32 r) const { return homes[r].kind == HomeKind::Gpr; }
     bool is_xmm(u32 r) const { return homes[r].kind == HomeKind::Xmm; }

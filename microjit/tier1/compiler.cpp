@@ -78,11 +78,12 @@ void CodeGen::emit_prologue()
         a.push(Gp32 { pinned_gprs[i] });
     a.sub(esp, frame_size);
 
-    // The frame counts in the call depth every tier shares.
-    Mem depth = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->call_depth)));
-    a.inc(depth);
-    a.cmp(depth, static_cast<i32>(max_call_depth));
+    // The call depth every tier shares: the caller's is in EDX (tier ABI);
+    // this frame's is one more, kept in the frame for the calls it makes.
+    a.lea(ecx, ptr(edx, 1));
+    a.cmp(ecx, static_cast<i32>(max_call_depth));
     a.ja(trap(TrapKind::CallDepth));
+    a.mov(depth_slot(), ecx);
 
     // The caller has counted this call (as the interpreter does); the
     // policy's next threshold for the counter is checked here.
@@ -114,7 +115,6 @@ void CodeGen::emit_prologue()
 
 void CodeGen::emit_epilogue()
 {
-    a.dec(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->call_depth))));
     a.add(esp, frame_size);
     for (u32 i = pinned_gpr_count; i-- > 0;)
         a.pop(Gp32 { pinned_gprs[i] });

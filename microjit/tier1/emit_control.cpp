@@ -61,6 +61,9 @@ void branch_zero(CodeGen& g, bool jump_if_zero, u32 x, Label target)
 void emit_slow_call(CodeGen& g, Label entry, Label resume, u32 callee, bool jump_back)
 {
     g.a.bind(entry);
+    // The interpreter counts depth in the instance: tell it ours.
+    g.a.mov(edx, g.depth_slot());
+    g.a.mov(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->call_depth))), edx);
     g.a.mov(ecx, eax);
     g.a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(g.env.jit)));
     g.a.mov(edx, static_cast<i32>(callee));
@@ -98,6 +101,7 @@ void emit_call(CodeGen& g, const Instruction& in)
     // The caller counts the call, as the interpreter does; on the slow path
     // interpret_call counts it.
     g.a.inc(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->profiles[callee].calls))));
+    g.a.mov(edx, g.depth_slot()); // the callee's caller depth: ours
     g.a.call(ecx);
     if (out_of_line) {
         g.slow_calls[g.slow_call_count++] = CodeGen::SlowCall { slow, done, callee };

@@ -5,8 +5,9 @@
 // Every module lives in its own slot: the verified Module, its instance (the
 // dispatch table every call reads), its JitInstance (profile, tier-ups) and
 // one hash per function's bytecode, so `reload` can tell which functions
-// changed. All memory for modules comes from the pools (docs/jit.md); the
-// kernel heap holds only the small JitInstance objects.
+// changed. All memory for modules comes from the pools (docs/jit.md), in
+// the same order at every boot, so that an unchanged set of modules gets
+// the same addresses (JIT snapshots depend on it: docs/snapshot-format.md).
 #pragma once
 
 #include <bareflow/error_or.h>

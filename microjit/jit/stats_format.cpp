@@ -86,8 +86,13 @@ usize format_jit_profiles(const JitInstance& jit, char* out, usize capacity, u64
         return w.text("(no instance attached)\n").length();
     const Module& module = *instance->module;
     w.padded("function", 20).text("       calls  loop iters tier  tier-ups (tier@call)  compile t1/t2         code  backoffs  last call    total\n");
+    u32 quiet = 0;
     for (u32 f = 0; f < jit.function_count(); ++f) {
         const JitFunctionProfile& p = jit.profile(f);
+        if (jit.calls(f) == 0 && jit.loop_iterations(f) == 0 && p.tier == 0 && p.backoffs == 0) {
+            ++quiet; // never ran: a line of zeros says nothing
+            continue;
+        }
         w.padded(module.functions[f].name, 20).column(jit.calls(f), 12).column(jit.loop_iterations(f), 12).column(p.tier, 5);
         w.text("  ");
         usize start = w.length();
@@ -118,6 +123,8 @@ usize format_jit_profiles(const JitInstance& jit, char* out, usize capacity, u64
         }
         w.put('\n');
     }
+    if (quiet)
+        w.text("(").number(quiet).text(quiet == 1 ? " other function was" : " other functions were").text(" not called)\n");
     return w.length();
 }
 

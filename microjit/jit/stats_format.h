@@ -6,7 +6,8 @@
 
 #include <microjit/jit/jit.h>
 
-// One line per function: calls, loop iterations, tier, the calls at which
+// One line per function that ran or was compiled (the others are counted
+// in a closing line): calls, loop iterations, tier, the calls at which
 // each tier was installed, compile time per tier, code size, back-offs and
 // the last compile error, cycles of the last call and in total. Returns the
 // length written (the text is cut at `capacity - 1` and NUL-terminated).

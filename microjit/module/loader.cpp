@@ -145,7 +145,8 @@ ErrorOr<void> check_header(const u8* image, u32 size, Reporter& r)
 ErrorOr<void> read_tables(const u8* image, Module& m, FunctionInfo* functions, ConstantInfo* constants, BufferInfo* buffers, Reporter& r)
 {
     auto& h = *reinterpret_cast<const bfm::Header*>(image);
-    auto* types = reinterpret_cast<const ValueType*>(image + h.types_offset);
+    // An empty area's offset is unchecked (it may be anything), so the
+    // area's address is formed only once a function proves it non-empty.
 
     for (u32 i = 0; i < h.func_count; ++i) {
         u32 at = h.func_table_offset + i * sizeof(bfm::FunctionEntry);
@@ -160,6 +161,7 @@ ErrorOr<void> read_tables(const u8* image, Module& m, FunctionInfo* functions, C
             return r.fail(Error::ModuleTypeMismatch, at + 5, "function '%s': return type code %u is not void, i32 or f32", f.name, e.return_type);
         if (static_cast<u64>(e.types_offset) + e.reg_count > h.types_size)
             return r.fail(Error::ModuleOutOfRange, at + 8, "function '%s': register types [%u, +%u) run past the register-type area (%u bytes)", f.name, e.types_offset, e.reg_count, h.types_size);
+        auto* types = reinterpret_cast<const ValueType*>(image + h.types_offset);
         for (u32 k = 0; k < e.reg_count; ++k) {
             u8 t = static_cast<u8>(types[e.types_offset + k]);
             if (t < 1 || t > 4)

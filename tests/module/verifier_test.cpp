@@ -201,6 +201,18 @@ TEST(VerifierRule2, TablesAndAreasInsideTheFileAlignedAndDisjoint)
     EXPECT_REJECTED(overlap, Error::ModuleOutOfRange, 64);
 }
 
+TEST(VerifierRule2, EmptyAreaWithAWildOffset)
+{
+    // Found by the fuzzer: an empty area's offset is not checked, so the
+    // loader must not even form an address from it.
+    auto b = base();
+    auto bytes = b.build();
+    ModuleBuilder::put_u32(bytes, 84, 0xF0000000u); // types_offset
+    ModuleBuilder::put_u32(bytes, 88, 0);           // types_size
+    ModuleBuilder::fix_checksums(bytes);
+    EXPECT_REJECTED(bytes, Error::ModuleOutOfRange, b.func_table_offset + 8);
+}
+
 TEST(VerifierRule2, Names)
 {
     auto b = base();

@@ -306,6 +306,24 @@ class ModuleFilesAndBoots(unittest.TestCase):
             self.assertIn("result: 1055", out)
             self.assertRegex(command(vm, "pools"), r"retired code: [1-9]\d* freed")
 
+            # A refused file leaves the loaded version running.
+            broken = bytearray(module_bytes(source, "FIB"))
+            broken[-3] ^= 0x10
+            put_file(image, bytes(broken), "/MODULES/FIB.BFM")
+            out = command(vm, "reload fib")
+            self.assertIn("modules: skipped FIB.BFM: module checksum (CRC32) does not match", out)
+            self.assertIn("reload: FIB: keeping the loaded version", out)
+            self.assertEqual(result_of(command(vm, "run fib.fib_iter 10")), "1055")
+            # A new file is loaded; a module whose file is gone is unloaded.
+            put_file(image, module_bytes(read_file(os.path.join(ROOT, "modules", "sum.flow")), "NEWSUM"),
+                     "/MODULES/NEWSUM.BFM")
+            mtools(image, "mdel", "::/MODULES/GCD.BFM")
+            out = command(vm, "reload", timeout=60)
+            self.assertIn("reload: NEWSUM loaded from NEWSUM.BFM (3 functions, new)", out)
+            self.assertIn("reload: GCD unloaded (/MODULES/GCD.BFM is gone)", out)
+            self.assertEqual(result_of(command(vm, "run newsum.sum 10")), "45")
+            self.assertIn("no such module", command(vm, "run gcd.gcd 4 6"))
+
 
 if __name__ == "__main__":
     unittest.main()

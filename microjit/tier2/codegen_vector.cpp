@@ -163,8 +163,11 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
     a.inc(ecx);
     a.jmp(rest);
     a.bind(finish);
-    a.movss(xmm1, frame.local(0)); // init + (the reassociated sum)
-    a.addss(xmm1, xmm0);
+    a.movss(xmm1, frame.local(0)); // init +- (the reassociated sum)
+    if (r.loop.subtract)
+        a.subss(xmm1, xmm0);
+    else
+        a.addss(xmm1, xmm0);
     a.movd(eax, xmm1);
     frame.return_eax();
     return {};
@@ -260,8 +263,9 @@ ErrorOr<void> compile_i32_reduction(const FunctionReduction& r, Assembler& a, Na
         a.paddd(xmm0, xmm1);
         a.pshufd(xmm1, xmm0, 0xB1);
         a.paddd(xmm0, xmm1);
-        a.movd(eax, xmm0);
-        a.add(eax, frame.local(0));
+        a.movd(eax, xmm0); // the terms' total so far; init comes last
+    } else if (op == ReductionOp::Dot) {
+        a.xor_(eax, eax);
     } else {
         a.mov(eax, frame.local(0));
     }
@@ -289,6 +293,17 @@ ErrorOr<void> compile_i32_reduction(const FunctionReduction& r, Assembler& a, Na
     a.inc(ecx);
     a.jmp(rest);
     a.bind(finish);
+    if (op == ReductionOp::Sum || op == ReductionOp::Dot) {
+        // Wrapping arithmetic: init - (t0 + t1 + ...) is exactly
+        // (init - t0) - t1 - ..., and likewise for +.
+        if (r.loop.subtract) {
+            a.mov(ecx, frame.local(0));
+            a.sub(ecx, eax);
+            a.mov(eax, ecx);
+        } else {
+            a.add(eax, frame.local(0));
+        }
+    }
     frame.return_eax();
     return {};
 }

@@ -41,9 +41,11 @@ enum class ReductionOp : u8 { Sum, Dot, Max, Min };
 
 // acc = init; for iv in start..end { acc = acc OP term } with term = a[iv]
 // (Sum, Max, Min) or a[iv] * b[iv] (Dot), and nothing else in the loop.
+// Sum and Dot may subtract instead (acc = acc - term): `subtract`.
 struct ReductionPattern {
     CountedLoop counted;
     ReductionOp op;
+    bool subtract;
     Type element; // I32 or F32
     Inst* a;      // views, defined outside the loop
     Inst* b;      // Dot only

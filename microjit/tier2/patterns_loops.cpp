@@ -270,7 +270,16 @@ bool match_reduction(const Function& fn, Loop* loop, ReductionPattern& out)
     Op load = f32 ? Op::LOAD_F32 : Op::LOAD_I32;
     Op add = f32 ? Op::ADD_F32 : Op::ADD_I32;
     Op mul = f32 ? Op::MUL_F32 : Op::MUL_I32;
-    if (next->op == add && term->op == mul) {
+    Op sub = f32 ? Op::SUB_F32 : Op::SUB_I32;
+    // `s -= e` accumulates too (docs/flow-language.md allows regrouping it):
+    // s - e0 - e1 ... = s - (e0 + e1 + ...). Only with s on the left.
+    if (next->op == sub) {
+        if (next->args[0] != r.acc)
+            return false;
+        r.subtract = true;
+    }
+    bool additive = next->op == add || next->op == sub;
+    if (additive && term->op == mul) {
         if (!is_load_at_iv(term->args[0], r.counted, load) || !is_load_at_iv(term->args[1], r.counted, load))
             return false;
         r.op = ReductionOp::Dot;
@@ -281,7 +290,7 @@ bool match_reduction(const Function& fn, Loop* loop, ReductionPattern& out)
     } else {
         if (!is_load_at_iv(term, r.counted, load))
             return false;
-        if (next->op == add)
+        if (additive)
             r.op = ReductionOp::Sum;
         else if (next->op == (f32 ? Op::MAX_F32 : Op::MAX_I32))
             r.op = ReductionOp::Max;

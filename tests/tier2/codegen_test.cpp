@@ -298,6 +298,41 @@ TEST(Tier2Codegen, FloatSumAndDotStayWithinTheReassociationBound)
     }
 }
 
+TEST(Tier2Codegen, SubtractingReductionsAreReductionsToo)
+{
+    std::mt19937 rng(13);
+    for (T elem : { T::I32, T::F32 }) {
+        Subject s;
+        add_sum(s.h.module, "minus", elem, true, true);
+        s.build("minus");
+        ReductionPattern r;
+        ASSERT_TRUE(match_reduction(*s.prepared, s.prepared->loops[0], r));
+        EXPECT_TRUE(r.subtract);
+        Native native;
+        StandaloneEntry f = native.compile(*s.prepared, false, CompiledPattern::Reduction);
+        ASSERT_NE(f, nullptr);
+        for (u32 len : { 0u, 1u, 5u, 16u, 33u, 1000u }) {
+            std::vector<u32> a(len);
+            double magnitude = 0;
+            for (u32& x : a) {
+                if (elem == T::I32) {
+                    x = rng();
+                } else {
+                    float v = static_cast<float>(static_cast<i32>(rng() % 20001) - 10000) / 7.0f;
+                    std::memcpy(&x, &v, 4);
+                    magnitude += std::fabs(v);
+                }
+            }
+            std::vector<Value> args = { Value::from_view(a.data(), len), I(static_cast<i32>(len)) };
+            Outcome strict = s.h.run(s.reference, args), fast = Native::run(f, args);
+            if (elem == T::I32)
+                EXPECT_EQ(fast, strict) << len;
+            else
+                EXPECT_LE(std::fabs(double(fast.value.f) - strict.value.f), reassociation_bound(len, magnitude)) << len;
+        }
+    }
+}
+
 TEST(Tier2Codegen, IntegerReductionsAreExact)
 {
     std::mt19937 rng(11);

@@ -115,7 +115,7 @@ inline std::string add_fib_rec(ModuleBuilder& m, const char* name, FibShape shap
 
 // fn sum(a: [i32]) -> i32 { s = 0; for i in 0..len(a) { s = s + a[i] } return s }
 // fn sum_f32(a: [f32], n: i32) -> f32 likewise with 0.0 and add.f32.
-inline std::string add_sum(ModuleBuilder& m, const char* name, T elem, bool with_len_param)
+inline std::string add_sum(ModuleBuilder& m, const char* name, T elem, bool with_len_param, bool subtract = false)
 {
     T view = elem == T::I32 ? T::ViewI32 : T::ViewF32;
     auto& f = with_len_param ? m.function(name, { view, T::I32 }, elem) : m.function(name, { view }, elem);
@@ -131,7 +131,10 @@ inline std::string add_sum(ModuleBuilder& m, const char* name, T elem, bool with
     f.const_i32(zero, 0);
     f.for_range(i, zero, n, [&] {
         f.load(elem == T::I32 ? O::LOAD_I32 : O::LOAD_F32, x, 0, i);
-        f.op(elem == T::I32 ? O::ADD_I32 : O::ADD_F32, s, s, x);
+        if (subtract)
+            f.op(elem == T::I32 ? O::SUB_I32 : O::SUB_F32, s, s, x);
+        else
+            f.op(elem == T::I32 ? O::ADD_I32 : O::ADD_F32, s, s, x);
     });
     f.ret(s);
     return name;

@@ -12,6 +12,10 @@
 
 using namespace test;
 
+// In the sanitizer build, make the first UBSan report fatal: by default
+// UBSan prints and carries on, and the test would pass regardless.
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+
 namespace {
 
 // splitmix64: small, fast, and the same sequence everywhere.

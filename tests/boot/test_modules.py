@@ -157,6 +157,8 @@ class ShellSession(unittest.TestCase):
             ("run gcd.gcd_rec 0x30 18", "6"),
             ("run sum.sum 1000", str(sum(range(1000)))),
             ("run bench.bench_dot 1000", "%.9g" % sum(quarters(i, 1) * quarters(i, 2) for i in range(1000))),
+            ("run bench.bench_sum_f32 3", "%.9g" % (3 * sum(quarters(i, 1) for i in range(4096)))),
+            ("run bench.bench_dot 3", "%.9g" % sum(quarters(i, 1) * quarters(i, 2) for i in range(3))),
         ]
         for line, expected in cases:
             with self.subTest(line=line):

@@ -167,12 +167,21 @@ class Snapshots(unittest.TestCase):
         self.assertEqual(tier_row(outputs[2], "fib_iter", "FIB")["from"], "-")
 
     def test_another_cpu_feature_set_refuses_the_snapshots(self):
-        log, outputs = self.boot(self.copy(), ["run fib.fib_iter 25", "snap ls"], cpu="qemu64,+ssse3,+sse4.1")
+        other = "qemu64,+ssse3,+sse4.1"
+        image = self.copy()
+        log, outputs = self.boot(image, ["run fib.fib_iter 25", "snap ls", "bench fib.fib_iter 150 25", "snap save"],
+                                 cpu=other)
         self.assertRegex(log, r"snap: /JIT/FIB\.SNP ignored: snapshot was made for a different CPU feature set "
                               r"\(made for CPU features 0x[0-9a-f]+, this CPU has 0x[0-9a-f]+\)")
         self.assertNotIn("loaded:", log)
         self.assertEqual(result_of(outputs[0]), str(fib(25)))
         self.assertIn("would be ignored: snapshot was made for a different CPU feature set", outputs[1])
+        self.assertIn("snap: saved /JIT/FIB.SNP", outputs[3])
+        # And the other way round: made on that CPU, refused on the first.
+        log, outputs = self.boot(image, ["run fib.fib_iter 25"])
+        self.assertRegex(log, r"snap: /JIT/FIB\.SNP ignored: snapshot was made for a different CPU feature set")
+        self.assertEqual(result_of(outputs[0]), str(fib(25)))
+        self.assertIn("(tier 0)", outputs[0])
 
     def test_snap_commands(self):
         image = self.copy()

@@ -5,6 +5,7 @@
 // has native code (KERNEL_SHUTDOWN_SERVICES, before the volume is flushed).
 #include <kernel/fs/boot_volume.h>
 #include <kernel/init.h>
+#include <kernel/jit/module_files.h>
 #include <kernel/jit/snapshot.h>
 #include <kernel/jit/snapshot_format.h>
 #include <kernel/lib/kprintf.h>

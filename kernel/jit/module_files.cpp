@@ -47,14 +47,12 @@ ErrorOr<void> list_module_files(ModuleFileList& out)
     return {};
 }
 
-ErrorOr<u8*> read_module_file(const char* file_name, u32& size)
+ErrorOr<u8*> read_volume_file(const char* path, u32& size, u32 limit)
 {
     fat16::Volume* volume = TRY(boot_volume());
-    char path[32];
-    format_to(path, sizeof(path), "%s/%s", modules_directory, file_name);
     fat16::File file;
     TRY(volume->open(path, file));
-    if (file.size > max_module_file)
+    if (file.size > limit)
         return Error::FsFileTooLarge;
     u8* bytes = static_cast<u8*>(kmalloc(file.size ? file.size : 1));
     if (!bytes)
@@ -70,6 +68,13 @@ ErrorOr<u8*> read_module_file(const char* file_name, u32& size)
     }
     size = file.size;
     return bytes;
+}
+
+ErrorOr<u8*> read_module_file(const char* file_name, u32& size)
+{
+    char path[32];
+    format_to(path, sizeof(path), "%s/%s", modules_directory, file_name);
+    return read_volume_file(path, size, max_module_file);
 }
 
 ErrorOr<void> build_module_from_file(const char* file_name, LoadedModule& out)

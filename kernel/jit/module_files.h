@@ -17,6 +17,10 @@ struct ModuleFileList {
 // The *.BFM files (any case) directly in /MODULES, in directory order.
 ErrorOr<void> list_module_files(ModuleFileList& out);
 
+// Reads a whole file of the boot volume into kmalloc'd memory (the caller
+// kfrees); FsFileTooLarge above `limit` bytes.
+ErrorOr<u8*> read_volume_file(const char* path, u32& size, u32 limit);
+
 // Reads /MODULES/<file_name> whole into kmalloc'd memory (the caller kfrees).
 ErrorOr<u8*> read_module_file(const char* file_name, u32& size);
 

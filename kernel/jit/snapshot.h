@@ -27,6 +27,3 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
 // otherwise prints "snap: NAME.SNP ignored: <reason>" and the module stays
 // as it is. A missing file is silent unless `report_missing`.
 ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing);
-
-// Reads a whole file from the boot volume into kmalloc'd memory.
-ErrorOr<u8*> read_volume_file(const char* path, u32& size, u32 limit);

@@ -16,6 +16,7 @@
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/code_walk.h>
 #include <kernel/jit/compile_tracker.h>
+#include <kernel/jit/module_files.h>
 #include <kernel/jit/snapshot.h>
 #include <kernel/jit/snapshot_format.h>
 #include <kernel/lib/format.h>
@@ -92,29 +93,6 @@ Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* r
 }
 
 } // namespace
-
-ErrorOr<u8*> read_volume_file(const char* path, u32& size, u32 limit)
-{
-    fat16::Volume* volume = TRY(boot_volume());
-    fat16::File file;
-    TRY(volume->open(path, file));
-    if (file.size > limit)
-        return Error::FsFileTooLarge;
-    u8* bytes = static_cast<u8*>(kmalloc(file.size ? file.size : 1));
-    if (!bytes)
-        return Error::OutOfMemory;
-    u32 done = 0;
-    while (done < file.size) {
-        auto got = volume->read(file, bytes + done, file.size - done);
-        if (got.is_error() || got.value() == 0) {
-            kfree(bytes);
-            return got.is_error() ? got.error() : Error::IoError;
-        }
-        done += got.value();
-    }
-    size = file.size;
-    return bytes;
-}
 
 ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot, char* why, usize why_size)
 {

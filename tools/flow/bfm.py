@@ -156,30 +156,35 @@ def read(data):
         raise BfmError("CRC-32 mismatch")
     if fnv1a64(data[HEADER_SIZE:]) != content_hash:
         raise BfmError("content hash mismatch")
-    strings = data[strings_off:strings_off + strings_size]
-    code = data[code_off:code_off + code_size]
-    types = data[types_off:types_off + types_size]
+    # The CRC only proves the bytes are as written; offsets may still point
+    # anywhere in a file someone crafted, and that is bad input, not a crash.
+    try:
+        strings = data[strings_off:strings_off + strings_size]
+        code = data[code_off:code_off + code_size]
+        types = data[types_off:types_off + types_size]
 
-    def string(off):
-        end = strings.index(b"\0", off)
-        return strings[off:end].decode("ascii")
+        def string(off):
+            end = strings.index(b"\0", off)
+            return strings[off:end].decode("ascii")
 
-    functions = []
-    for i in range(func_count):
-        (name_off, param_count, ret, reg_count, t_off, c_off, c_size, fflags,
-         _res) = _FUNC.unpack_from(data, func_off + i * FUNC_ENTRY)
-        reg_types = list(types[t_off:t_off + reg_count])
-        functions.append(FunctionImage(string(name_off), reg_types[:param_count], ret,
-                                       reg_types, code[c_off:c_off + c_size]))
-    consts = []
-    for i in range(const_count):
-        name_off, type_code, _z, _v = _CONST.unpack_from(data, const_off + i * CONST_ENTRY)
-        packer = _CONST if type_code == 1 else _CONST_F
-        value = packer.unpack_from(data, const_off + i * CONST_ENTRY)[3]
-        consts.append((string(name_off), type_code, value))
-    bufs = []
-    for i in range(buf_count):
-        name_off, type_code, _z, count = _BUF.unpack_from(data, buf_off + i * BUF_ENTRY)
-        bufs.append((string(name_off), type_code, count))
-    return ModuleImage(name.rstrip(b"\0").decode("ascii"), functions, consts, bufs,
-                       entry, opt_level)
+        functions = []
+        for i in range(func_count):
+            (name_off, param_count, ret, reg_count, t_off, c_off, c_size, fflags,
+             _res) = _FUNC.unpack_from(data, func_off + i * FUNC_ENTRY)
+            reg_types = list(types[t_off:t_off + reg_count])
+            functions.append(FunctionImage(string(name_off), reg_types[:param_count], ret,
+                                           reg_types, code[c_off:c_off + c_size]))
+        consts = []
+        for i in range(const_count):
+            name_off, type_code, _z, _v = _CONST.unpack_from(data, const_off + i * CONST_ENTRY)
+            packer = _CONST if type_code == 1 else _CONST_F
+            value = packer.unpack_from(data, const_off + i * CONST_ENTRY)[3]
+            consts.append((string(name_off), type_code, value))
+        bufs = []
+        for i in range(buf_count):
+            name_off, type_code, _z, count = _BUF.unpack_from(data, buf_off + i * BUF_ENTRY)
+            bufs.append((string(name_off), type_code, count))
+        return ModuleImage(name.rstrip(b"\0").decode("ascii"), functions, consts, bufs,
+                           entry, opt_level)
+    except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
+        raise BfmError(f"table, name or code offset out of range ({exc})") from None

@@ -16,7 +16,9 @@ BOOT_STAGE2 := $(BUILD)/boot/stage2.bin
 BOOT_IMAGE := $(BUILD)/bareflow.img
 BOOT_BIG_IMAGE := $(BUILD)/bareflow-big.img
 BOOT_KERNEL := $(BUILD)/kernel/kernel.bin
-BOOT_MKIMAGE := tools/mkimage.py $(wildcard tools/fatimage/*.py)
+# Only the formatter's own files: volume.py and friends serve flowimg, and a
+# change there must not rebuild (and so wipe) an image a user swapped modules into.
+BOOT_MKIMAGE := tools/mkimage.py $(addprefix tools/fatimage/,__init__.py boot.py fat16.py errors.py)
 
 # Sizes the layout reserves (boot/layout.inc: MBR_CODE_LIMIT, STAGE2_SECTORS).
 BOOT_STAGE1_LIMIT := 440

@@ -48,3 +48,12 @@ $(eval $(call host_test,kernel_heap_test,kernel/tests/heap_test.cpp,kernel/mm/he
 $(eval $(call host_test,kernel_pmm_test,kernel/tests/pmm_test.cpp,kernel/mm/pmm.cpp tools/host/panic_host.cpp))
 $(eval $(call host_test,kernel_shell_split_test,kernel/tests/shell_split_test.cpp,kernel/shell/split.cpp))
 $(eval $(call host_test,kernel_init_test,kernel/tests/init_test.cpp,kernel/init.cpp kernel/lib/format.cpp))
+
+# `make bench`: boot the image and measure modules and snapshots inside the
+# kernel (cold and warm), after the host benchmarks so that their tier-1
+# figures can be set beside the kernel's. Writes $(BUILD)/bench/kernel.json.
+.PHONY: bench-kernel
+bench-kernel: image
+	@mkdir -p $(BUILD)/bench
+	$(PYTHON) kernel/jit/bench_kernel.py $(BUILD)
+BENCH_TARGETS += bench-kernel

@@ -96,7 +96,7 @@ class Generator:
 
     def index(self, scopes, view, depth):
         e = self.expr(scopes, "i32", depth)
-        if self.r.random() < 0.85:
+        if self.r.random() < 0.93:
             return f"({e}) & (len({view}) - 1)"  # sizes are powers of two: in range
         return e
 

@@ -76,7 +76,8 @@ ErrorOr<ModuleInstance*> create_instance(const Module& module, ModuleAllocator& 
     auto* code = reinterpret_cast<InterpreterCode*>(block + l.code);
     code->frames = reinterpret_cast<Frame*>(block + l.frames);
     code->frame_count = 0;
-    code->functions = decode_functions(module, instance->profiles, block + l.decoded);
+    code->limited = config.step_limit != 0;
+    code->functions = decode_functions(module, instance->profiles, block + l.decoded, code->limited);
     instance->code = code;
     instance->stack_base = reinterpret_cast<Value*>(block + l.stack);
     instance->stack_top = instance->stack_base;

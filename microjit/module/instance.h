@@ -105,7 +105,7 @@ struct InstanceConfig {
     TierHooks* hooks = nullptr;       // nullptr: interpret everything
     u32 hot_call_threshold = 0;       // 0: never report
     u32 hot_loop_threshold = 0;       // 0: never report
-    u64 step_limit = 0;               // calls + back edges per top-level call; 0: unlimited
+    u64 step_limit = 0;               // calls + back edges per top-level call; 0: unlimited (fixed at creation)
 };
 
 struct InterpreterCode; // the interpreter's pre-decoded functions (private)
@@ -123,7 +123,9 @@ struct ModuleInstance {
 
     // Bounded execution for untrusted experiments (the mutation test,
     // fuzzing): every call and back edge costs one step; at zero the call
-    // fails with TrapStepLimit. step_limit 0 means unlimited.
+    // fails with TrapStepLimit. step_limit 0 means unlimited. Whether steps
+    // are counted at all is decided at create_instance(); a limit set later
+    // on an instance created without one is not enforced.
     u64 step_limit;
     u64 steps_left;
 

@@ -75,7 +75,11 @@ inline f32 sqrt_f32(f32 x)
 
 // The dispatch loop. Runs `entry` (whose frame the caller has set up in
 // `registers` and counted in call_depth) to completion. With `table` set,
-// only returns the handler addresses.
+// only returns the handler addresses. There are two copies: Limited counts
+// steps against instance->step_limit, the other has no step accounting at
+// all, so ordinary runs do not pay for it. An instance's code is decoded
+// with the handlers of the copy its configuration asks for.
+template<bool Limited>
 Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* registers, Value* result, const void* const** table)
 {
     static const void* const handlers[] = {
@@ -99,7 +103,7 @@ Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* reg
     const DecodedFunction* fn = entry;
     Value* regs = registers;
     const Insn* pc = fn->code;
-    u32 fuel = take_fuel(instance);
+    u32 fuel = Limited ? take_fuel(instance) : 0;
     Error error = Error::Ok;
     Value value;
 
@@ -121,7 +125,7 @@ Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* reg
     } while (0)
 #define STEP()                                      \
     do {                                            \
-        if (UNLIKELY(--fuel == 0)) {                \
+        if (Limited && UNLIKELY(--fuel == 0)) {     \
             fuel = refuel(instance);                \
             if (fuel == 0)                          \
                 TRAP(Error::TrapStepLimit);         \
@@ -401,6 +405,25 @@ h_MUL_I32__ADD_I32__LOAD:
     D.i = static_cast<const i32*>(A.view.base)[index];
     NEXT();
 }
+    // t = a + b; x = y; z = t, with t passed on in a host register, so the
+    // rotation costs one store-to-load forwarding per iteration, not two.
+#define ROTATE()                                                \
+    do {                                                        \
+        u32 sum = U(regs[pc->a].i) + U(regs[pc->b].i);          \
+        regs[pc->d].i = static_cast<i32>(sum);                  \
+        ++pc; /* mov x, y */                                    \
+        DO_MOV(pc);                                             \
+        ++pc; /* mov z, t: a is the add's d, left intact */     \
+        D.i = static_cast<i32>(sum);                            \
+    } while (0)
+h_ADD_I32__MOV__MOV:
+    ROTATE();
+    NEXT();
+h_ADD_I32__MOV__MOV__FORLOOP:
+    ROTATE();
+    ++pc;
+    goto h_FORLOOP;
+#undef ROTATE
 h_MUL_F32__ADD_F32:
 {
     f32 product = regs[pc->a].f * regs[pc->b].f;
@@ -431,9 +454,11 @@ h_CALL:
             panic("interpreter: native code installed without tier hooks");
         // Native code may re-enter the interpreter: its frames go above ours.
         instance->stack_top = regs + fn->reg_count;
-        give_back_fuel(instance, fuel);
+        if (Limited)
+            give_back_fuel(instance, fuel);
         Error native = instance->hooks->call_native(*instance, index, &A, &value);
-        fuel = take_fuel(instance);
+        if (Limited)
+            fuel = take_fuel(instance);
         if (native != Error::Ok) {
             error = native;
             goto unwind; // the native tier filled in instance->trap
@@ -466,7 +491,8 @@ leave:
     instance->call_depth--;
     if (code->frame_count == base_frame) {
         *result = value;
-        give_back_fuel(instance, fuel);
+        if (Limited)
+            give_back_fuel(instance, fuel);
         instance->stack_top = stack_base;
         return Error::Ok;
     }
@@ -486,7 +512,8 @@ unwind:
     // Drop every frame this activation pushed, and the entry frame.
     instance->call_depth -= code->frame_count - base_frame + 1;
     code->frame_count = base_frame;
-    give_back_fuel(instance, fuel);
+    if (Limited)
+        give_back_fuel(instance, fuel);
     instance->stack_top = stack_base;
     return error;
 
@@ -520,10 +547,13 @@ void count_call(ModuleInstance& instance, u32 function)
 
 }
 
-const void* const* interpreter_handler_table()
+const void* const* interpreter_handler_table(bool limited)
 {
     const void* const* table = nullptr;
-    execute(nullptr, nullptr, nullptr, nullptr, &table);
+    if (limited)
+        execute<true>(nullptr, nullptr, nullptr, nullptr, &table);
+    else
+        execute<false>(nullptr, nullptr, nullptr, nullptr, &table);
     return table;
 }
 
@@ -542,7 +572,9 @@ Error interpret_call(ModuleInstance* instance, u32 function, const Value* args, 
         regs[k] = args[k];
     instance->call_depth++;
     Value ignored;
-    return execute(instance, fn, regs, result ? result : &ignored, nullptr);
+    if (instance->code->limited)
+        return execute<true>(instance, fn, regs, result ? result : &ignored, nullptr);
+    return execute<false>(instance, fn, regs, result ? result : &ignored, nullptr);
 }
 
 ErrorOr<Value> call_function(ModuleInstance& instance, u32 function, const Value* args, u32 arg_count)

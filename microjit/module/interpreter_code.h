@@ -37,7 +37,7 @@
     X(CALL) X(RET) X(RET_VOID)                                                                  \
     X(ADD_I32__FORLOOP) X(ADD_F32__FORLOOP) X(MOV__MOV) X(MOV__MOV__FORLOOP) X(LOAD__LOAD)      \
     X(MUL_F32__ADD_F32) X(MUL_F32__ADD_F32__FORLOOP) X(ADD_I32__LOAD) X(MUL_I32__ADD_I32)       \
-    X(MUL_I32__ADD_I32__LOAD)
+    X(MUL_I32__ADD_I32__LOAD) X(ADD_I32__MOV__MOV) X(ADD_I32__MOV__MOV__FORLOOP)
 
 enum class Handler : u8 {
 #define INTERPRETER_HANDLER_ENUM(name) name,
@@ -88,15 +88,16 @@ struct InterpreterCode {
     DecodedFunction* functions;
     Frame* frames;      // max_call_depth entries
     u32 frame_count;    // frames in use by all running activations
+    bool limited;       // decoded for the step-counting copy of the loop
 };
 
-// Label addresses of the handlers, in Handler order (from the interpreter's
-// dispatch function; see interpreter.cpp).
-const void* const* interpreter_handler_table();
+// Label addresses of the handlers, in Handler order, of the step-counting
+// (limited) or the plain copy of the dispatch loop (see interpreter.cpp).
+const void* const* interpreter_handler_table(bool limited);
 
 // Sizes of what decode_functions() fills, to allocate before calling it.
 usize decoded_size(const Module& module);
 
 // Fills `memory` (decoded_size(module) bytes, 16-aligned) with the decoded
 // functions and returns the table of DecodedFunction.
-DecodedFunction* decode_functions(const Module& module, FunctionProfile* profiles, void* memory);
+DecodedFunction* decode_functions(const Module& module, FunctionProfile* profiles, void* memory, bool limited);

@@ -176,6 +176,11 @@ bool operands_chain(Handler fused, Insn* code)
     case Handler::MUL_F32__ADD_F32:
     case Handler::MUL_F32__ADD_F32__FORLOOP:
         return code[1].b == code[0].d;
+    case Handler::ADD_I32__MOV__MOV:
+    case Handler::ADD_I32__MOV__MOV__FORLOOP:
+        // The rotation t = a + b; a = b; b = t: the second mov copies the
+        // sum, which the first mov must not have overwritten.
+        return code[2].a == code[0].d && code[1].d != code[0].d;
     default:
         return true;
     }
@@ -188,9 +193,11 @@ void fuse(Insn* code, u32 count, const void* const* handlers)
     struct Pattern {
         Handler fused;
         u8 length;
-        Handler sequence[3];
+        Handler sequence[4];
     };
     static constexpr Pattern patterns[] = {
+        { Handler::ADD_I32__MOV__MOV__FORLOOP, 4, { Handler::ADD_I32, Handler::MOV, Handler::MOV, Handler::FORLOOP } },
+        { Handler::ADD_I32__MOV__MOV, 3, { Handler::ADD_I32, Handler::MOV, Handler::MOV } },
         { Handler::MUL_F32__ADD_F32__FORLOOP, 3, { Handler::MUL_F32, Handler::ADD_F32, Handler::FORLOOP } },
         { Handler::MOV__MOV__FORLOOP, 3, { Handler::MOV, Handler::MOV, Handler::FORLOOP } },
         { Handler::MUL_I32__ADD_I32__LOAD, 3, { Handler::MUL_I32, Handler::ADD_I32, Handler::LOAD } },
@@ -234,9 +241,9 @@ usize decoded_size(const Module& module)
     return size;
 }
 
-DecodedFunction* decode_functions(const Module& module, FunctionProfile* profiles, void* memory)
+DecodedFunction* decode_functions(const Module& module, FunctionProfile* profiles, void* memory, bool limited)
 {
-    const void* const* handlers = interpreter_handler_table();
+    const void* const* handlers = interpreter_handler_table(limited);
     auto* base = static_cast<u8*>(memory);
     auto* functions = reinterpret_cast<DecodedFunction*>(base);
     usize at = align_up(module.function_count * sizeof(DecodedFunction), 16);

@@ -345,7 +345,11 @@ public:
     void vbroadcastss(Ymm dst, Xmm src) { enc_vex(vex_op(2, 1, 1, 0x18), ops(dst.id, src.id), nullptr); } // AVX2
     void vzeroupper() { enc_vex(vex_op(1, 0, 0, 0x77) | vex_no_modrm, 0, nullptr); } // C5 F8 77
 
-    // --- internals shared by the encoder files (assembler*.cpp) -------------
+private:
+    friend struct Encoder;
+
+    // A recorded site: label jump, call to an absolute address, label address
+    // field or align point (assembler_labels.cpp).
     struct Site {
         u32 position;   // offset of the instruction (or 4-byte field) in the emitted code
         i32 shift;      // during finish(): how far the code before it moved
@@ -357,8 +361,6 @@ public:
     };
     static_assert(sizeof(Site) == 16);
 
-private:
-    friend struct Encoder;
 
     // Opcode bytes packed in a u32: emission order from the low end, the
     // count in the top byte, so "66 0F FE" is one constant.

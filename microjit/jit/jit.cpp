@@ -83,6 +83,10 @@ void JitInstance::attach(ModuleInstance& instance)
     instance.hot_call_threshold = m_auto_tier_up ? policy.tier1_calls : 0;
     instance.hot_loop_threshold = m_auto_tier_up ? policy.tier1_loop_iterations : 0;
     m_environment = NativeEnvironment { &instance, this, &m_runtime.stubs(), m_states };
+    // Attaching again applies a changed policy to native code too.
+    for (u32 f = 0; f < m_function_count; ++f)
+        if (m_profiles[f].tier > 0)
+            m_states[f].next_threshold = next_native_threshold(f);
 }
 
 void JitInstance::detach()

@@ -90,6 +90,9 @@ public:
     // The InstanceConfig to create the instance with: this object as hooks,
     // thresholds from the policy.
     InstanceConfig instance_config() const;
+    // Becomes the instance's hooks and sets its thresholds from the policy;
+    // attaching again after a policy change applies the new thresholds (the
+    // tier-0 ones and native code's next tier-up).
     void attach(ModuleInstance& instance);
     // Frees every block of native code and the per-function state. The
     // instance must not be running; call before destroy_instance().

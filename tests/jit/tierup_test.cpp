@@ -283,3 +283,26 @@ TEST(TierUp, AFunctionWhoseFrameCouldOverflowTheStackStaysInTheInterpreter)
     EXPECT_EQ(run.jit().profile(f).tier, 0);
     EXPECT_EQ(run.call(f, { i32v(20), f32v(1.5f) }).error, Error::Ok);
 }
+
+TEST(TierUp, AttachingAgainAppliesANewPolicyToNativeCode)
+{
+    System system;
+    RecompilingTier tier2(system.runtime());
+    system.runtime().set_compiler(2, &tier2);
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("gcd");
+    ASSERT_FALSE(run.jit().compile(f, 1).is_error());
+    for (int i = 0; i < 10; ++i)
+        run.call(f, { i32v(12), i32v(18) });
+    EXPECT_EQ(run.jit().profile(f).tier, 1) << "default: tier 2 after 1000 calls";
+    ASSERT_FALSE(system.runtime().policy().parse_thresholds("5,20,50").is_error());
+    run.jit().attach(run.instance());
+    EXPECT_EQ(run.instance().hot_call_threshold, 5u);
+    for (int i = 0; i < 10; ++i)
+        run.call(f, { i32v(12), i32v(18) });
+    EXPECT_EQ(run.jit().profile(f).tier, 2);
+    EXPECT_EQ(run.jit().profile(f).tier_up_at_calls[2], 20u);
+    system.runtime().set_compiler(2, nullptr);
+}

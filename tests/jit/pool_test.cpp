@@ -47,6 +47,17 @@ TEST(Pool, DataPoolHonours64ByteAlignmentOnRequest)
     }
 }
 
+TEST(Pool, CodePoolAlignsBlocksForLoopHeadsOnRequest)
+{
+    CodePool pool(g_region + 16, sizeof(g_region) - 16);
+    for (usize align : { 16u, 32u, 64u, 32u, 16u, 64u }) {
+        auto r = pool.allocate(48, align);
+        ASSERT_FALSE(r.is_error());
+        EXPECT_EQ(addr(r.value()) % align, 0u) << align;
+    }
+    pool.check_consistency();
+}
+
 TEST(Pool, ExhaustionIsAnErrorValueAndCountsAFailure)
 {
     DataPool pool(g_region, 4096);

@@ -62,12 +62,14 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o)
 // One loaded module with an interpreter instance and tier-2 IR on demand.
 class Loaded {
 public:
-    explicit Loaded(const char* name)
+    // A module of modules/ by name ("FIB"), or any .BFM file by path.
+    explicit Loaded(const char* name, bool is_path = false)
     {
-        std::ifstream in(module_path(name), std::ios::binary);
+        std::string path = is_path ? name : module_path(name);
+        std::ifstream in(path, std::ios::binary);
         m_bytes.assign(std::istreambuf_iterator<char>(in), {});
         if (m_bytes.empty()) {
-            ADD_FAILURE() << "missing " << module_path(name) << " (make modules; BAREFLOW_BUILD)";
+            ADD_FAILURE() << "missing " << path << " (make modules; BAREFLOW_BUILD)";
             return;
         }
         ModuleDiagnostic diagnostic {};
@@ -83,10 +85,20 @@ public:
             return;
         }
         instance = instance_or.value();
+        // The IR evaluator gets buffers of its own (zero-filled alike), so
+        // the two runs can be compared afterwards.
+        auto second = create_instance(*module, m_allocator, InstanceConfig {});
+        if (second.is_error()) {
+            ADD_FAILURE() << error_name(second.error());
+            return;
+        }
+        ir_instance = second.value();
         EXPECT_FALSE(describe_module(*module, m_arena, info).is_error());
     }
     ~Loaded()
     {
+        if (ir_instance)
+            destroy_instance(ir_instance);
         if (instance)
             destroy_instance(instance);
         if (module)
@@ -131,7 +143,7 @@ public:
     Outcome evaluate_ir(const Function& fn, const std::vector<Value>& args)
     {
         EvalContext ctx {};
-        ctx.buffers = reinterpret_cast<const Value*>(instance->buffers);
+        ctx.buffers = reinterpret_cast<const Value*>(ir_instance->buffers);
         ctx.call = &Loaded::call_hook;
         ctx.user = this;
         ctx.exp = &exp_f32;
@@ -148,20 +160,23 @@ public:
     }
 
     Module* module { nullptr };
-    ModuleInstance* instance { nullptr };
+    ModuleInstance* instance { nullptr };    // the interpreter's
+    ModuleInstance* ir_instance { nullptr }; // buffers for the IR evaluator
     ModuleInfo info {};
+    // Which IR the evaluator's calls run: optimised (default) or as built.
+    bool plain_callees { false };
 
 private:
     static ErrorOr<Value> call_hook(void* user, u32 function, const Value* args, u32 depth)
     {
         auto* self = static_cast<Loaded*>(user);
-        Function*& fn = self->m_callees[function];
+        Function*& fn = (self->plain_callees ? self->m_plain_callees : self->m_callees)[function];
         if (!fn)
-            fn = self->build(function, false);
+            fn = self->build(function, false, self->plain_callees);
         if (!fn)
             return Error::NotSupported;
         EvalContext ctx {};
-        ctx.buffers = reinterpret_cast<const Value*>(self->instance->buffers);
+        ctx.buffers = reinterpret_cast<const Value*>(self->ir_instance->buffers);
         ctx.call = &Loaded::call_hook;
         ctx.user = self;
         ctx.exp = &exp_f32;
@@ -177,7 +192,37 @@ private:
     Arena m_arena { m_memory.data(), m_memory.size() };
     Arena m_eval_arena { m_eval_memory.data(), m_eval_memory.size() };
     std::map<u32, Function*> m_callees;
+    std::map<u32, Function*> m_plain_callees;
 };
+
+// Buffer contents with every f32 NaN made canonical: no Flow program can
+// observe a NaN's payload.
+std::vector<u32> buffer_words(const ModuleInstance& instance, u32 b)
+{
+    const View& view = instance.buffers[b];
+    std::vector<u32> words(view.length);
+    std::memcpy(words.data(), view.base, 4u * view.length);
+    if (instance.module->buffers[b].type == ValueType::ViewF32)
+        for (u32& w : words)
+            if ((w & 0x7F800000u) == 0x7F800000u && (w & 0x007FFFFFu))
+                w = 0x7FC00000u;
+    return words;
+}
+
+bool same_outcome(const Outcome& x, const Outcome& y, ValueType type)
+{
+    if (x.error != y.error)
+        return false;
+    if (x.error != Error::Ok || type == ValueType::Void)
+        return true;
+    if (type == ValueType::F32) {
+        bool nan_x = (x.bits & 0x7F800000u) == 0x7F800000u && (x.bits & 0x007FFFFFu);
+        bool nan_y = (y.bits & 0x7F800000u) == 0x7F800000u && (y.bits & 0x007FFFFFu);
+        if (nan_x && nan_y)
+            return true;
+    }
+    return x.bits == y.bits;
+}
 
 const char* all_modules[] = { "BENCH", "COLLATZ", "DOT", "FIB", "GCD", "MATMUL", "PRIMES", "RELU", "SAXPY", "SCALE", "SUM" };
 
@@ -225,6 +270,7 @@ TEST(Tier2Modules, EveryFunctionBuildsAndAgreesWithTheInterpreter)
         ASSERT_NE(m.module, nullptr);
         for (u32 f = 0; f < m.module->function_count; ++f) {
             const ::FunctionInfo& info = m.module->functions[f];
+            m.plain_callees = false;
             Function* plain = m.build(f, false, true);
             Function* optimised = m.build(f, false);
             ASSERT_TRUE(plain && optimised) << name << "." << info.name;
@@ -394,6 +440,102 @@ TEST(Tier2Modules, NativePatternCodeAgreesWithTheInterpreter)
             EXPECT_EQ(a1.arrays, a2.arrays) << c.function << " variant " << variant << ": memory after the call";
         }
     }
+}
+
+}
+
+namespace {
+
+// Random Flow programs from tests/gen/flowgen.py (the generator tier 1's
+// differential test uses): every entry function's IR, as built and fully
+// optimised, must give the interpreter's value or trap and leave the same
+// buffers; and if any function compiles as a pattern, its native code must
+// agree too. BAREFLOW_GEN_COUNT / BAREFLOW_GEN_SEED choose the programs.
+TEST(Tier2Modules, GeneratedProgramsAgreeWithTheInterpreter)
+{
+    auto number = [](const char* name, u32 fallback) {
+        const char* text = std::getenv(name);
+        return text && *text ? static_cast<u32>(std::strtoul(text, nullptr, 10)) : fallback;
+    };
+    u32 count = number("BAREFLOW_GEN_COUNT", 80), seed = number("BAREFLOW_GEN_SEED", 2);
+    const char* build = std::getenv("BAREFLOW_BUILD");
+    const char* root = std::getenv("BAREFLOW_ROOT");
+    std::string dir = std::string(build ? build : "build") + "/gen/tier2-seed" + std::to_string(seed) + "-n" + std::to_string(count);
+    std::string command = "python3 " + std::string(root ? root : ".") + "/tests/gen/flowgen.py --compile --count "
+        + std::to_string(count) + " --seed " + std::to_string(seed) + " --out " + dir + " > /dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    static const i32 ints[] = { 0, 1, -1, 2, 3, 5, 7, 16, 31, 100, -7, 2147483647, -2147483647 - 1 };
+    static const float floats[] = { 0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 2.5f, 100.0f, 1e20f, 3e9f };
+    u32 calls = 0, traps = 0, native_calls = 0;
+    for (u32 index = 0; index < count; ++index) {
+        char name[32];
+        std::snprintf(name, sizeof(name), "/G%05u.BFM", index);
+        std::string path = dir + name;
+        Loaded m(path.c_str(), true);
+        ASSERT_NE(m.module, nullptr) << path;
+        std::mt19937 rng(seed * 7919u + index);
+        for (u32 f = 0; f < m.module->function_count; ++f) {
+            const ::FunctionInfo& info = m.module->functions[f];
+            if (info.name[0] != 'e')
+                continue;
+            Function* plain = m.build(f, false, true);
+            Function* optimised = m.build(f, false);
+            Function* prepared = m.build(f, true);
+            ASSERT_TRUE(plain && optimised && prepared) << path << " " << info.name;
+            Executable exe;
+            std::unique_ptr<u8[]> scratch(new u8[1 << 16]);
+            x86::Assembler probe(scratch.get(), 1 << 16);
+            bool compiles = !compile_pattern(*prepared, probe, CodegenOptions {}).is_error();
+            StandaloneEntry native = nullptr;
+            if (compiles) {
+                // Which pattern does not matter here; agreement does.
+                FunctionFibonacci fib;
+                CompiledPattern expect = match_fibonacci(*prepared, fib) ? CompiledPattern::Fibonacci : CompiledPattern::Recurrence;
+                FunctionRecurrence rec;
+                if (!match_fibonacci(*prepared, fib) && !match_function_recurrence(*prepared, rec))
+                    expect = CompiledPattern::Reduction; // only scalar parameters: reductions/maps cannot bind
+                native = exe.compile(*prepared, expect);
+            }
+            for (int round = 0; round < 3; ++round) {
+                std::vector<Value> args;
+                for (u32 k = 0; k < info.param_count; ++k) {
+                    if (info.register_types[k] == ValueType::F32)
+                        args.push_back(Value::from_f32(floats[rng() % 9]));
+                    else
+                        args.push_back(Value::from_i32(rng() % 3 == 0 ? static_cast<i32>(rng() % 41) - 20 : ints[rng() % 13]));
+                }
+                Outcome reference = m.interpret(f, args);
+                if (reference.error == Error::TrapStepLimit)
+                    break;
+                ++calls;
+                traps += reference.error != Error::Ok;
+                for (Function* fn : { plain, optimised }) {
+                    // Both sides start from the same buffers (the state
+                    // the last call left), then the interpreter runs again.
+                    for (u32 b = 0; b < m.module->buffer_count; ++b)
+                        std::memcpy(m.ir_instance->buffers[b].base, m.instance->buffers[b].base, 4u * m.instance->buffers[b].length);
+                    Outcome again = m.interpret(f, args);
+                    m.plain_callees = fn == plain;
+                    Outcome got = m.evaluate_ir(*fn, args);
+                    if (got.error == Error::Busy)
+                        continue; // beyond the evaluator's step budget
+                    EXPECT_TRUE(same_outcome(got, again, info.return_type))
+                        << path << " " << info.name << (fn == plain ? " (as built)" : " (optimised)") << ": ir " << got << ", tier 0 " << again
+                        << "\n" << listing(*fn);
+                    for (u32 b = 0; b < m.module->buffer_count; ++b)
+                        EXPECT_EQ(buffer_words(*m.ir_instance, b), buffer_words(*m.instance, b)) << path << " " << info.name << " buffer " << b;
+                }
+                if (native && m.module->buffer_count == 0) {
+                    Outcome got = run_native(native, args);
+                    EXPECT_TRUE(same_outcome(got, m.interpret(f, args), info.return_type)) << path << " " << info.name << " (native)";
+                    ++native_calls;
+                }
+            }
+        }
+    }
+    std::printf("generated programs: %u, calls compared: %u (%u traps), native pattern calls: %u\n", count, calls, traps, native_calls);
+    EXPECT_GT(calls, count);
+    EXPECT_GT(traps, count / 20);
 }
 
 }

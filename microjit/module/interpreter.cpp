@@ -79,8 +79,13 @@ inline f32 sqrt_f32(f32 x)
 // steps against instance->step_limit, the other has no step accounting at
 // all, so ordinary runs do not pay for it. An instance's code is decoded
 // with the handlers of the copy its configuration asks for.
+//
+// GCC merges identical handler tails (cross-jumping) and hoists common code
+// (GCSE) across the computed gotos, which funnels many handlers through one
+// shared indirect jump and ruins its prediction; its manual recommends
+// -fno-gcse for computed-goto interpreters.
 template<bool Limited>
-Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* registers, Value* result, const void* const** table)
+[[gnu::optimize("no-gcse", "no-crossjumping")]] Error execute(ModuleInstance* instance, const DecodedFunction* entry, Value* registers, Value* result, const void* const** table)
 {
     static const void* const handlers[] = {
 #define INTERPRETER_HANDLER_LABEL(name) &&h_##name,

@@ -44,6 +44,16 @@ double ns_per_call(const std::function<void()>& body, int samples, double batch_
     return best;
 }
 
+Pair compare(const std::function<void()>& tier, const std::function<void()>& reference, int rounds)
+{
+    Pair best { 1e300, 1e300 };
+    for (int r = 0; r < rounds; ++r) {
+        best.tier_ns = std::min(best.tier_ns, ns_per_call(tier, 3));
+        best.c_ns = std::min(best.c_ns, ns_per_call(reference, 3));
+    }
+    return best;
+}
+
 std::vector<float> quarter_pattern(std::size_t count, int seed)
 {
     std::vector<float> v(count);

@@ -17,6 +17,14 @@ namespace bench {
 // Nanoseconds per call of `body`, the best of `samples` batches.
 double ns_per_call(const std::function<void()>& body, int samples = 7, double batch_seconds = 0.02);
 
+// Times a tier and its C reference in alternating rounds and keeps the best
+// of each, so that a burst of load on the machine hits both alike.
+struct Pair {
+    double tier_ns;
+    double c_ns;
+};
+Pair compare(const std::function<void()>& tier, const std::function<void()>& reference, int rounds = 5);
+
 // The inputs shared by every driver: quarters in [-1, 2] (the pattern of
 // modules/bench.flow), so that every dot product and matrix element is exact
 // in f32 and all tiers and C must agree bit for bit.

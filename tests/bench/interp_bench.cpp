@@ -48,17 +48,15 @@ int main(int argc, char** argv)
         Value arg = Value::from_i32(40);
         i32 c_result = ref_fib_iter(40);
         bool agree = run(*fib, f, &arg, 1).i == c_result;
-        double t = bench::ns_per_call([&] { run(*fib, f, &arg, 1); });
-        double c = bench::ns_per_call([&] { bench::opaque(ref_fib_iter(bench::opaque(40))); });
-        rows.push_back({ "fib_iter(40)", t, c, agree });
+        auto p = bench::compare([&] { run(*fib, f, &arg, 1); }, [&] { bench::opaque(ref_fib_iter(bench::opaque(40))); });
+        rows.push_back({ "fib_iter(40)", p.tier_ns, p.c_ns, agree });
     }
     {
         u32 f = sum->function("sum");
         Value arg = Value::from_i32(10000);
         bool agree = run(*sum, f, &arg, 1).i == ref_sum(10000);
-        double t = bench::ns_per_call([&] { run(*sum, f, &arg, 1); });
-        double c = bench::ns_per_call([&] { bench::opaque(ref_sum(bench::opaque(10000))); });
-        rows.push_back({ "sum(10000)", t, c, agree });
+        auto p = bench::compare([&] { run(*sum, f, &arg, 1); }, [&] { bench::opaque(ref_sum(bench::opaque(10000))); });
+        rows.push_back({ "sum(10000)", p.tier_ns, p.c_ns, agree });
     }
     {
         u32 f = dot->function("dot");
@@ -66,9 +64,8 @@ int main(int argc, char** argv)
         auto b = bench::quarter_pattern(4096, 2);
         Value args[3] = { Value::from_view(a.data(), 4096), Value::from_view(b.data(), 4096), Value::from_i32(4096) };
         bool agree = same_bits(run(*dot, f, args, 3).f, ref_dot(a.data(), b.data(), 4096));
-        double t = bench::ns_per_call([&] { run(*dot, f, args, 3); });
-        double c = bench::ns_per_call([&] { bench::opaque(ref_dot(bench::opaque(a.data()), b.data(), bench::opaque(4096))); });
-        rows.push_back({ "dot(4096)", t, c, agree });
+        auto p = bench::compare([&] { run(*dot, f, args, 3); }, [&] { bench::opaque(ref_dot(bench::opaque(a.data()), b.data(), bench::opaque(4096))); });
+        rows.push_back({ "dot(4096)", p.tier_ns, p.c_ns, agree });
     }
     {
         u32 f = matmul->function("matmul");
@@ -79,9 +76,8 @@ int main(int argc, char** argv)
         run(*matmul, f, args, 4);
         ref_matmul(a.data(), b.data(), c_ref.data(), 64);
         bool agree = std::memcmp(c_tier.data(), c_ref.data(), 4096 * sizeof(float)) == 0;
-        double t = bench::ns_per_call([&] { run(*matmul, f, args, 4); }, 5);
-        double c = bench::ns_per_call([&] { ref_matmul(bench::opaque(a.data()), b.data(), c_ref.data(), bench::opaque(64)); }, 5);
-        rows.push_back({ "matmul(64)", t, c, agree });
+        auto p = bench::compare([&] { run(*matmul, f, args, 4); }, [&] { ref_matmul(bench::opaque(a.data()), b.data(), c_ref.data(), bench::opaque(64)); });
+        rows.push_back({ "matmul(64)", p.tier_ns, p.c_ns, agree });
     }
 
     bench::print_table("interpreter", rows);

@@ -49,8 +49,11 @@ void give_back_fuel(ModuleInstance* instance, u32 fuel)
     return take_fuel(instance) - 1;
 }
 
-[[gnu::noinline]] void report_hot(ModuleInstance* instance, u32 function, HotReason reason)
+// `top` is the first register slot above the running frames: the hook may
+// run module code (interpret_call), whose frames must go above ours.
+[[gnu::noinline]] void report_hot(ModuleInstance* instance, u32 function, HotReason reason, Value* top)
 {
+    instance->stack_top = top;
     u32 threshold = reason == HotReason::Calls ? instance->hot_call_threshold : instance->hot_loop_threshold;
     if (instance->hooks && threshold != 0)
         instance->hooks->on_hot(*instance, function, reason);
@@ -139,7 +142,7 @@ template<bool Limited>
 #define BACK_EDGE()                                                           \
     do {                                                                      \
         if (UNLIKELY(++fn->profile->loop_iterations == loop_threshold))      \
-            report_hot(instance, fn->index, HotReason::LoopIterations);       \
+            report_hot(instance, fn->index, HotReason::LoopIterations, regs + fn->reg_count); \
         STEP();                                                               \
     } while (0)
 #define D (regs[pc->d])
@@ -452,7 +455,7 @@ h_CALL:
     u32 index = pc->bits;
     const DecodedFunction* callee = &functions[index];
     if (UNLIKELY(++callee->profile->calls == call_threshold))
-        report_hot(instance, index, HotReason::Calls);
+        report_hot(instance, index, HotReason::Calls, regs + fn->reg_count);
     STEP();
     if (UNLIKELY(instance->dispatch[index] != 0)) {
         if (!instance->hooks)
@@ -547,7 +550,7 @@ unwind:
 void count_call(ModuleInstance& instance, u32 function)
 {
     if (++instance.profiles[function].calls == instance.hot_call_threshold)
-        report_hot(&instance, function, HotReason::Calls);
+        report_hot(&instance, function, HotReason::Calls, instance.stack_top);
 }
 
 }

@@ -35,6 +35,13 @@ public:
     void on_hot(ModuleInstance& instance, u32 function, HotReason reason) override
     {
         hot.push_back({ function, reason, instance.profiles[function].calls, instance.profiles[function].loop_iterations });
+        if (run_in_hook) {
+            // A tier may run module code while deciding (say, to warm up):
+            // its frames must not land on the running ones.
+            Value arg = Value::from_i32(1000), result {};
+            hook_result = interpret_call(&instance, 0, &arg, &result);
+            hook_value = result.i;
+        }
         if (reason == HotReason::Calls && install)
             instance.dispatch[function] = 0x1000; // any non-zero address
     }
@@ -59,6 +66,9 @@ public:
     u32 depth_seen = 0;
     bool install = true;
     bool trap_next = false;
+    bool run_in_hook = false;
+    Error hook_result = Error::Ok;
+    i32 hook_value = 0;
 };
 
 }
@@ -102,6 +112,25 @@ TEST(Instance, HotCallThresholdInstallsNativeCodeThatIsThenUsed)
     // A host call of a native function goes through the hook as well.
     EXPECT_EQ(call(*m, "inner", { I(21) }).i, 42);
     EXPECT_EQ(tier.native_calls, 17);
+}
+
+TEST(Instance, HooksMayRunModuleCodeWithoutDisturbingTheRunningFrames)
+{
+    FakeTier tier;
+    tier.install = false;
+    tier.run_in_hook = true;
+    InstanceConfig config;
+    config.hooks = &tier;
+    config.hot_call_threshold = 3;
+    config.hot_loop_threshold = 4;
+    auto b = two_functions();
+    auto m = load_built(b, config);
+    ASSERT_TRUE(m->instance);
+    EXPECT_EQ(call(*m, "outer", { I(10) }).i, 90) << "the running call is unaffected";
+    EXPECT_GE(tier.hot.size(), 2u);
+    EXPECT_EQ(tier.hook_result, Error::Ok);
+    EXPECT_EQ(tier.hook_value, 999000) << "outer(1000) run from inside the hook";
+    EXPECT_EQ(m->instance->call_depth, 0u);
 }
 
 TEST(Instance, TrapInNativeCodeUnwindsTheInterpreter)

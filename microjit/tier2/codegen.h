@@ -17,13 +17,15 @@
 //           would have raised at every tier
 //   keeps   EBX ESI EDI EBP, as cdecl asks; never changes MXCSR
 //
-// The tier ABI of docs/jit.md (args in EAX, traps to trap_exit) differs only
-// in the prologue, the epilogue and the trap exits, which live in one place
-// (NativeFrame in codegen_frame.h); wrapping or re-targeting them is the
-// remaining integration step (docs/tier2.md, "What remains").
+// With CodegenOptions::tier_abi set, the same bodies follow the tier ABI of
+// docs/jit.md instead (EAX = args, EDX = the caller's call depth, result in
+// EAX, traps through the runtime's trap_exit): only the prologue, the
+// epilogue and the trap exits differ, and they live in one place
+// (NativeFrame, codegen_frame.h). Tier2Compiler (tier2_compiler.h) uses that.
 #pragma once
 
 #include <bareflow/error_or.h>
+#include <microjit/jit/native_abi.h>
 #include <microjit/module/instance.h>
 #include <microjit/tier2/patterns.h>
 #include <microjit/x86/assembler.h>
@@ -37,6 +39,10 @@ struct CodegenOptions {
     // CPU and the OS support it; the assembler refuses VEX instructions
     // otherwise. (FMA is never used: the language forbids contraction.)
     bool avx2 { false };
+    // Non-null: emit for the tier ABI, for function `function` of
+    // tier_abi->instance (trap exits and stubs come from there).
+    const NativeEnvironment* tier_abi { nullptr };
+    u32 function { 0 };
 };
 
 enum class CompiledPattern : u8 { None, Fibonacci, Recurrence, Reduction, Map, Matmul };
@@ -55,8 +61,8 @@ struct PatternCode {
 // when none applies.
 ErrorOr<PatternCode> compile_pattern(const Function&, x86::Assembler&, const CodegenOptions&);
 
-ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, x86::Assembler&);
-ErrorOr<void> compile_recurrence(const FunctionRecurrence&, x86::Assembler&);
+ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, x86::Assembler&, const CodegenOptions&);
+ErrorOr<void> compile_recurrence(const FunctionRecurrence&, x86::Assembler&, const CodegenOptions&);
 ErrorOr<void> compile_reduction(const FunctionReduction&, x86::Assembler&, const CodegenOptions&);
 ErrorOr<void> compile_map(const FunctionMap&, x86::Assembler&, const CodegenOptions&, x86::Label* data = nullptr);
 ErrorOr<void> compile_matmul(const FunctionMatmul&, x86::Assembler&, const CodegenOptions&);

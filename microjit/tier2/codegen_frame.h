@@ -1,12 +1,14 @@
 // The frame every pattern function shares: prologue, epilogue, trap exits
-// and access to arguments under the standalone convention (codegen.h).
+// and access to arguments, under the standalone convention or the tier ABI
+// (codegen.h).
 //
-// Stack after the prologue (push ebp, ebx, esi, edi; sub esp, 48):
-//   [esp + 0 .. 15]  locals (four dwords)
-//   [esp + 16 .. 47] a 32-byte spill area (one ymm register)
-//   [esp + 48]       saved edi, esi, ebx, ebp
-//   [esp + 64]       return address
-//   [esp + 68]       args      [esp + 72] result      [esp + 76] depth
+// Stack after the prologue (push ebp, ebx, esi, edi; sub esp, 64):
+//   [esp + 0 .. 15]  locals 0-3
+//   [esp + 16 .. 47] a 32-byte spill area (one ymm register), or locals 4-11
+//   [esp + 48]       the argument pointer      [esp + 52] this frame's depth
+//   [esp + 64]       saved edi, esi, ebx, ebp
+//   [esp + 80]       return address
+//   standalone only: [esp + 84] args   [esp + 88] result   [esp + 92] depth
 #pragma once
 
 #include <microjit/tier2/codegen.h>
@@ -15,14 +17,19 @@ namespace Tier2 {
 
 class NativeFrame {
 public:
-    static constexpr i32 locals = 48;
+    static constexpr i32 locals = 64;
     static constexpr i32 spill_offset = 16;
+    static constexpr i32 args_slot = 48;
+    static constexpr i32 depth_slot = 52;
     static constexpr i32 args_offset = locals + 20;
     static constexpr i32 result_offset = locals + 24;
     static constexpr i32 depth_offset = locals + 28;
+    static constexpr i32 max_call_depth = 512; // docs/module-format.md
 
-    explicit NativeFrame(x86::Assembler& a)
+    NativeFrame(x86::Assembler& a, const CodegenOptions& options)
         : m_a(a)
+        , m_env(options.tier_abi)
+        , m_function(options.function)
     {
         m_exit = a.new_label();
         m_trap_bounds = a.new_label();
@@ -37,23 +44,40 @@ public:
         m_a.push(esi);
         m_a.push(edi);
         m_a.sub(esp, locals);
+        if (m_env) {
+            // Tier ABI: EAX = args, EDX = the caller's depth; this frame is
+            // one deeper and checks the limit itself.
+            m_a.mov(dword_ptr(esp, args_slot), eax);
+            m_a.lea(ecx, ptr(edx, 1));
+            m_a.cmp(ecx, max_call_depth);
+            m_a.ja(m_trap_depth);
+            m_a.mov(dword_ptr(esp, depth_slot), ecx);
+        } else {
+            m_a.mov(eax, dword_ptr(esp, args_offset));
+            m_a.mov(dword_ptr(esp, args_slot), eax);
+            m_a.mov(eax, dword_ptr(esp, depth_offset));
+            m_a.mov(dword_ptr(esp, depth_slot), eax);
+        }
     }
 
     x86::Mem local(u32 index) const { return x86::dword_ptr(x86::esp, static_cast<i32>(4 * index)); }
-    void load_args(x86::Gp32 into) { m_a.mov(into, x86::dword_ptr(x86::esp, args_offset)); }
-    void load_depth(x86::Gp32 into) { m_a.mov(into, x86::dword_ptr(x86::esp, depth_offset)); }
+    void load_args(x86::Gp32 into) { m_a.mov(into, x86::dword_ptr(x86::esp, args_slot)); }
+    // This frame's call depth (1 for the outermost call).
+    void load_depth(x86::Gp32 into) { m_a.mov(into, x86::dword_ptr(x86::esp, depth_slot)); }
 
-    // Stores EAX as the result and returns Error::Ok. Clobbers ECX.
+    // Returns EAX as the function's result. Clobbers ECX.
     void return_eax()
     {
         using namespace x86;
-        m_a.mov(ecx, dword_ptr(esp, result_offset));
-        m_a.mov(dword_ptr(ecx), eax);
-        m_a.mov(dword_ptr(ecx, 4), 0);
-        m_a.xor_(eax, eax);
+        if (!m_env) {
+            m_a.mov(ecx, dword_ptr(esp, result_offset));
+            m_a.mov(dword_ptr(ecx), eax);
+            m_a.mov(dword_ptr(ecx, 4), 0);
+            m_a.xor_(eax, eax);
+        }
         m_a.jmp(m_exit);
     }
-    // A void function's result slot reads 0, like the interpreter's.
+    // A void function's result slot reads 0 (standalone), like the interpreter's.
     void return_void()
     {
         m_a.xor_(x86::eax, x86::eax);
@@ -67,11 +91,25 @@ public:
     void finish()
     {
         using namespace x86;
-        m_a.bind(m_trap_bounds);
-        m_a.mov(eax, static_cast<i32>(Error::TrapOutOfBounds));
-        m_a.jmp(m_exit);
-        m_a.bind(m_trap_depth);
-        m_a.mov(eax, static_cast<i32>(Error::TrapCallDepth));
+        if (m_env) {
+            // Tier ABI traps never return: trap_exit unwinds to jit_enter.
+            Label common = m_a.new_label();
+            m_a.bind(m_trap_bounds);
+            m_a.mov(eax, static_cast<i32>(Error::TrapOutOfBounds));
+            m_a.jmp(common);
+            m_a.bind(m_trap_depth);
+            m_a.mov(eax, static_cast<i32>(Error::TrapCallDepth));
+            m_a.bind(common);
+            m_a.mov(edx, static_cast<i32>(m_function));
+            m_a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
+            m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->trap_exit))));
+        } else {
+            m_a.bind(m_trap_bounds);
+            m_a.mov(eax, static_cast<i32>(Error::TrapOutOfBounds));
+            m_a.jmp(m_exit);
+            m_a.bind(m_trap_depth);
+            m_a.mov(eax, static_cast<i32>(Error::TrapCallDepth));
+        }
         m_a.bind(m_exit);
         m_a.add(esp, locals);
         m_a.pop(edi);
@@ -80,7 +118,6 @@ public:
         m_a.pop(ebp);
         m_a.ret();
     }
-
     // Loads an i32-valued operand (parameter, constant, length, element) into
     // `into`, using `args` as the argument pointer. An Element operand checks
     // its index against the view's length first (0 <= k < len, else trap).
@@ -112,6 +149,8 @@ public:
 
 private:
     x86::Assembler& m_a;
+    const NativeEnvironment* m_env;
+    u32 m_function;
     x86::Label m_exit;
     x86::Label m_trap_bounds;
     x86::Label m_trap_depth;

@@ -225,7 +225,7 @@ struct MatmulEmitter {
 
 ErrorOr<void> compile_matmul(const FunctionMatmul& m, Assembler& a, const CodegenOptions& options)
 {
-    NativeFrame frame(a);
+    NativeFrame frame(a, options);
     MatmulEmitter e { a, frame, m, options.avx2 };
     frame.prologue();
     Label done = a.new_label(), strict = a.new_label(), fast = a.new_label();

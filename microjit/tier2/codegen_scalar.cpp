@@ -17,9 +17,9 @@ constexpr i32 max_call_depth = 512;
 
 }
 
-ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, Assembler& a)
+ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, Assembler& a, const CodegenOptions& options)
 {
-    NativeFrame frame(a);
+    NativeFrame frame(a, options);
     frame.prologue();
     Label base = a.new_label(), loop = a.new_label(), done = a.new_label();
     frame.load_args(esi);
@@ -54,7 +54,7 @@ ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, Assembler& a)
     return {};
 }
 
-ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a)
+ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a, const CodegenOptions& options)
 {
     const RecurrencePattern& rec = r.loop;
     u32 k = rec.state_count;
@@ -66,7 +66,7 @@ ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a)
         return Error::JitUnsupported;
     const Gp32 state_regs[3] = { eax, ebx, edi };
     const Gp32 next_regs[3] = { ebp, esi, edx };
-    NativeFrame frame(a);
+    NativeFrame frame(a, options);
     frame.prologue();
     Label loop = a.new_label(), done = a.new_label();
     frame.load_args(esi);
@@ -205,10 +205,10 @@ ErrorOr<PatternCode> compile_pattern(const Function& fn, Assembler& a, const Cod
     FunctionMap map;
     FunctionMatmul matmul;
     if (match_fibonacci(fn, fib)) {
-        TRY(compile_fibonacci(fib, a));
+        TRY(compile_fibonacci(fib, a, options));
         code.pattern = CompiledPattern::Fibonacci;
     } else if (match_function_recurrence(fn, rec)) {
-        TRY(compile_recurrence(rec, a));
+        TRY(compile_recurrence(rec, a, options));
         code.pattern = CompiledPattern::Recurrence;
     } else if (match_function_reduction(fn, red)) {
         TRY(compile_reduction(red, a, options));

@@ -316,7 +316,7 @@ ErrorOr<void> compile_reduction(const FunctionReduction& r, Assembler& a, const 
     bool f32 = r.loop.element == Type::F32;
     bool minmax = r.loop.op == ReductionOp::Max || r.loop.op == ReductionOp::Min;
     Lanes v { a, options.avx2 && f32 && !minmax };
-    NativeFrame frame(a);
+    NativeFrame frame(a, options);
     frame.prologue();
     Label return_init = a.new_label();
     frame.load_args(esi);
@@ -430,7 +430,7 @@ ErrorOr<void> compile_map(const FunctionMap& m, Assembler& a, const CodegenOptio
     if (map.input_count > 3)
         return Error::JitUnsupported;
     Lanes v { a, options.avx2 };
-    NativeFrame frame(a);
+    NativeFrame frame(a, options);
     frame.prologue();
     Label done = a.new_label(), vector_loop = a.new_label(), scalar_loop = a.new_label(), after = a.new_label();
     Label in_order = a.new_label();

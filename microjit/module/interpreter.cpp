@@ -111,6 +111,9 @@ template<bool Limited>
     const DecodedFunction* fn = entry;
     Value* regs = registers;
     const Insn* pc = fn->code;
+    // The running function's loop counter, kept apart from fn so that a
+    // back edge costs one increment and one compare.
+    u32* loop_count = &fn->profile->loop_iterations;
     u32 fuel = Limited ? take_fuel(instance) : 0;
     Error error = Error::Ok;
     Value value;
@@ -141,7 +144,7 @@ template<bool Limited>
     } while (0)
 #define BACK_EDGE()                                                           \
     do {                                                                      \
-        if (UNLIKELY(++fn->profile->loop_iterations == loop_threshold))      \
+        if (UNLIKELY(++*loop_count == loop_threshold))                        \
             report_hot(instance, fn->index, HotReason::LoopIterations, regs + fn->reg_count); \
         STEP();                                                               \
     } while (0)
@@ -485,6 +488,7 @@ h_CALL:
     code->frames[code->frame_count++] = Frame { pc, regs, fn };
     instance->call_depth++;
     fn = callee;
+    loop_count = &fn->profile->loop_iterations;
     regs = callee_regs;
     pc = fn->code;
     DISPATCH();
@@ -509,6 +513,7 @@ leave:
         pc = frame.call;
         regs = frame.registers;
         fn = frame.function;
+        loop_count = &fn->profile->loop_iterations;
         if (pc->d != 255)
             D.i = value.i;
         NEXT();

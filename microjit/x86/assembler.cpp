@@ -63,34 +63,17 @@ void Assembler::enc_op(u32 op, u32 imm_bytes, u32 imm)
     end(put_imm(p, imm_bytes, imm));
 }
 
-void Assembler::enc_rr(u32 op, u32 operands, u32 imm)
+// The out-of-line halves of enc_rr/enc_rm (assembler.h): near the end of
+// the buffer, and memory operands other than [base + disp].
+void Assembler::enc_rr_slow(u32 op, u32 operands, u32 imm)
 {
     u8* p = put_op(begin(), op);
     *p++ = static_cast<u8>(0xC0 | (operands & 0x3F)); // mod=11: register operand
     end(put_imm(p, (operands >> 6) & 7, imm));
 }
 
-void Assembler::enc_rm(u32 op, u32 operands, const Mem& m, u32 imm)
+void Assembler::enc_rm_slow(u32 op, u32 operands, const Mem& m, u32 imm)
 {
-    // Fast path for what a JIT writes most: [base + disp] (frame slots,
-    // struct fields) with room in the buffer. Same bytes as the general path.
-    u32 size = m_size;
-    u32 base = m.base;
-    if (m_limit - size >= max_instruction_length && m.index == no_reg && base != no_reg && !m.has_label()
-        && ((operands >> (9 + static_cast<u32>(m.size))) & 1)) [[likely]] {
-        u8* p = put_op(m_code + size, op);
-        i32 disp = m.disp;
-        u32 mod = (disp == 0 && base != 5) ? 0x00 : fits_i8(disp) ? 0x40 : 0x80;
-        p[0] = static_cast<u8>(mod | (operands & 0x38) | base);
-        p[1] = 0x24; // SIB for an esp base; overwritten otherwise
-        p += base == 4 ? 2 : 1;
-        if (mod == 0x40)
-            p = put8(p, static_cast<u32>(disp));
-        else if (mod == 0x80)
-            p = put32(p, static_cast<u32>(disp));
-        m_size = static_cast<u32>(put_imm(p, (operands >> 6) & 7, imm) - m_code);
-        return;
-    }
     if (!((operands >> (9 + static_cast<u32>(m.size))) & 1)) [[unlikely]] // a memory size this form does not take
         return set_error(Error::EmitInvalidOperand);
     if ((operands >> 24) && !m.has_base() && !m.has_index() && !m.has_label()) // mov eax/al <-> [moffs32]

@@ -83,10 +83,11 @@ public:
     void dd(Label label); // the label's absolute address (jump tables)
 
     // Most methods below are one-line inline wrappers: they hand a packed
-    // opcode and operand description to one of a handful of out-of-line
-    // encoders (enc_* below), so an unused form costs the kernel nothing and
-    // a used one a call. Forms with choices to make (imm8 or imm32, short
-    // accumulator forms, operand checks) are out of line in assembler_gp.cpp.
+    // opcode and operand description to a handful of encoders (enc_* below),
+    // which write register and [base + disp] forms inline and leave the rest
+    // to out-of-line code; an unused form costs the kernel nothing. Forms
+    // with choices to make (imm8 or imm32, short accumulator forms, operand
+    // checks) are out of line in assembler_gp.cpp.
 
     // --- data movement ------------------------------------------------------
     void mov(Gp32 dst, Gp32 src) { enc_rr(op1(0x89), ops(src.id, dst.id)); }
@@ -387,9 +388,49 @@ private:
 
     // The shared encoders (assembler.cpp, assembler_sse.cpp).
     void fail_invalid_operand();
+    // enc_rr and enc_rm write the common case (room in the buffer; for
+    // memory, [base + disp]) inline: operands built from constants at the
+    // call site fold away, and the emitter runs at a few cycles per
+    // instruction. Everything else goes to the out-of-line versions.
     [[gnu::regparm(3)]] void enc_op(u32 op, u32 imm_bytes = 0, u32 imm = 0);
-    [[gnu::regparm(3)]] void enc_rr(u32 op, u32 operands, u32 imm = 0);
-    [[gnu::regparm(3)]] void enc_rm(u32 op, u32 operands, const Mem& m, u32 imm = 0);
+    [[gnu::regparm(3)]] void enc_rr_slow(u32 op, u32 operands, u32 imm = 0);
+    [[gnu::regparm(3)]] void enc_rm_slow(u32 op, u32 operands, const Mem& m, u32 imm = 0);
+    void enc_rr(u32 op, u32 operands, u32 imm = 0)
+    {
+        if (m_limit - m_size < max_instruction_length) [[unlikely]]
+            return enc_rr_slow(op, operands, imm);
+        u8* p = put_opcode(m_code + m_size, op);
+        *p++ = static_cast<u8>(0xC0 | (operands & 0x3F)); // mod=11: register operand
+        __builtin_memcpy(p, &imm, 4);                     // room for 15 bytes: store 4, keep 0-4
+        m_size = static_cast<u32>(p + ((operands >> 6) & 7) - m_code);
+    }
+    void enc_rm(u32 op, u32 operands, const Mem& m, u32 imm = 0)
+    {
+        u32 base = m.base;
+        if (m.index != no_reg || base == no_reg || m.has_label() || m_limit - m_size < max_instruction_length
+            || !((operands >> (9 + static_cast<u32>(m.size))) & 1)) [[unlikely]]
+            return enc_rm_slow(op, operands, m, imm);
+        // [base + disp] (SDM Vol. 2A, Table 2-2): mod=00 without a
+        // displacement (not for ebp, whose mod=00 slot means disp32), mod=01
+        // with disp8, mod=10 with disp32; esp as a base needs SIB 0x24.
+        u8* p = put_opcode(m_code + m_size, op);
+        i32 disp = m.disp;
+        u32 mod = (disp == 0 && base != 5) ? 0x00 : (disp >= -128 && disp <= 127) ? 0x40 : 0x80;
+        p[0] = static_cast<u8>(mod | (operands & 0x38) | base);
+        p[1] = 0x24; // SIB for an esp base; overwritten otherwise
+        p += base == 4 ? 2 : 1;
+        __builtin_memcpy(p, &disp, 4);
+        p += mod == 0x40 ? 1 : mod == 0x80 ? 4 : 0;
+        __builtin_memcpy(p, &imm, 4);
+        m_size = static_cast<u32>(p + ((operands >> 6) & 7) - m_code);
+    }
+    static u8* put_opcode(u8* p, u32 op)
+    {
+        p[0] = static_cast<u8>(op);
+        p[1] = static_cast<u8>(op >> 8);
+        p[2] = static_cast<u8>(op >> 16);
+        return p + (op >> 24);
+    }
     [[gnu::regparm(3)]] void enc_vex(u32 vex, u32 operands, const Mem* m);
     // The families with choices to make (assembler_gp.cpp). `n` is the
     // /digit, | 8 for the byte-register forms.

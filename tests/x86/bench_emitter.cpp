@@ -157,15 +157,16 @@ int main(int argc, char** argv)
         return t.tv_sec + t.tv_nsec * 1e-9;
     };
 
-    // Warm up, then the best of 25 rounds of 4,000 functions of 100 ops (the
-    // best round is the one least disturbed by other work on the machine).
+    // Warm up, then the best of 60 rounds of 1,000 functions of 100 ops
+    // (about 3 ms each; the best round is the one least disturbed by other
+    // work sharing the core and its caches).
     for (u32 i = 0; i < 2000; ++i)
         emit_function(buffer, sizeof(buffer), 100, i);
     double best_minst = 0, best_function_us = 1e9;
     u32 per_function = 0;
-    for (int round = 0; round < 25; ++round) {
+    for (int round = 0; round < 60; ++round) {
         u64 instructions = 0;
-        const u32 functions = 4000;
+        const u32 functions = 1000;
         double start = now();
         for (u32 i = 0; i < functions; ++i)
             instructions += emit_function(buffer, sizeof(buffer), 100, i);

@@ -435,6 +435,28 @@ h_ADD_I32__MOV__MOV__FORLOOP:
     ++pc;
     goto h_FORLOOP;
 #undef ROTATE
+h_MUL_I32__ADD_I32__LOAD__MUL_F32__ADD_F32__FORLOOP:
+{
+    // mul.i32 t, i, n; add.i32 k, t, j; load x, v, k; mul.f32 p, y, x;
+    // add.f32 s, s, p; forloop. Each result is stored and also passed on.
+    u32 product = U(regs[pc->a].i) * U(regs[pc->b].i);
+    regs[pc->d].i = static_cast<i32>(product);
+    ++pc;
+    u32 index = product + U(B.i);
+    D.i = static_cast<i32>(index);
+    ++pc;
+    if (UNLIKELY(index >= A.view.length))
+        TRAP(Error::TrapOutOfBounds);
+    f32 loaded = static_cast<const f32*>(A.view.base)[index];
+    D.f = loaded;
+    ++pc;
+    f32 term = A.f * loaded;
+    D.f = term;
+    ++pc;
+    D.f = A.f + term;
+    ++pc;
+    goto h_FORLOOP;
+}
 h_MUL_F32__ADD_F32:
 {
     f32 product = regs[pc->a].f * regs[pc->b].f;

@@ -37,7 +37,8 @@
     X(CALL) X(RET) X(RET_VOID)                                                                  \
     X(ADD_I32__FORLOOP) X(ADD_F32__FORLOOP) X(MOV__MOV) X(MOV__MOV__FORLOOP) X(LOAD__LOAD)      \
     X(MUL_F32__ADD_F32) X(MUL_F32__ADD_F32__FORLOOP) X(ADD_I32__LOAD) X(MUL_I32__ADD_I32)       \
-    X(MUL_I32__ADD_I32__LOAD) X(ADD_I32__MOV__MOV) X(ADD_I32__MOV__MOV__FORLOOP)
+    X(MUL_I32__ADD_I32__LOAD) X(ADD_I32__MOV__MOV) X(ADD_I32__MOV__MOV__FORLOOP)                \
+    X(MUL_I32__ADD_I32__LOAD__MUL_F32__ADD_F32__FORLOOP)
 
 enum class Handler : u8 {
 #define INTERPRETER_HANDLER_ENUM(name) name,

@@ -176,6 +176,8 @@ bool operands_chain(Handler fused, Insn* code)
     case Handler::MUL_F32__ADD_F32:
     case Handler::MUL_F32__ADD_F32__FORLOOP:
         return code[1].b == code[0].d;
+    case Handler::MUL_I32__ADD_I32__LOAD__MUL_F32__ADD_F32__FORLOOP:
+        return add_reads_as_a(code[0], code[1]) && code[2].b == code[1].d && code[3].b == code[2].d && code[4].b == code[3].d;
     case Handler::ADD_I32__MOV__MOV:
     case Handler::ADD_I32__MOV__MOV__FORLOOP:
         // The rotation t = a + b; a = b; b = t: the second mov copies the
@@ -193,9 +195,13 @@ void fuse(Insn* code, u32 count, const void* const* handlers)
     struct Pattern {
         Handler fused;
         u8 length;
-        Handler sequence[4];
+        Handler sequence[6];
     };
     static constexpr Pattern patterns[] = {
+        // s += x * v[i * n + j]: the inner loop of matmul and of other
+        // strided reductions (convolutions, column sums).
+        { Handler::MUL_I32__ADD_I32__LOAD__MUL_F32__ADD_F32__FORLOOP, 6,
+            { Handler::MUL_I32, Handler::ADD_I32, Handler::LOAD, Handler::MUL_F32, Handler::ADD_F32, Handler::FORLOOP } },
         { Handler::ADD_I32__MOV__MOV__FORLOOP, 4, { Handler::ADD_I32, Handler::MOV, Handler::MOV, Handler::FORLOOP } },
         { Handler::ADD_I32__MOV__MOV, 3, { Handler::ADD_I32, Handler::MOV, Handler::MOV } },
         { Handler::MUL_F32__ADD_F32__FORLOOP, 3, { Handler::MUL_F32, Handler::ADD_F32, Handler::FORLOOP } },

@@ -11,27 +11,35 @@ using namespace test;
 
 namespace {
 
-// Registers: r0 x, r1 y (parameters), r2..r5 i32, r6 [i32], r7..r9 f32.
-// The body ends by folding r2..r5 and the f32s into one i32 result.
+// Registers: r0 x, r1 y (parameters), r2..r5 i32, r6 [i32], r7..r9 f32,
+// r10 [f32]. The body ends by folding r2..r5 and the f32s into one i32
+// result. A forloop part jumps back to the start of the sequence.
 std::vector<u8> module_for(const std::vector<Code>& parts, bool separate)
 {
     ModuleBuilder b;
     b.buffers.push_back({ "V", VI32, 6 });
-    auto& f = b.function("f", { I32, I32 }, I32, { I32, I32, I32, I32, VI32, F32, F32, F32 });
+    b.buffers.push_back({ "W", VF32, 6 });
+    auto& f = b.function("f", { I32, I32 }, I32, { I32, I32, I32, I32, VI32, F32, F32, F32, VF32 });
     Code& c = f.code;
     // Defined starting values for every register.
     c.op(Opcode::ADDI_I32, { 2, 0, 1 }).op(Opcode::ADDI_I32, { 3, 1, 2 }).op(Opcode::MULI_I32, { 4, 0, 3 }).op(Opcode::CONST_I32, { 5, 2 });
-    c.op(Opcode::GVIEW, { 6, 0 });
+    c.op(Opcode::GVIEW, { 6, 0 }).op(Opcode::GVIEW, { 10, 1 });
     c.op(Opcode::F32_FROM_I32, { 7, 0 }).op(Opcode::F32_FROM_I32, { 8, 1 }).op(Opcode::CONST_F32, { 9, Code::f32_bits(0.375f) });
     for (u32 i = 0; i < 6; ++i) { // V[i] = i * 3 - 4
         c.op(Opcode::CONST_I32, { 2, i }).op(Opcode::MULI_I32, { 3, 2, 3 }).op(Opcode::ADDI_I32, { 3, 3, static_cast<u32>(-4) });
         c.op(Opcode::STORE_I32, { 6, 2, 3 });
+        c.op(Opcode::F32_FROM_I32, { 7, 3 }).op(Opcode::STORE_F32, { 10, 2, 7 }); // W[i] = V[i]
     }
+    c.op(Opcode::F32_FROM_I32, { 7, 0 });
     c.op(Opcode::ADDI_I32, { 2, 0, 1 }).op(Opcode::ADDI_I32, { 3, 1, 2 });
+    u32 start = c.here();
     for (size_t i = 0; i < parts.size(); ++i) {
         if (separate && i > 0)
             c.op(Opcode::NOP);
+        u32 at = c.here();
         c.bytes.insert(c.bytes.end(), parts[i].bytes.begin(), parts[i].bytes.end());
+        if (parts[i].bytes[0] == static_cast<u8>(Opcode::FORLOOP))
+            std::memcpy(&c.bytes[at + 3], &start, 4);
     }
     // result = r2 + 3*r3 + 5*r4 + 7*r5 + bits-ish of the floats
     c.op(Opcode::MULI_I32, { 3, 3, 3 }).op(Opcode::ADD_I32, { 2, 2, 3 });
@@ -105,6 +113,29 @@ TEST(Superinstructions, LoadsAndIndexArithmetic)
         "mul, add, load of the result");
     expect_same({ op(Opcode::MUL_I32, { 4, 2, 3 }), op(Opcode::ADD_I32, { 5, 4, 2 }), op(Opcode::LOAD_I32, { 5, 6, 4 }) },
         "mul, add, load of something else");
+}
+
+TEST(Superinstructions, LoopsEndingInForloop)
+{
+    // r5 counts from 2 up to y; the body traps out of bounds for large y.
+    Code loop = op(Opcode::FORLOOP, { 5, 1, 0 });
+    expect_same({ op(Opcode::ADD_I32, { 2, 2, 5 }), loop }, "sum loop");
+    expect_same({ op(Opcode::ADD_F32, { 7, 7, 8 }), loop }, "float sum loop");
+    expect_same({ op(Opcode::MOV, { 2, 3 }), op(Opcode::MOV, { 3, 4 }), loop }, "mov mov loop");
+    expect_same({ op(Opcode::ADD_I32, { 4, 2, 3 }), op(Opcode::MOV, { 2, 3 }), op(Opcode::MOV, { 3, 4 }), loop }, "fib loop");
+    expect_same({ op(Opcode::MUL_F32, { 8, 7, 9 }), op(Opcode::ADD_F32, { 7, 7, 8 }), loop }, "multiply-accumulate loop");
+    Code strided[] = {
+        op(Opcode::MUL_I32, { 4, 5, 0 }),     // t = i * x
+        op(Opcode::ADD_I32, { 4, 4, 3 }),     // k = t + r3
+        op(Opcode::LOAD_F32, { 8, 10, 4 }),   // w = W[k]
+        op(Opcode::MUL_F32, { 8, 9, 8 }),     // p = c * w
+        op(Opcode::ADD_F32, { 7, 7, 8 }),     // s += p
+    };
+    expect_same({ strided[0], strided[1], strided[2], strided[3], strided[4], loop }, "strided multiply-accumulate loop");
+    expect_same({ strided[0], op(Opcode::ADD_I32, { 4, 3, 4 }), strided[2], strided[3], strided[4], loop }, "strided, index sum swapped");
+    expect_same({ strided[0], strided[1], strided[2], op(Opcode::MUL_F32, { 8, 8, 8 }), strided[4], loop }, "strided, square of the load");
+    expect_same({ op(Opcode::MUL_I32, { 4, 5, 5 }), op(Opcode::ADD_I32, { 4, 4, 4 }), strided[2], strided[3], strided[4], loop },
+        "strided, product used twice");
 }
 
 TEST(Superinstructions, FloatMultiplyAdd)

@@ -604,14 +604,42 @@ void nops(Builder& b)
         "nop dword [dword eax+eax*1+0x0]",
         "nop word [dword eax+eax*1+0x0]",
     };
-    for (u32 n = 1; n <= 20; ++n) {
+    auto nop_text = [](u32 n) {
         std::string text;
         for (u32 left = n; left > 0;) {
             u32 chunk = left > 9 ? 9 : left;
             text += (text.empty() ? "" : "; ") + std::string(texts[chunk - 1]);
             left -= chunk;
         }
-        b.add(text, [&](Assembler& a) { a.nop(n); });
+        return text;
+    };
+    for (u32 n = 1; n <= 20; ++n)
+        b.add(nop_text(n), [&](Assembler& a) { a.nop(n); });
+    // align(16) after k bytes of code pads with the same nops; after a jump
+    // that shrinks from 5 bytes to 2, the padding is recomputed (3 more).
+    for (u32 k = 1; k <= 16; ++k) {
+        std::string text = "times " + std::to_string(k) + " int3";
+        u32 padding = (16 - k % 16) % 16;
+        if (padding)
+            text += "; " + nop_text(padding);
+        b.add(text, [&](Assembler& a) {
+            for (u32 i = 0; i < k; ++i)
+                a.int3();
+            a.align(16);
+        });
+    }
+    for (u32 k : { 1u, 9u, 14u }) {
+        u32 padding = (16 - (k + 2) % 16) % 16;
+        std::string text = "jmp .L; times " + std::to_string(k) + " int3; " + (padding ? nop_text(padding) + "; " : "") + ".L: ret";
+        b.add(text, [&](Assembler& a) {
+            Label l = a.new_label();
+            a.jmp(l);
+            for (u32 i = 0; i < k; ++i)
+                a.int3();
+            a.align(16);
+            a.bind(l);
+            a.ret();
+        });
     }
 }
 

@@ -5,11 +5,13 @@
 // where the code came from ("jit": compiled in this boot, "snap": loaded
 // from a snapshot), how many times a JIT tier compiled it since it loaded,
 // compile time per tier, the call count at each tier-up, and back-offs.
-// Tier 1 emits SSE2 code only; tier 2 would say more once it reports its ISA
-// and specialisation (guard values and guard failures are not in the
-// profile yet; the column shows "-").
+// The ISA is the one the installed code was compiled for (its profile):
+// tier 1 emits SSE2 only, tier 2 SSE2 or AVX2 (`jit isa`). Specialisation
+// (guard values and guard failures) is not in the profile yet; the column
+// shows "-".
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/jit_system.h>
+#include <kernel/jit/tier2_setup.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/shell/command.h>
@@ -66,7 +68,7 @@ void print_tiers(const LoadedModule& slot)
             format_to(up_at, sizeof(up_at), "-");
         const char* from = !p.code ? "-" : (p.code == slot.snapshot_code[f] ? "snap" : "jit");
         kprintf("  %-20s %10llu %4u %5s %6u %-4s %8u %9llu %9llu %13s %9s %7u", m.functions[f].name, jit.calls(f), p.tier,
-                p.tier ? "sse2" : "-", p.code_size, from, slot.compiles[f], cycles_to_us(p.compile_cycles[1]),
+                p.tier ? isa_name(p.isa) : "-", p.code_size, from, slot.compiles[f], cycles_to_us(p.compile_cycles[1]),
                 cycles_to_us(p.compile_cycles[2]), up_at, "-", p.backoffs);
         if (p.given_up)
             kprintf(" given up: %s", error_message(p.last_error));

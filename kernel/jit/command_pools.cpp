@@ -1,4 +1,5 @@
-// `pools` and `jit policy [A B C]`: the JIT's memory and its thresholds.
+// `pools`, `jit policy [A B C]` and `jit isa [auto|sse2|avx2]`: the JIT's
+// memory, its thresholds and the instruction set tier 2 compiles for.
 //
 // A new policy applies to every loaded module at once: each JitInstance is
 // attached again, which sets the instance's tier-0 thresholds. The
@@ -8,6 +9,7 @@
 // install). See docs/jit.md, "Tier policy".
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/jit_system.h>
+#include <kernel/jit/tier2_setup.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
@@ -52,12 +54,73 @@ void print_policy(const TierPolicy& p)
             p.max_attempts);
 }
 
+const char* setting_name(IsaSetting setting)
+{
+    switch (setting) {
+    case IsaSetting::Auto:
+        return "auto";
+    case IsaSetting::Sse2:
+        return "sse2";
+    case IsaSetting::Avx2:
+        return "avx2";
+    }
+    return "?";
+}
+
+// A new ISA applies to every later tier-2 compile, and the functions running
+// at tier 2 now are compiled again for it, so `tiers` and the code agree.
+ErrorOr<void> cmd_jit_isa(int argc, char** argv)
+{
+    if (argc > 3)
+        return Error::BadArguments;
+    if (argc == 3) {
+        IsaSetting setting;
+        if (string_equals(argv[2], "auto"))
+            setting = IsaSetting::Auto;
+        else if (string_equals(argv[2], "sse2"))
+            setting = IsaSetting::Sse2;
+        else if (string_equals(argv[2], "avx2"))
+            setting = IsaSetting::Avx2;
+        else {
+            kprintf("jit isa: '%s' is not an ISA (auto, sse2 or avx2)\n", argv[2]);
+            return Error::BadArguments;
+        }
+        if (set_isa_setting(setting).is_error()) {
+            kprintf("jit isa: this CPU cannot run AVX2 code (CPUID lacks AVX/AVX2/OSXSAVE or XCR0 lacks AVX state)\n");
+            return Error::NotSupported;
+        }
+        u32 recompiled = 0, failed = 0;
+        for (LoadedModule* slot = loaded_modules_begin(); slot != loaded_modules_end(); ++slot) {
+            if (!slot->used)
+                continue;
+            for (u32 f = 0; f < slot->module->function_count; ++f) {
+                if (slot->jit->profile(f).tier != 2 || slot->jit->profile(f).isa == effective_isa())
+                    continue;
+                if (slot->jit->compile(f, 2).is_error())
+                    ++failed;
+                else
+                    ++recompiled;
+            }
+        }
+        if (recompiled || failed)
+            kprintf("jit isa: %u tier-2 function%s compiled again (%u failed)\n", recompiled, recompiled == 1 ? "" : "s",
+                    failed);
+    }
+    kprintf("jit isa: %s, tier 2 compiles for %s (AVX2 %s by CPUID and XCR0)\n", setting_name(isa_setting()),
+            isa_name(effective_isa()), cpu_allows_avx2() ? "allowed" : "not allowed");
+    return {};
+}
+
 ErrorOr<void> cmd_jit(int argc, char** argv)
 {
-    if (argc < 2 || !string_equals(argv[1], "policy"))
+    if (argc < 2)
         return Error::BadArguments;
     if (!jit_system_ready())
         return Error::NotSupported;
+    if (string_equals(argv[1], "isa"))
+        return cmd_jit_isa(argc, argv);
+    if (!string_equals(argv[1], "policy"))
+        return Error::BadArguments;
     TierPolicy& policy = jit_runtime().policy();
     if (argc == 2) {
         print_policy(policy);
@@ -90,8 +153,9 @@ ErrorOr<void> cmd_jit(int argc, char** argv)
     print_policy(policy);
     return {};
 }
-SHELL_COMMAND("jit", "jit policy [A B C [L]]",
-              "show or set the tier-up thresholds: A calls to tier 1, B to tier 2, C to re-specialise, L loop iterations",
+SHELL_COMMAND("jit", "jit policy [A B C [L]] | jit isa [auto|sse2|avx2]",
+              "show or set the tier-up thresholds (A calls to tier 1, B to tier 2, C to re-specialise, L loop "
+              "iterations) or the ISA tier 2 compiles for",
               cmd_jit);
 
 } // namespace

@@ -56,7 +56,7 @@ private:
             u32 displacement = r.target - next;
             memcpy(code + r.offset, &displacement, 4);
         }
-        return CodeBlock { code, p.size };
+        return CodeBlock { code, p.size, p.isa };
     }
 
     TierCompiler* m_inner { nullptr };

@@ -29,6 +29,7 @@ struct PendingInstall {
     u32 size;
     const CodeRelocation* relocations;
     u32 relocation_count;
+    CodeIsa isa;
     NativeEnvironment expected;
 };
 

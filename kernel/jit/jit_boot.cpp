@@ -10,6 +10,7 @@
 #include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/module_files.h>
+#include <kernel/jit/tier2_setup.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/mm/pmm.h>
 
@@ -56,6 +57,7 @@ ErrorOr<void> start_jit()
     pools.data.init(data, sizes.data * 1024);
     pools.metadata.init(metadata, sizes.metadata * 1024);
     TRY(jit_runtime().init());
+    TRY(register_tier2_compiler());
     install_compile_trackers();
     jit_system_mark_ready();
     kprintf("jit: pools code %llu KiB at %p, data %llu KiB at %p, metadata %llu KiB at %p\n", sizes.code, code,

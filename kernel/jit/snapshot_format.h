@@ -67,7 +67,8 @@ static_assert(sizeof(FunctionRecord) == 16);
 struct [[gnu::packed]] CodeEntry {
     u32 function;
     u8 tier;
-    u8 reserved[3];       // zero
+    u8 isa;               // CodeIsa the code was compiled for (0: not recorded, taken as SSE2)
+    u8 reserved[2];       // zero
     u32 code_size;
     u32 relocation_count; // rel32 branches that leave the blob
 };

@@ -164,7 +164,7 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
         memcpy(&entry, data + at, sizeof(entry));
         u64 end = static_cast<u64>(at) + sizeof(entry) + 8ull * entry.relocation_count + align4(entry.code_size);
         if (entry.function >= h.function_count || entry.tier == 0 || entry.tier > max_tier || entry.code_size == 0
-            || entry.reserved[0] || entry.reserved[1] || entry.reserved[2] || end > size)
+            || entry.isa > static_cast<u8>(CodeIsa::Avx2) || entry.reserved[0] || entry.reserved[1] || end > size)
             return fail(Error::SnapshotCorrupt, why, why_size, "code entry %u is malformed", i);
         auto* relocations = reinterpret_cast<const snapshot::Relocation*>(data + at + sizeof(entry));
         const u8* code = data + at + sizeof(entry) + 8 * entry.relocation_count;
@@ -228,6 +228,7 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
         install.relocation_count = entry.relocation_count;
         install.code = data + at + sizeof(entry) + 8 * entry.relocation_count;
         install.size = entry.code_size;
+        install.isa = entry.isa ? static_cast<CodeIsa>(entry.isa) : CodeIsa::Sse2;
         at += sizeof(entry) + 8 * entry.relocation_count + align4(entry.code_size);
         auto done = install_native_code(slot, entry.function, entry.tier, install);
         if (done.is_error()) {

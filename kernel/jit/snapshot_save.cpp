@@ -162,6 +162,7 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
         auto* entry = reinterpret_cast<snapshot::CodeEntry*>(cursor);
         entry->function = f;
         entry->tier = p.tier;
+        entry->isa = static_cast<u8>(p.isa);
         entry->code_size = p.code_size;
         auto* relocations = reinterpret_cast<snapshot::Relocation*>(entry + 1);
         u32 r = 0;

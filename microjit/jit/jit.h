@@ -37,6 +37,7 @@ struct JitFunctionProfile {
     bool given_up;                 // max_attempts reached: stays at its tier
     u32 code_size;                 // bytes of the installed code (0 at tier 0)
     const u8* code;                // its address
+    CodeIsa isa;                   // what the installed code was compiled for (None at tier 0)
     u64 calls_outside;             // calls counted before a rewind (back-off; see calls())
     u64 loops_outside;
     u32 wait_left;                 // back-off: calls still to wait before the next attempt

@@ -11,9 +11,18 @@
 #include <microjit/jit/native_abi.h>
 #include <microjit/pool/pool.h>
 
+// The instruction set a block was compiled for; part of the function's
+// profile (issue 7, "CPU features"). Sse2 is the baseline every tier may use.
+enum class CodeIsa : u8 {
+    None, // no code (tier 0)
+    Sse2,
+    Avx2, // VEX code: only when CPUID and XCR0 allow it
+};
+
 struct CodeBlock {
     u8* code { nullptr };
     u32 size { 0 };
+    CodeIsa isa { CodeIsa::Sse2 };
 };
 
 enum class CompileReason : u8 {

@@ -41,7 +41,7 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
     }
     pool.shrink(code, size.value());
     m_last = compiled.value().pattern;
-    return CodeBlock { code, static_cast<u32>(size.value()) };
+    return CodeBlock { code, static_cast<u32>(size.value()), m_avx2 ? CodeIsa::Avx2 : CodeIsa::Sse2 };
 }
 
 }

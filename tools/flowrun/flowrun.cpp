@@ -1,13 +1,19 @@
 // flowrun: load, verify and run one function of a .bfm module on the host.
 //
-//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|auto] [--repeat N] [--stats]
+//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]
 //
-// The same loader, verifier and interpreter as the kernel (microjit/module),
-// built -m32 hosted. Prints the result on one line (i32 in decimal, f32 as
-// %.9g, nothing for void). Exit status: 0 success, 2 invalid module or bad
-// argument, 3 trap. See --help.
+// The same loader, verifier, interpreter and JIT as the kernel (microjit/),
+// built -m32 hosted, with the pools mapped from the host (HostPools).
+// Prints the result on one line (i32 in decimal, f32 as %.9g, nothing for
+// void). Exit status: 0 success, 2 invalid module or bad argument, 3 trap.
+// See --help, docs/runtime.md and docs/jit.md.
+#include <microjit/jit/cycles.h>
+#include <microjit/jit/jit.h>
+#include <microjit/jit/stats_format.h>
 #include <microjit/module/interpreter.h>
 #include <microjit/module/module.h>
+#include <microjit/pool/host_pools.h>
+#include <microjit/pool/pool_module_allocator.h>
 
 #include <cerrno>
 #include <chrono>
@@ -26,7 +32,7 @@ constexpr int exit_invalid = 2;
 constexpr int exit_trap = 3;
 
 const char* const usage_text =
-    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|auto] [--repeat N] [--stats]\n"
+    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]\n"
     "\n"
     "Loads and verifies the module FILE.bfm, calls its function FUNC with ARGS\n"
     "and prints the result on one line: an i32 in decimal, an f32 as %.9g,\n"
@@ -35,32 +41,22 @@ const char* const usage_text =
     "  ARGS          one literal per parameter: i32 (decimal or 0x hex) or f32\n"
     "                (e.g. 1.5, -2, 1e-3, inf, nan); view parameters ([i32],\n"
     "                [f32]) cannot be passed from the command line\n"
-    "  --tier T      0: the interpreter; auto: let the runtime choose (until\n"
-    "                the JIT tiers exist, auto also interprets)\n"
+    "  --tier T      0: the interpreter only; 1: compile every function at tier 1\n"
+    "                before the first call; auto (default): tier up from the\n"
+    "                interpreter's counters\n"
+    "  --thresholds A,B,C[,L]\n"
+    "                tier-up policy: calls for tier 1, tier 2 and re-specialisation,\n"
+    "                and the interpreter's loop iterations for tier 1 (default 10 x A)\n"
     "  --repeat N    call the function N times (N >= 1) and print the last result\n"
-    "  --stats       print to stderr, per function: calls, loop iterations and\n"
-    "                tier; and the time spent in the calls\n"
+    "  --stats       print to stderr: the tier policy; per function that ran,\n"
+    "                calls, loop iterations, tier, tier-ups and time; the pools;\n"
+    "                and the time spent in the calls\n"
     "  --help        this text\n"
     "\n"
     "Exit status:\n"
     "  0  success\n"
     "  2  invalid module or bad argument (the message says what and where)\n"
     "  3  trap (the message names the trap and the function)\n";
-
-// Host memory for the module: zero-filled and aligned, from the C library.
-class MallocAllocator final : public ModuleAllocator {
-public:
-    void* allocate(usize size, usize align) override
-    {
-        if (align < 16)
-            align = 16;
-        void* p = std::aligned_alloc(align, (size + align - 1) / align * align);
-        if (p)
-            std::memset(p, 0, size);
-        return p;
-    }
-    void deallocate(void* pointer, usize) override { std::free(pointer); }
-};
 
 int fail(int code, const char* format, ...) __attribute__((format(printf, 2, 3)));
 int fail(int code, const char* format, ...)
@@ -120,6 +116,8 @@ bool parse_f32(const char* text, f32& out)
 }
 
 struct Options {
+    const char* tier = "auto";
+    const char* thresholds = nullptr;
     const char* path = nullptr;
     const char* function = nullptr;
     std::vector<const char*> args;
@@ -141,8 +139,13 @@ int parse_options(int argc, char** argv, Options& o)
         } else if (!std::strcmp(a, "--tier")) {
             if (++i == argc)
                 return fail(exit_invalid, "--tier needs a value: 0 or auto");
-            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "auto"))
-                return fail(exit_invalid, "--tier %s is not available (choose 0 or auto)", argv[i]);
+            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "1") && std::strcmp(argv[i], "auto"))
+                return fail(exit_invalid, "--tier %s is not available (choose 0, 1 or auto)", argv[i]);
+            o.tier = argv[i];
+        } else if (!std::strcmp(a, "--thresholds")) {
+            if (++i == argc)
+                return fail(exit_invalid, "--thresholds needs a value: A,B,C or A,B,C,L");
+            o.thresholds = argv[i];
         } else if (!std::strcmp(a, "--repeat")) {
             if (++i == argc)
                 return fail(exit_invalid, "--repeat needs a count");
@@ -168,15 +171,29 @@ int parse_options(int argc, char** argv, Options& o)
     return -1;
 }
 
-void print_stats(const ModuleInstance& instance, double seconds, long repeat)
+// Time stamp counter ticks per microsecond, measured against the host clock.
+u64 measure_tsc_per_us()
 {
-    const Module& m = *instance.module;
-    std::fprintf(stderr, "%-24s %12s %14s %5s\n", "function", "calls", "loop iters", "tier");
-    for (u32 i = 0; i < m.function_count; ++i) {
-        const FunctionProfile& p = instance.profiles[i];
-        u8 tier = instance.hooks ? instance.hooks->function_tier(instance, i) : (instance.dispatch[i] ? 1 : 0);
-        std::fprintf(stderr, "%-24s %12u %14u %5u\n", m.functions[i].name, p.calls, p.loop_iterations, tier);
-    }
+    auto start = std::chrono::steady_clock::now();
+    u64 cycles = read_cycles();
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(20)) { }
+    double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    return static_cast<u64>(static_cast<double>(read_cycles() - cycles) / us);
+}
+
+void print_stats(const JitInstance& jit, PoolSet& pools, double seconds, long repeat)
+{
+    static char text[1 << 16];
+    format_tier_policy(jit.runtime().policy(), text, sizeof(text));
+    std::fputs(text, stderr);
+    format_jit_profiles(jit, text, sizeof(text), measure_tsc_per_us());
+    std::fputs(text, stderr);
+    format_pool_stats("code", pools.code.stats(), text, sizeof(text));
+    std::fputs(text, stderr);
+    format_pool_stats("data", pools.data.stats(), text, sizeof(text));
+    std::fputs(text, stderr);
+    format_pool_stats("metadata", pools.metadata.stats(), text, sizeof(text));
+    std::fputs(text, stderr);
     std::fprintf(stderr, "time: %.6f s for %ld call%s (%.1f ns per call)\n", seconds, repeat, repeat == 1 ? "" : "s",
         seconds * 1e9 / static_cast<double>(repeat));
 }
@@ -195,7 +212,21 @@ int main(int argc, char** argv)
     if (!read_file(o.path, bytes, why))
         return fail(exit_invalid, "cannot read %s: %s", o.path, why.c_str());
 
-    MallocAllocator allocator;
+    HostPools host;
+    if (host.map().is_error())
+        return fail(exit_invalid, "cannot map memory for the pools");
+    JitRuntime runtime(host.pools());
+    if (runtime.init().is_error())
+        return fail(exit_invalid, "cannot set up the JIT runtime");
+    // The host has megabytes of stack, not the kernel's 256 KiB (docs/jit.md, "frame limit").
+    runtime.policy().max_native_frame_bytes = 16384;
+    if (o.thresholds) {
+        if (runtime.policy().parse_thresholds(o.thresholds).is_error())
+            return fail(exit_invalid, "--thresholds %s: expected A,B,C or A,B,C,L, whole numbers from 1 to 2^31", o.thresholds);
+        if (runtime.policy().validate().is_error())
+            return fail(exit_invalid, "--thresholds %s: the thresholds must rise with the tier", o.thresholds);
+    }
+    PoolModuleAllocator allocator(host.pools().data);
     ModuleDiagnostic diagnostic {};
     auto loaded = load_module(bytes.data(), bytes.size(), allocator, &diagnostic);
     if (loaded.is_error())
@@ -225,15 +256,28 @@ int main(int argc, char** argv)
         }
     }
 
-    auto created = create_instance(*module, allocator, InstanceConfig {});
+    JitInstance jit(runtime);
+    if (jit.prepare(*module).is_error())
+        return fail(exit_invalid, "cannot prepare %s for the JIT: out of metadata memory", module->name);
+    bool tier1 = !std::strcmp(o.tier, "1");
+    jit.set_auto_tier_up(!std::strcmp(o.tier, "auto"));
+    auto created = create_instance(*module, allocator, jit.instance_config());
     if (created.is_error())
         return fail(exit_invalid, "cannot instantiate %s: %s", module->name, error_message(created.error()));
     ModuleInstance* instance = created.value();
+    jit.attach(*instance);
+    if (tier1) {
+        for (u32 i = 0; i < module->function_count; ++i) {
+            auto compiled = jit.compile(i, 1);
+            if (compiled.is_error())
+                std::fprintf(stderr, "flowrun: %s stays in the interpreter: %s\n", module->functions[i].name, error_message(compiled.error()));
+        }
+    }
 
     Value result {};
     auto start = std::chrono::steady_clock::now();
     for (long r = 0; r < o.repeat; ++r) {
-        auto called = call_function(*instance, index, args.data(), f.param_count);
+        auto called = jit.call(index, args.data(), f.param_count);
         if (called.is_error()) {
             const TrapInfo& t = instance->trap;
             const FunctionInfo& where = module->functions[t.function];
@@ -241,6 +285,7 @@ int main(int argc, char** argv)
                 std::fprintf(stderr, "flowrun: trap %s in function '%s' at +0x%x: %s\n", error_name(t.error), where.name, t.offset, error_message(t.error));
             else
                 std::fprintf(stderr, "flowrun: trap %s in function '%s': %s\n", error_name(t.error), where.name, error_message(t.error));
+            jit.detach();
             return exit_trap;
         }
         result = called.value();
@@ -252,7 +297,8 @@ int main(int argc, char** argv)
     else if (f.return_type == ValueType::F32)
         std::printf("%.9g\n", static_cast<double>(result.f));
     if (o.stats)
-        print_stats(*instance, seconds, o.repeat);
+        print_stats(jit, host.pools(), seconds, o.repeat);
+    jit.detach();
     destroy_instance(instance);
     destroy_module(module, allocator);
     return exit_ok;

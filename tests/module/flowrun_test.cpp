@@ -58,6 +58,17 @@ TEST(Flowrun, PrintsI32F32AndNothingForVoid)
     EXPECT_EQ(repeat.out, "49995000\n");
 }
 
+TEST(Flowrun, EveryTierGivesTheSameAnswers)
+{
+    for (const char* tier : { "0", "1", "2", "auto" }) {
+        Outcome self_check = flowrun(mod("BENCH.BFM") + " main --tier " + tier);
+        EXPECT_EQ(self_check.status, 0) << tier << ": " << self_check.err;
+        EXPECT_EQ(self_check.out, "0\n") << tier;
+        Outcome matmul = flowrun(mod("BENCH.BFM") + " bench_matmul 64 --repeat 3 --tier " + tier);
+        EXPECT_EQ(matmul.out, "1048320\n") << tier << ": " << matmul.err;
+    }
+}
+
 TEST(Flowrun, StatsGoToStderr)
 {
     Outcome r = flowrun(mod("FIB.BFM") + " --stats fib_rec 10 --tier auto");
@@ -81,7 +92,7 @@ TEST(Flowrun, BadArgumentsExitWith2AndSayWhat)
              { mod("FIB.BFM") + " fib_iter 3000000000", "not an i32 literal" },
              { mod("FIB.BFM") + " nothere 1", "no function 'nothere'" },
              { mod("DOT.BFM") + " dot 1 2 3", "view" },
-             { mod("FIB.BFM") + " fib_iter 1 --tier 2", "--tier 2" },
+             { mod("FIB.BFM") + " fib_iter 1 --tier 3", "--tier 3" },
              { mod("FIB.BFM") + " fib_iter 1 --repeat 0", "--repeat" },
              { mod("FIB.BFM") + " fib_iter 1 --bogus", "unknown option" },
              { "/nonexistent.bfm f", "cannot read" },

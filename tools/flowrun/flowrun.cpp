@@ -1,6 +1,6 @@
 // flowrun: load, verify and run one function of a .bfm module on the host.
 //
-//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]
+//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]
 //
 // The same loader, verifier, interpreter and JIT as the kernel (microjit/),
 // built -m32 hosted, with the pools mapped from the host (HostPools).
@@ -14,6 +14,7 @@
 #include <microjit/module/module.h>
 #include <microjit/pool/host_pools.h>
 #include <microjit/pool/pool_module_allocator.h>
+#include <microjit/tier2/tier2_compiler.h>
 
 #include <cerrno>
 #include <chrono>
@@ -32,7 +33,7 @@ constexpr int exit_invalid = 2;
 constexpr int exit_trap = 3;
 
 const char* const usage_text =
-    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]\n"
+    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]\n"
     "\n"
     "Loads and verifies the module FILE.bfm, calls its function FUNC with ARGS\n"
     "and prints the result on one line: an i32 in decimal, an f32 as %.9g,\n"
@@ -42,8 +43,8 @@ const char* const usage_text =
     "                (e.g. 1.5, -2, 1e-3, inf, nan); view parameters ([i32],\n"
     "                [f32]) cannot be passed from the command line\n"
     "  --tier T      0: the interpreter only; 1: compile every function at tier 1\n"
-    "                before the first call; auto (default): tier up from the\n"
-    "                interpreter's counters\n"
+    "                before the first call; 2: at tier 2 where tier 2 can, else at\n"
+    "                tier 1; auto (default): tier up from the counters\n"
     "  --thresholds A,B,C[,L]\n"
     "                tier-up policy: calls for tier 1, tier 2 and re-specialisation,\n"
     "                and the interpreter's loop iterations for tier 1 (default 10 x A)\n"
@@ -139,8 +140,8 @@ int parse_options(int argc, char** argv, Options& o)
         } else if (!std::strcmp(a, "--tier")) {
             if (++i == argc)
                 return fail(exit_invalid, "--tier needs a value: 0 or auto");
-            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "1") && std::strcmp(argv[i], "auto"))
-                return fail(exit_invalid, "--tier %s is not available (choose 0, 1 or auto)", argv[i]);
+            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "1") && std::strcmp(argv[i], "2") && std::strcmp(argv[i], "auto"))
+                return fail(exit_invalid, "--tier %s is not available (choose 0, 1, 2 or auto)", argv[i]);
             o.tier = argv[i];
         } else if (!std::strcmp(a, "--thresholds")) {
             if (++i == argc)
@@ -220,6 +221,11 @@ int main(int argc, char** argv)
         return fail(exit_invalid, "cannot set up the JIT runtime");
     // The host has megabytes of stack, not the kernel's 256 KiB (docs/jit.md, "frame limit").
     runtime.policy().max_native_frame_bytes = 16384;
+    // Tier 2 as in the kernel (kernel/jit/tier2_setup.cpp), AVX2 when this CPU has it.
+    alignas(16) static u8 tier2_scratch[256 * 1024];
+    static Tier2::Tier2Compiler tier2(tier2_scratch, sizeof(tier2_scratch));
+    tier2.set_avx2(__builtin_cpu_supports("avx2"));
+    runtime.set_compiler(2, &tier2);
     if (o.thresholds) {
         if (runtime.policy().parse_thresholds(o.thresholds).is_error())
             return fail(exit_invalid, "--thresholds %s: expected A,B,C or A,B,C,L, whole numbers from 1 to 2^31", o.thresholds);
@@ -259,19 +265,19 @@ int main(int argc, char** argv)
     JitInstance jit(runtime);
     if (jit.prepare(*module).is_error())
         return fail(exit_invalid, "cannot prepare %s for the JIT: out of metadata memory", module->name);
-    bool tier1 = !std::strcmp(o.tier, "1");
+    u8 explicit_tier = !std::strcmp(o.tier, "1") ? 1 : !std::strcmp(o.tier, "2") ? 2 : 0;
     jit.set_auto_tier_up(!std::strcmp(o.tier, "auto"));
     auto created = create_instance(*module, allocator, jit.instance_config());
     if (created.is_error())
         return fail(exit_invalid, "cannot instantiate %s: %s", module->name, error_message(created.error()));
     ModuleInstance* instance = created.value();
     jit.attach(*instance);
-    if (tier1) {
-        for (u32 i = 0; i < module->function_count; ++i) {
-            auto compiled = jit.compile(i, 1);
-            if (compiled.is_error())
-                std::fprintf(stderr, "flowrun: %s stays in the interpreter: %s\n", module->functions[i].name, error_message(compiled.error()));
-        }
+    for (u32 i = 0; explicit_tier && i < module->function_count; ++i) {
+        auto compiled = jit.compile(i, explicit_tier);
+        if (compiled.is_error() && explicit_tier == 2)
+            compiled = jit.compile(i, 1); // tier 2 takes only the functions its patterns match
+        if (compiled.is_error())
+            std::fprintf(stderr, "flowrun: %s stays in the interpreter: %s\n", module->functions[i].name, error_message(compiled.error()));
     }
 
     Value result {};

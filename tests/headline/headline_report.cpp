@@ -24,7 +24,7 @@ void cell(double v, const char* format, int width)
 void json_number(FILE* out, const char* name, double v, bool last = false)
 {
     if (has(v))
-        std::fprintf(out, "\"%s\": %.3f%s", name, v, last ? "" : ", ");
+        std::fprintf(out, "\"%s\": %.6g%s", name, v, last ? "" : ", ");
     else
         std::fprintf(out, "\"%s\": null%s", name, last ? "" : ", ");
 }
@@ -63,7 +63,7 @@ void print_table(const Run& run)
         cell(r.spec_ns, " %*.1f", 5);
         cell(r.gcc_o2_ns, " %*.1f", 11);
         cell(r.gcc_o3_ns, " %*.1f", 11);
-        std::printf(" %7.3fx %7.3fx", best / r.gcc_o2_ns, best / r.gcc_o3_ns);
+        std::printf(" %7.3gx %7.3gx", best / r.gcc_o2_ns, best / r.gcc_o3_ns);
         cell(r.tier1_compile_us, " %*.1f", 8);
         cell(r.tier2_compile_us, " %*.1f", 8);
         cell(r.tier2_code_bytes, " %*.0f", 7);

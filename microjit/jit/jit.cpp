@@ -196,7 +196,8 @@ ErrorOr<void> JitInstance::compile_all(u8 tier)
 
 // A failed compile: count it and wait exponentially longer before the next
 // attempt (TierPolicy::backoff_after), so a full pool is never retried on
-// every call; after max_attempts the function stays where it is.
+// every call; after max_attempts, or at once when the tier says the function
+// is unsupported, the function stays where it is.
 void JitInstance::back_off(u32 function, u8 tier, Error error)
 {
     auto& p = m_profiles[function];
@@ -207,7 +208,9 @@ void JitInstance::back_off(u32 function, u8 tier, Error error)
     p.last_error = error;
     ++p.consecutive_failures;
     ++p.backoffs;
-    if (p.consecutive_failures >= policy.max_attempts) {
+    // JitUnsupported is a property of the function (no tier-2 pattern
+    // matches, too big for the emitter's tables): trying again cannot help.
+    if (error == Error::JitUnsupported || p.consecutive_failures >= policy.max_attempts) {
         p.given_up = true;
         p.wait_left = 0;
         return;

@@ -224,7 +224,7 @@ TEST(TierUp, RepeatedFailureGivesUpAndNeverRetriesEveryCall)
     ASSERT_NE(module, nullptr);
     Runner run(system, *module, Mode::Auto);
     u32 f = run.function("gcd");
-    system.runtime().tier1().fail_next(1000000, Error::JitUnsupported);
+    system.runtime().tier1().fail_next(1000000, Error::PoolExhausted);
     for (u32 call = 1; call <= 100000; ++call)
         ASSERT_EQ(run.call(f, { i32v(12), i32v(18) }).bits, 6u);
     const auto& p = run.jit().profile(f);
@@ -305,4 +305,22 @@ TEST(TierUp, AttachingAgainAppliesANewPolicyToNativeCode)
     EXPECT_EQ(run.jit().profile(f).tier, 2);
     EXPECT_EQ(run.jit().profile(f).tier_up_at_calls[2], 20u);
     system.runtime().set_compiler(2, nullptr);
+}
+
+TEST(TierUp, AnUnsupportedFunctionIsNotTriedAgain)
+{
+    System system;
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("gcd");
+    system.runtime().tier1().fail_next(1000, Error::JitUnsupported);
+    for (u32 call = 1; call <= 2000; ++call)
+        ASSERT_EQ(run.call(f, { i32v(12), i32v(18) }).bits, 6u);
+    const auto& p = run.jit().profile(f);
+    EXPECT_EQ(p.tier, 0);
+    EXPECT_EQ(p.backoffs, 1u);
+    EXPECT_TRUE(p.given_up);
+    EXPECT_EQ(p.last_error, Error::JitUnsupported);
+    system.runtime().tier1().fail_next(0, Error::Ok);
 }

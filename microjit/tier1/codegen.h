@@ -50,8 +50,9 @@ enum class TrapKind : u8 {
 // A decoded instruction plus the label bound before it (0xFFFF: none).
 struct Op {
     Instruction instruction;
-    u16 label;
-    bool loop_head;
+    u16 label;      // bound before the instruction (no label: 0xFFFF)
+    bool target;    // some jump lands here
+    bool loop_head; // ... from below: align it
 };
 
 struct CodeGen {

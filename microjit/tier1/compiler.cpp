@@ -252,6 +252,30 @@ namespace {
 constexpr u32 bytes_per_op = 64;
 constexpr u32 bytes_fixed = 384;
 
+// The registers chosen for pinning and the frame size: decided once, applied
+// to the CodeGen of each emission attempt.
+struct PinPlan {
+    u8 pinned_gprs[4] {};
+    u8 pinned_gpr_count { 0 };
+    u8 pinned_xmms[6] {};
+    u8 pinned_xmm_regs[6] {};
+    u8 pinned_xmm_count { 0 };
+    i32 frame_size { 0 };
+
+    void apply_to(CodeGen& g) const
+    {
+        for (u32 i = 0; i < 4; ++i)
+            g.pinned_gprs[i] = pinned_gprs[i];
+        for (u32 i = 0; i < 6; ++i) {
+            g.pinned_xmms[i] = pinned_xmms[i];
+            g.pinned_xmm_regs[i] = pinned_xmm_regs[i];
+        }
+        g.pinned_gpr_count = pinned_gpr_count;
+        g.pinned_xmm_count = pinned_xmm_count;
+        g.frame_size = frame_size;
+    }
+};
+
 struct Scratch {
     MetadataPool* pool;
     void* memory { nullptr };
@@ -296,6 +320,7 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
             return Error::JitUnsupported; // cannot happen after verification
         Op& op = ops[op_count++];
         op.label = no_label;
+        op.target = false;
         op.loop_head = false;
         Instruction& in = op.instruction;
         in.opcode = static_cast<Opcode>(p[0]);
@@ -324,12 +349,7 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
         offset += info.length;
     }
 
-    usize capacity = bytes_fixed + static_cast<usize>(bytes_per_op) * op_count
-        + static_cast<usize>(calls) * (16u * 8 + 6u * 18);
-    u8* code = static_cast<u8*>(TRY(pool.allocate(capacity)));
-    Assembler& assembler = m_assembler.construct(code, capacity);
-
-    // Labels for targets; a backward target is a loop head.
+    // Jump targets get labels; a backward target is a loop head.
 
     for (u32 i = 0; i < op_count; ++i) {
         Instruction& in = ops[i].instruction;
@@ -344,12 +364,9 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
             else
                 high = mid;
         }
-        if (low >= op_count) {
-            pool.free(code);
-            return Error::JitUnsupported;
-        }
-        if (ops[low].label == no_label)
-            ops[low].label = assembler.new_label().id;
+        if (low >= op_count)
+            return Error::JitUnsupported; // cannot happen after verification
+        ops[low].target = true;
         if (low <= i) {
             ops[low].loop_head = true;
             // Uses inside the loop body weigh more when choosing pinned registers.
@@ -377,7 +394,7 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
             weights[r] = 0; // used as immediates: a pin would be wasted
 
     // --- pin the heaviest i32 and f32 registers -----------------------------------
-    CodeGen g { assembler, env, fn, function, ops, op_count, homes };
+    PinPlan g;
     for (u32 pass = 0; pass < 2; ++pass) {
         ValueType type = pass == 0 ? ValueType::I32 : ValueType::F32;
         u32 limit = pass == 0 ? 4 : 6;
@@ -406,32 +423,47 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
     i32 frame = CodeGen::slot_base + 8 * static_cast<i32>(fn.reg_count);
     i32 above = 4 + 4 * g.pinned_gpr_count;
     g.frame_size = ((frame + above + 15) & ~15) - above;
-    if (static_cast<u32>(g.frame_size + above) > env.jit->runtime().policy().max_native_frame_bytes) {
-        pool.free(code);
+    if (static_cast<u32>(g.frame_size + above) > env.jit->runtime().policy().max_native_frame_bytes)
         return Error::JitUnsupported; // 512 such frames might not fit the stack
-    }
 
     // --- the emission pass ---------------------------------------------------------
-    g.forget_block();
-    g.emit_prologue();
-    for (u32 i = 0; i < op_count; ++i) {
-        if (!g.emit(ops[i])) {
+    // The buffer is sized for the worst case per instruction; should a
+    // function still not fit, it is emitted once more into twice the room.
+    usize capacity = bytes_fixed + static_cast<usize>(bytes_per_op) * op_count
+        + static_cast<usize>(calls) * (16u * 8 + 6u * 18);
+    for (u32 attempt = 0;; ++attempt) {
+        u8* code = static_cast<u8*>(TRY(pool.allocate(capacity)));
+        Assembler& assembler = m_assembler.construct(code, capacity);
+        for (u32 i = 0; i < op_count; ++i)
+            ops[i].label = ops[i].target ? assembler.new_label().id : no_label;
+        CodeGen emitter { assembler, env, fn, function, ops, op_count, homes };
+        g.apply_to(emitter);
+        emitter.forget_block();
+        emitter.emit_prologue();
+        bool supported = true;
+        for (u32 i = 0; i < op_count && supported; ++i)
+            supported = emitter.emit(ops[i]);
+        emitter.emit_trap_stubs();
+        auto size = assembler.finish();
+        m_assembler.destroy();
+        if (!supported) {
             pool.free(code);
             return Error::JitUnsupported;
         }
+        if (size.is_error()) {
+            pool.free(code);
+            if (size.error() == Error::EmitBufferFull && attempt == 0) {
+                capacity *= 2;
+                continue;
+            }
+            // Emitter limits (labels, sites, buffer) mean this function is
+            // too big for tier 1; it stays where it is.
+            return size.error() == Error::EmitBufferFull || size.error() == Error::EmitTooManyLabels
+                    || size.error() == Error::EmitTooManySites
+                ? Error::JitUnsupported
+                : size.error();
+        }
+        pool.shrink(code, size.value());
+        return CodeBlock { code, static_cast<u32>(size.value()) };
     }
-    g.emit_trap_stubs();
-    auto size = assembler.finish();
-    m_assembler.destroy();
-    if (size.is_error()) {
-        pool.free(code);
-        // Emitter limits (labels, sites, buffer) mean this function is too
-        // big for tier 1; it stays where it is.
-        return size.error() == Error::EmitBufferFull || size.error() == Error::EmitTooManyLabels
-                || size.error() == Error::EmitTooManySites
-            ? Error::JitUnsupported
-            : size.error();
-    }
-    pool.shrink(code, size.value());
-    return CodeBlock { code, static_cast<u32>(size.value()) };
 }

@@ -114,7 +114,20 @@ struct CodeGen {
     bool is_xmm(u32 r) const { return homes[r].kind == HomeKind::Xmm; }
     Gp32 gpr(u32 r) const { return Gp32 { homes[r].id }; }
     Xmm xmm(u32 r) const { return Xmm { homes[r].id }; }
+    // The label a trap check jumps to. The first max_trap_sites sites get a
+    // stub of their own that reports the bytecode offset, as tier 0 does;
+    // later ones share one stub per kind (offset unknown), which keeps big
+    // functions inside the emitter's label table.
     Label trap(TrapKind kind);
+    struct TrapSite {
+        Label label;
+        u32 offset;
+        TrapKind kind;
+    };
+    static constexpr u32 max_trap_sites = 96;
+    TrapSite trap_sites[max_trap_sites] {};
+    u32 trap_site_count { 0 };
+    u32 current_offset { 0 }; // of the instruction being emitted
 
     // --- i32 values ------------------------------------------------------------
     // Where r is as an i32: its pinned register, or its slot's load into `scratch`.

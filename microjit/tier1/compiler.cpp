@@ -51,6 +51,13 @@ bool is_register_operand(OperandKind kind)
 
 Label CodeGen::trap(TrapKind kind)
 {
+    if (trap_site_count && trap_sites[trap_site_count - 1].offset == current_offset && trap_sites[trap_site_count - 1].kind == kind)
+        return trap_sites[trap_site_count - 1].label; // a second check of the same instruction
+    if (trap_site_count < max_trap_sites) {
+        TrapSite& site = trap_sites[trap_site_count++];
+        site = TrapSite { a.new_label(), current_offset, kind };
+        return site.label;
+    }
     Label& label = traps[static_cast<u32>(kind)];
     if (!label.is_valid())
         label = a.new_label();
@@ -140,21 +147,28 @@ void CodeGen::emit_trap_stubs()
         Error::TrapCallDepth, Error::TrapBadConversion,
     };
     static_assert(sizeof(errors) / sizeof(errors[0]) == static_cast<u32>(TrapKind::Count));
+    // EAX = Error, ECX = bytecode offset, then the runtime's shared exit.
     Mem trap_exit = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.stubs->trap_exit)));
     Label common = a.new_label();
-    bool any = false;
+    bool any = trap_site_count > 0;
+    for (u32 i = 0; i < trap_site_count; ++i) {
+        a.bind(trap_sites[i].label);
+        a.mov(eax, static_cast<i32>(errors[static_cast<u32>(trap_sites[i].kind)]));
+        a.mov(ecx, static_cast<i32>(trap_sites[i].offset));
+        a.jmp(common);
+    }
     for (u32 k = 0; k < static_cast<u32>(TrapKind::Count); ++k) {
         if (!traps[k].is_valid())
             continue;
         a.bind(traps[k]);
         a.mov(eax, static_cast<i32>(errors[k]));
+        a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
         a.jmp(common);
         any = true;
     }
     if (any) {
         a.bind(common);
         a.mov(edx, static_cast<i32>(function));
-        a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
         a.jmp(trap_exit);
     }
     if (propagate.is_valid()) {
@@ -213,6 +227,7 @@ void CodeGen::note_writes(const Instruction& in)
 bool CodeGen::emit(const Op& op)
 {
     const Instruction& in = op.instruction;
+    current_offset = in.offset;
     if (op.label != no_label) {
         if (op.loop_head)
             a.align(16);

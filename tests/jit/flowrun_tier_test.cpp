@@ -103,10 +103,15 @@ TEST(FlowrunTiers, RepeatedHostCallsTierUpTheEntryFunction)
 
 TEST(FlowrunTiers, TrapsAreTheSameAtEveryTier)
 {
+    std::string tier0_message;
     for (const char* tier : { "0", "1", "auto" }) {
         FlowrunResult r = flowrun(bench() + " gcd_rec -2147483648 -1 --tier " + tier);
         EXPECT_EQ(r.status, 3) << tier << ": " << r.err;
         EXPECT_NE(r.err.find("TrapOverflow"), std::string::npos) << tier << ": " << r.err;
+        // Word for word, function and bytecode offset included.
+        if (tier0_message.empty())
+            tier0_message = r.err;
+        EXPECT_EQ(r.err, tier0_message) << "--tier " << tier;
         FlowrunResult deep = flowrun(bench() + " fib_rec 600 --tier " + tier);
         EXPECT_EQ(deep.status, 3) << tier << ": " << deep.err;
         EXPECT_NE(deep.err.find("TrapCallDepth"), std::string::npos) << tier << ": " << deep.err;

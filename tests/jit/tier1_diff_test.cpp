@@ -140,6 +140,14 @@ TEST(Tier1Differential, EveryModuleFunctionAgreesWithTier0)
                     trap_seen[static_cast<u32>(expected.error)] = true;
                 }
                 ASSERT_EQ(actual, expected) << file << " " << fn.name << " argument set " << set;
+                if (expected.error != Error::Ok && expected.error != Error::TrapCallDepth) {
+                    // The same place, too: function and bytecode offset.
+                    const TrapInfo& where0 = t0.instance().trap;
+                    const TrapInfo& where1 = t1.instance().trap;
+                    EXPECT_EQ(where1.function, where0.function) << file << " " << fn.name << " set " << set;
+                    EXPECT_EQ(where1.offset, where0.offset) << file << " " << fn.name << " set " << set << ": trap in "
+                                                            << module->functions[where0.function].name;
+                }
                 ASSERT_EQ(views1, views0) << file << " " << fn.name << ": view contents differ, set " << set;
                 ASSERT_TRUE(same_memory(t0.instance(), t1.instance())) << file << " " << fn.name << ": buffers differ, set " << set;
                 ASSERT_EQ(t1.instance().call_depth, 0u) << "call depth restored after " << fn.name;

@@ -33,7 +33,8 @@ constexpr int exit_invalid = 2;
 constexpr int exit_trap = 3;
 
 const char* const usage_text =
-    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]\n"
+    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|auto] [--isa sse2|avx2|auto]\n"
+    "               [--thresholds A,B,C[,L]] [--repeat N] [--stats] [--dump-code FUNC FILE]\n"
     "\n"
     "Loads and verifies the module FILE.bfm, calls its function FUNC with ARGS\n"
     "and prints the result on one line: an i32 in decimal, an f32 as %.9g,\n"
@@ -48,6 +49,11 @@ const char* const usage_text =
     "  --thresholds A,B,C[,L]\n"
     "                tier-up policy: calls for tier 1, tier 2 and re-specialisation,\n"
     "                and the interpreter's loop iterations for tier 1 (default 10 x A)\n"
+    "  --isa I       instruction set for tier 2: sse2, avx2, or auto (default:\n"
+    "                avx2 when this CPU has it)\n"
+    "  --dump-code FUNC FILE\n"
+    "                after the run, write FUNC's machine code to FILE (objdump -D\n"
+    "                -b binary -m i386 FILE disassembles it)\n"
     "  --repeat N    call the function N times (N >= 1) and print the last result\n"
     "  --stats       print to stderr: the tier policy; per function that ran,\n"
     "                calls, loop iterations, tier, tier-ups and time; the pools;\n"
@@ -118,6 +124,9 @@ bool parse_f32(const char* text, f32& out)
 
 struct Options {
     const char* tier = "auto";
+    const char* isa = "auto";
+    const char* dump_function = nullptr;
+    const char* dump_path = nullptr;
     const char* thresholds = nullptr;
     const char* path = nullptr;
     const char* function = nullptr;
@@ -143,6 +152,17 @@ int parse_options(int argc, char** argv, Options& o)
             if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "1") && std::strcmp(argv[i], "2") && std::strcmp(argv[i], "auto"))
                 return fail(exit_invalid, "--tier %s is not available (choose 0, 1, 2 or auto)", argv[i]);
             o.tier = argv[i];
+        } else if (!std::strcmp(a, "--isa")) {
+            if (++i == argc)
+                return fail(exit_invalid, "--isa needs a value: sse2, avx2 or auto");
+            if (std::strcmp(argv[i], "sse2") && std::strcmp(argv[i], "avx2") && std::strcmp(argv[i], "auto"))
+                return fail(exit_invalid, "--isa %s: choose sse2, avx2 or auto", argv[i]);
+            o.isa = argv[i];
+        } else if (!std::strcmp(a, "--dump-code")) {
+            if (i + 2 >= argc || !std::strncmp(argv[i + 1], "--", 2) || !std::strncmp(argv[i + 2], "--", 2))
+                return fail(exit_invalid, "--dump-code needs FUNC FILE");
+            o.dump_function = argv[++i];
+            o.dump_path = argv[++i];
         } else if (!std::strcmp(a, "--thresholds")) {
             if (++i == argc)
                 return fail(exit_invalid, "--thresholds needs a value: A,B,C or A,B,C,L");
@@ -180,6 +200,24 @@ u64 measure_tsc_per_us()
     while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(20)) { }
     double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
     return static_cast<u64>(static_cast<double>(read_cycles() - cycles) / us);
+}
+
+const char* isa_name(CodeIsa isa) { return isa == CodeIsa::Avx2 ? "avx2" : isa == CodeIsa::Sse2 ? "sse2" : "none"; }
+
+// Which functions have machine code, of which tier and ISA, and why a
+// higher tier refused one.
+void print_code(const JitInstance& jit, const Module& module, bool avx2)
+{
+    std::fprintf(stderr, "tier 2 ISA: %s\nmachine code:\n", avx2 ? "avx2" : "sse2");
+    for (u32 i = 0; i < module.function_count; ++i) {
+        const JitFunctionProfile& p = jit.profile(i);
+        if (p.code_size == 0)
+            continue;
+        std::fprintf(stderr, "  %-24s tier %u, %s, %u bytes", module.functions[i].name, p.tier, isa_name(p.isa), p.code_size);
+        if (p.failed_tier > p.tier)
+            std::fprintf(stderr, " (tier %u: %s)", p.failed_tier, error_message(p.last_error));
+        std::fputc('\n', stderr);
+    }
 }
 
 void print_stats(const JitInstance& jit, PoolSet& pools, double seconds, long repeat)
@@ -224,7 +262,11 @@ int main(int argc, char** argv)
     // Tier 2 as in the kernel (kernel/jit/tier2_setup.cpp), AVX2 when this CPU has it.
     alignas(16) static u8 tier2_scratch[256 * 1024];
     static Tier2::Tier2Compiler tier2(tier2_scratch, sizeof(tier2_scratch));
-    tier2.set_avx2(__builtin_cpu_supports("avx2"));
+    bool host_avx2 = __builtin_cpu_supports("avx2");
+    if (!std::strcmp(o.isa, "avx2") && !host_avx2)
+        return fail(exit_invalid, "--isa avx2: this CPU cannot run AVX2 code");
+    bool avx2 = !std::strcmp(o.isa, "avx2") || (!std::strcmp(o.isa, "auto") && host_avx2);
+    tier2.set_avx2(avx2);
     runtime.set_compiler(2, &tier2);
     if (o.thresholds) {
         if (runtime.policy().parse_thresholds(o.thresholds).is_error())
@@ -302,10 +344,28 @@ int main(int argc, char** argv)
         std::printf("%d\n", result.i);
     else if (f.return_type == ValueType::F32)
         std::printf("%.9g\n", static_cast<double>(result.f));
-    if (o.stats)
+    if (o.stats) {
         print_stats(jit, host.pools(), seconds, o.repeat);
+        print_code(jit, *module, avx2);
+    }
+    if (o.dump_function) {
+        auto dumped = find_function(*module, o.dump_function);
+        if (dumped.is_error())
+            status = fail(exit_invalid, "--dump-code: module %s has no function '%s'", module->name, o.dump_function);
+        else if (jit.profile(dumped.value()).code_size == 0)
+            status = fail(exit_invalid, "--dump-code: %s runs in the interpreter: it has no machine code", o.dump_function);
+        else {
+            const JitFunctionProfile& p = jit.profile(dumped.value());
+            FILE* out = std::fopen(o.dump_path, "wb");
+            bool written = out && std::fwrite(p.code, 1, p.code_size, out) == p.code_size;
+            if (out && std::fclose(out) != 0)
+                written = false;
+            if (!written)
+                status = fail(exit_invalid, "--dump-code: cannot write %s: %s", o.dump_path, std::strerror(errno));
+        }
+    }
     jit.detach();
     destroy_instance(instance);
     destroy_module(module, allocator);
-    return exit_ok;
+    return status < 0 ? exit_ok : status;
 }

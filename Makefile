@@ -44,7 +44,8 @@ HOST_CXXFLAGS := -m32 -msse2 -mfpmath=sse -std=c++20 -O2 -g $(COMMON_WARN) $(INC
 HOST_TEST_CXXFLAGS := -m32 -msse2 -mfpmath=sse -std=c++20 -O2 -g $(COMMON_WARN) $(INCLUDES) \
   -isystem /usr/src/googletest/googletest/include -MMD -MP
 HOST_LDFLAGS := -m32 -pthread
-ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+# UBSan reports fail the test (by default UBSan prints and carries on).
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1
 
 # --- fragments: each subsystem appends to the variables below --------------
 # BOOT_*            stage1/stage2 binaries

@@ -9,12 +9,13 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/ssa_builder.cpp microjit/tier2/semantics.cpp microjit/tier2/eval.cpp \
   microjit/tier2/loops.cpp microjit/tier2/simplify.cpp microjit/tier2/loop_opts.cpp \
   microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp \
-  microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp microjit/tier2/codegen_matmul.cpp \
+  microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp microjit/tier2/codegen_matmul.cpp microjit/tier2/codegen_general.cpp \
   microjit/tier2/module_adapter.cpp microjit/tier2/tier2_compiler.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
 TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \
-  tests/tier2/codegen_test.cpp tests/tier2/modules_test.cpp tests/tier2/runtime_test.cpp
+  tests/tier2/codegen_test.cpp tests/tier2/modules_test.cpp tests/tier2/runtime_test.cpp \
+  tests/tier2/general_codegen_test.cpp
 # The tests link all of microjit (tier 2 runs on the loader's modules, against
 # the interpreter, and inside the JIT runtime through Tier2Compiler). Some
 # fragments (microjit/x86) are read after this one, so the sources are taken

@@ -1,4 +1,5 @@
 // Tier2Compiler; see tier2_compiler.h.
+#include <microjit/tier2/codegen_general.h>
 #include <microjit/tier2/module_adapter.h>
 #include <microjit/tier2/ssa_builder.h>
 #include <microjit/tier2/tier2_compiler.h>
@@ -10,6 +11,12 @@ namespace {
 // Every pattern's code is well under this (matmul, the largest, is about
 // 700 bytes); the block is trimmed to the real size afterwards.
 constexpr usize code_capacity = 4096;
+
+// The general code generator (codegen_general.h) for functions that match no
+// pattern. Off until its tier-ABI path is tested inside the runtime and the
+// runtime tests that expect such functions to stay at tier 1 are updated;
+// with it off they stay JitUnsupported, as before.
+constexpr bool use_general_codegen = false;
 
 }
 
@@ -30,6 +37,18 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
     options.tier_abi = &env;
     options.function = function;
     auto compiled = compile_pattern(*fn, a, options);
+    if (use_general_codegen && compiled.is_error() && compiled.error() == Error::JitUnsupported && general_supports(*fn)) {
+        x86::Assembler& general = m_assembler.construct(code, code_capacity);
+        auto emitted = compile_general(*fn, general, options);
+        auto size = emitted.is_error() ? ErrorOr<usize>(emitted.error()) : general.finish();
+        if (size.is_error()) {
+            pool.free(code);
+            return Error::JitUnsupported; // too big for the block: stays at its tier
+        }
+        pool.shrink(code, size.value());
+        m_last = CompiledPattern::None;
+        return CodeBlock { code, static_cast<u32>(size.value()), m_avx2 ? CodeIsa::Avx2 : CodeIsa::Sse2 };
+    }
     if (compiled.is_error()) {
         pool.free(code);
         return compiled.error();

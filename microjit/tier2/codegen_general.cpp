@@ -245,6 +245,11 @@ private:
 
     void division(const Inst& inst)
     {
+        const Inst* divisor = inst.arg(1);
+        if (divisor->op == Op::CONST_I32 && divisor->imm > 0 && (divisor->imm & (divisor->imm - 1)) == 0) {
+            power_of_two_division(inst, __builtin_ctz(static_cast<u32>(divisor->imm)));
+            return;
+        }
         load(eax, inst.arg(0));
         load(ecx, inst.arg(1));
         Label nonzero = m_a.new_label();
@@ -263,6 +268,32 @@ private:
         m_a.cdq();
         m_a.idiv(ecx);
         m_a.mov(slot(&inst), inst.op == Op::DIV_I32 ? eax : edx);
+    }
+
+    // x / 2^k and x % 2^k rounding toward zero, as IDIV does: a negative x
+    // is biased by 2^k - 1 first. No trap is possible with such a divisor.
+    void power_of_two_division(const Inst& inst, u32 k)
+    {
+        load(eax, inst.arg(0));
+        if (k == 0) {
+            if (inst.op == Op::REM_I32)
+                m_a.xor_(eax, eax);
+            m_a.mov(slot(&inst), eax);
+            return;
+        }
+        m_a.mov(ecx, eax);
+        m_a.mov(edx, eax);
+        m_a.sar(edx, static_cast<u8>(31));
+        m_a.shr(edx, static_cast<u8>(32 - k));
+        m_a.add(eax, edx);
+        if (inst.op == Op::DIV_I32) {
+            m_a.sar(eax, static_cast<u8>(k));
+            m_a.mov(slot(&inst), eax);
+        } else {
+            m_a.and_(eax, static_cast<i32>(~((1u << k) - 1)));
+            m_a.sub(ecx, eax);
+            m_a.mov(slot(&inst), ecx);
+        }
     }
 
     void instruction(const Block& b, const Inst& inst)

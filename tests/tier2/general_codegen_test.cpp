@@ -194,7 +194,7 @@ TEST(Tier2General, EveryI32OpcodeAndItsTrapsAgreeWithTheEvaluator)
         Opcode::AND_I32, Opcode::OR_I32, Opcode::XOR_I32, Opcode::SHL_I32, Opcode::SHR_I32, Opcode::MIN_I32,
         Opcode::MAX_I32, Opcode::EQ_I32, Opcode::NE_I32, Opcode::LT_I32, Opcode::LE_I32, Opcode::GT_I32, Opcode::GE_I32 };
     const Opcode unary[] = { Opcode::NEG_I32, Opcode::NOT_I32, Opcode::EQZ_I32, Opcode::ABS_I32 };
-    const i32 values[] = { 0, 1, -1, 2, -7, 31, 32, 33, 100, INT_MIN, INT_MAX, INT_MIN + 1 };
+    const i32 values[] = { 0, 1, -1, 2, -7, 31, 32, 33, 100, -100, -4, -5, INT_MIN, INT_MAX, INT_MIN + 1 };
     int traps = 0;
     auto check = [&](ModuleBuilder& m, const char* what) {
         const ModuleInfo& mod = m.finish();
@@ -232,6 +232,17 @@ TEST(Tier2General, EveryI32OpcodeAndItsTrapsAgreeWithTheEvaluator)
         f.ret(t);
         check(m, "binary");
     }
+    for (Opcode op : { Opcode::DIV_I32, Opcode::REM_I32 })
+        for (i32 divisor : { 1, 2, 4, 8, 1 << 16, 1 << 30, 3, -2, -1, 0 }) {
+            // A constant divisor (powers of two take a shift path).
+            ModuleBuilder m;
+            auto& f = m.function("divc", { Type::I32, Type::I32 }, Type::I32);
+            u8 c = f.reg(Type::I32), t = f.reg(Type::I32);
+            f.const_i32(c, divisor);
+            f.op(op, t, 0, c);
+            f.ret(t);
+            check(m, "constant divisor");
+        }
     for (Opcode op : unary) {
         ModuleBuilder m;
         auto& f = m.function("un", { Type::I32, Type::I32 }, Type::I32);

@@ -100,7 +100,7 @@ class Tier2WithAvx2(unittest.TestCase):
         # A function no pattern matches stays at tier 1 (tier 2 refused it).
         tier, isa, _, _ = isa_row(self.tiers_avx2, "bench_dot")
         self.assertEqual((tier, isa), (1, "sse2"))
-        self.assertRegex(self.tiers_avx2, r"bench_dot .*last failure at tier 2: function cannot be compiled")
+        self.assertRegex(self.tiers_avx2, r"bench_dot .*(given up|last failure at tier 2): function cannot be compiled")
 
     def test_tier2_code_decodes_completely(self):
         size = re.search(r"BENCH\.dot: tier 2, (\d+) bytes at 0x[0-9a-f]+", self.dis)

@@ -87,6 +87,7 @@ public:
         for (u32 i = 0; i < m_fn.next_block_id; ++i)
             m_labels[i] = m_a.new_label();
         m_exit = m_a.new_label();
+        choose_registers();
         prologue();
         Block* live[max_blocks];
         u32 count = 0;
@@ -107,6 +108,80 @@ private:
     static constexpr u32 max_blocks = 1024;
 
     Mem slot(const Inst* v) const { return dword_ptr(ebp, 8 + 4 * static_cast<i32>(v->id)); }
+
+    // A value's home: one of the callee-saved registers EBX ESI EDI for the
+    // few values chosen in choose_registers(), else its frame slot. A home
+    // is the value's for the whole function, so no two values ever share one.
+    bool in_register(const Inst* v, Gp32& r) const
+    {
+        for (u32 i = 0; i < m_register_count; ++i)
+            if (m_in_register[i] == v) {
+                r = home_registers[i];
+                return true;
+            }
+        return false;
+    }
+    void load_home(Gp32 into, const Inst* v)
+    {
+        if (Gp32 r; in_register(v, r))
+            m_a.mov(into, r);
+        else
+            m_a.mov(into, slot(v));
+    }
+    void store(const Inst* v, Gp32 from)
+    {
+        if (Gp32 r; in_register(v, r))
+            m_a.mov(r, from);
+        else
+            m_a.mov(slot(v), from);
+    }
+    void push_home(const Inst* v)
+    {
+        if (Gp32 r; in_register(v, r))
+            m_a.push(r);
+        else
+            m_a.push(slot(v));
+    }
+    void pop_home(const Inst* v)
+    {
+        if (Gp32 r; in_register(v, r))
+            m_a.pop(r);
+        else
+            m_a.pop(slot(v));
+    }
+
+    // Picks the values that live in registers: those defined in the deepest
+    // loops, loop-carried phis first, then by number of uses. (A stand-in
+    // for a linear scan: whole-function homes need no interference test.)
+    void choose_registers()
+    {
+        u32 best_score[3] = { 0, 0, 0 };
+        for (u32 i = 0; i < m_fn.block_count; ++i) {
+            const Block* b = m_fn.blocks[i];
+            if (b->removed)
+                continue;
+            u32 depth = b->loop ? b->loop->depth : 0;
+            for (const Inst* inst = b->first; inst; inst = inst->next) {
+                if (inst->type != Type::I32 || inst->op == Op::CONST_I32 || inst->op == Op::Undef)
+                    continue;
+                u32 score = 1 + depth * 64 + (inst->op == Op::Phi ? 32 : 0);
+                for (u32 k = 0; k < 3; ++k) {
+                    if (score > best_score[k]) {
+                        for (u32 j = 2; j > k; --j) {
+                            best_score[j] = best_score[j - 1];
+                            m_in_register[j] = m_in_register[j - 1];
+                        }
+                        best_score[k] = score;
+                        m_in_register[k] = inst;
+                        break;
+                    }
+                }
+            }
+        }
+        m_register_count = 0;
+        while (m_register_count < 3 && m_in_register[m_register_count])
+            ++m_register_count;
+    }
     Label label(const Block* b) const { return m_labels[b->id]; }
 
     void prologue()
@@ -175,7 +250,7 @@ private:
         if (v->op == Op::CONST_I32)
             m_a.mov(into, v->imm);
         else
-            m_a.mov(into, slot(v));
+            load_home(into, v);
     }
 
     // Copies the phi arguments of the edge pred -> succ into succ's phis.
@@ -188,7 +263,7 @@ private:
             if (source->op == Op::CONST_I32)
                 m_a.push(source->imm);
             else
-                m_a.push(slot(source));
+                push_home(source);
             ++pushed;
         }
         if (!pushed)
@@ -197,7 +272,7 @@ private:
         while (last->next && last->next->op == Op::Phi)
             last = last->next;
         for (Inst* phi = last;; phi = phi->prev) {
-            m_a.pop(slot(phi));
+            pop_home(phi);
             if (phi == succ.first)
                 break;
         }
@@ -240,7 +315,7 @@ private:
             m_a.movzx(eax, al);
             break;
         }
-        m_a.mov(slot(&inst), eax);
+        store(&inst, eax);
     }
 
     void division(const Inst& inst)
@@ -267,7 +342,7 @@ private:
         m_a.bind(safe);
         m_a.cdq();
         m_a.idiv(ecx);
-        m_a.mov(slot(&inst), inst.op == Op::DIV_I32 ? eax : edx);
+        store(&inst, inst.op == Op::DIV_I32 ? eax : edx);
     }
 
     // x / 2^k and x % 2^k rounding toward zero, as IDIV does: a negative x
@@ -278,7 +353,7 @@ private:
         if (k == 0) {
             if (inst.op == Op::REM_I32)
                 m_a.xor_(eax, eax);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             return;
         }
         m_a.mov(ecx, eax);
@@ -288,11 +363,11 @@ private:
         m_a.add(eax, edx);
         if (inst.op == Op::DIV_I32) {
             m_a.sar(eax, static_cast<u8>(k));
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
         } else {
             m_a.and_(eax, static_cast<i32>(~((1u << k) - 1)));
             m_a.sub(ecx, eax);
-            m_a.mov(slot(&inst), ecx);
+            store(&inst, ecx);
         }
     }
 
@@ -302,7 +377,7 @@ private:
         case Op::Param:
             m_a.mov(ecx, dword_ptr(ebp, 0));
             m_a.mov(eax, dword_ptr(ecx, 8 * inst.imm));
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::CONST_I32:
         case Op::Undef:
@@ -320,29 +395,29 @@ private:
         case Op::ADDI_I32:
             load(eax, inst.arg(0));
             m_a.add(eax, inst.imm);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::MULI_I32:
             load(eax, inst.arg(0));
             m_a.imul(eax, inst.imm);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::NEG_I32:
             load(eax, inst.arg(0));
             m_a.neg(eax);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::NOT_I32:
             load(eax, inst.arg(0));
             m_a.not_(eax);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::EQZ_I32:
             load(eax, inst.arg(0));
             m_a.test(eax, eax);
             m_a.sete(al);
             m_a.movzx(eax, al);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::ABS_I32:
             // abs(INT_MIN) stays INT_MIN, as the language says.
@@ -350,7 +425,7 @@ private:
             m_a.cdq();
             m_a.xor_(eax, edx);
             m_a.sub(eax, edx);
-            m_a.mov(slot(&inst), eax);
+            store(&inst, eax);
             break;
         case Op::JMP:
             jump_to(b, *b.succ[0]);
@@ -360,7 +435,10 @@ private:
             if (inst.arg(1)->op == Op::CONST_I32) {
                 m_a.cmp(eax, inst.arg(1)->imm);
             } else {
-                m_a.cmp(eax, slot(inst.arg(1)));
+                if (Gp32 r; in_register(inst.arg(1), r))
+                    m_a.cmp(eax, r);
+                else
+                    m_a.cmp(eax, slot(inst.arg(1)));
             }
             const Block& taken = *b.succ[0];
             const Block& other = *b.succ[1];
@@ -404,6 +482,9 @@ private:
     Label m_labels[max_blocks];
     Label m_exit;
     const Block* m_next { nullptr };
+    static constexpr Gp32 home_registers[3] = { ebx, esi, edi };
+    const Inst* m_in_register[3] { nullptr, nullptr, nullptr };
+    u32 m_register_count { 0 };
 };
 
 }

@@ -4,9 +4,10 @@
 //
 // This first version covers the scalar i32 subset: parameters, constants,
 // every i32 arithmetic, logic, shift and compare opcode, division and
-// remainder with the interpreter's traps, phis, branches and returns. Each
-// SSA value lives in a frame slot of its own (out of SSA by copies on the
-// edges, which need no interference analysis); memory, calls and f32 are not
+// remainder with the interpreter's traps, phis, branches and returns. The
+// three hottest values (loop-carried phis of the deepest loops first) live
+// in EBX, ESI, EDI, every other SSA value in a frame slot of its own; out of
+// SSA is by parallel copies on the edges. Memory, calls and f32 are not
 // handled yet and make compile_general return JitUnsupported, so such
 // functions stay at their current tier.
 #pragma once

@@ -12,34 +12,16 @@
 
 #include <bareflow/error_or.h>
 #include <bareflow/types.h>
+#include <microjit/module/bytecode.h>
 
 namespace Tier2 {
 
-enum class Opcode : u8 {
-#define OP(name, code, ...) name = code,
-#include <microjit/opcodes.def>
-#undef OP
-};
-
-// Operand kinds, named exactly as in opcodes.def so the X-macro can list them.
-enum class OperandKind : u8 {
-    None,
-    W_I32, W_F32, R_I32, R_F32, RW_I32,
-    R_VIEW, R_VIEW_I32, R_VIEW_F32, W_VIEW,
-    W_ANY, R_ANY, R_RET, W_RESULT, ARGS,
-    IMM_I32, IMM_F32, BUF, FUNC, TARGET,
-};
-
-struct OpcodeInfo {
-    bool valid;
-    const char* mnemonic;
-    OperandKind operands[3];
-    u8 operand_count;
-    u8 length; // whole instruction, opcode byte included
-};
-
-// Indexed by opcode byte; `valid` is false for unassigned bytes.
-const OpcodeInfo& opcode_info(u8 opcode);
+// The opcode list, operand kinds and opcode table are the module decoder's
+// (microjit/module/bytecode.h), the one place that knows the encoding.
+using ::Opcode;
+using ::OperandKind;
+using ::OpcodeInfo;
+using ::opcode_info; // mnemonic == nullptr for unassigned bytes
 
 // Type codes of docs/module-format.md, "Type codes".
 enum class Type : u8 {

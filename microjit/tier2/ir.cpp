@@ -245,7 +245,7 @@ const char* op_name(Op op)
     case Op::Branch: return "branch";
     default: {
         const OpcodeInfo& info = opcode_info(static_cast<u8>(op));
-        return info.valid ? info.mnemonic : "?";
+        return info.mnemonic ? info.mnemonic : "?";
     }
     }
 }

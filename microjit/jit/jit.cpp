@@ -94,6 +94,7 @@ void JitInstance::detach()
     if (!m_profiles)
         return;
     for (u32 f = 0; f < m_function_count; ++f) {
+        drop_specialisation(f);
         auto& p = m_profiles[f];
         if (!p.code)
             continue;
@@ -133,8 +134,8 @@ u32 JitInstance::next_native_threshold(u32 function) const
     u32 calls_now = m_instance->profiles[function].calls;
     if (p.tier == 1 && m_runtime.compiler(2))
         return policy.tier2_calls > calls_now ? policy.tier2_calls : calls_now + 1;
-    if (p.tier == 2 && m_runtime.compiler(2) && p.tier_up_at_calls[2] < policy.respecialise_calls)
-        return policy.respecialise_calls > calls_now ? policy.respecialise_calls : calls_now + 1;
+    if (p.tier == 2 && m_runtime.compiler(2) && !p.spec_given_up)
+        return p.next_check > calls_now ? p.next_check : calls_now + 1;
     return never;
 }
 
@@ -148,6 +149,7 @@ ErrorOr<void> JitInstance::compile_and_install(u32 function, u8 tier, CompileRea
     u64 cycles = read_cycles() - start;
 
     auto& p = m_profiles[function];
+    drop_specialisation(function); // new code replaces the generic code too
     CodeBlock old { const_cast<u8*>(p.code), p.code_size };
     store_dispatch_entry(m_instance->dispatch, function, block.code);
     if (tier > p.tier)
@@ -163,6 +165,12 @@ ErrorOr<void> JitInstance::compile_and_install(u32 function, u8 tier, CompileRea
         p.consecutive_failures = 0;
     }
     p.wait_left = 0;
+    if (tier == 2) {
+        // The first specialisation decision: at respecialise_calls calls.
+        u32 calls_now = m_instance->profiles[function].calls;
+        u32 at = m_runtime.policy().respecialise_calls;
+        p.next_check = at > calls_now ? at : calls_now + 1;
+    }
     m_states[function].next_threshold = next_native_threshold(function);
     m_runtime.retirement().retire(old);
     return {};
@@ -266,18 +274,18 @@ void JitInstance::native_hot(u32 function)
         state.next_threshold = never;
         return;
     }
-    u8 target = p.tier + 1 <= max_tier ? static_cast<u8>(p.tier + 1) : p.tier;
-    CompileReason reason = target == p.tier ? CompileReason::Respecialise : CompileReason::Hot;
+    if (p.tier == max_tier) {
+        decide_specialisation(function);
+        return;
+    }
+    u8 target = static_cast<u8>(p.tier + 1);
+    CompileReason reason = CompileReason::Hot;
     if (!m_runtime.compiler(target)) {
         state.next_threshold = never;
         return;
     }
     auto result = compile_and_install(function, target, reason);
     if (result.is_error()) {
-        if (reason == CompileReason::Respecialise && result.error() == Error::JitUnsupported) {
-            state.next_threshold = never; // tier 2 chose to keep its code
-            return;
-        }
         back_off(function, target, result.error());
         u32 calls_now = m_instance->profiles[function].calls;
         state.next_threshold = p.given_up ? never : calls_now + p.wait_left;
@@ -293,15 +301,17 @@ u8 JitInstance::function_tier(const ModuleInstance&, u32 function)
 Error JitInstance::call_native(ModuleInstance& instance, u32 function, const Value* args, Value* result)
 {
     auto& retirement = m_runtime.retirement();
-    bool timed = retirement.native_depth() == 0 && function != m_timed_function;
+    bool timed = m_cycle_profile && retirement.native_depth() == 0 && function != m_timed_function;
     const void* code = reinterpret_cast<const void*>(static_cast<uptr>(instance.dispatch[function]));
     u32 bits = 0;
     retirement.enter_native();
-    u64 start = read_cycles();
+    // Only the outermost entry not already timed by call() reads the clock:
+    // two rdtsc cost about as much as a short native call.
+    u64 start = timed ? read_cycles() : 0;
     u32 error = m_runtime.stubs().enter(code, args, &instance, &bits);
-    u64 cycles = read_cycles() - start;
     retirement.leave_native();
     if (timed && function < m_function_count) {
+        u64 cycles = read_cycles() - start;
         m_profiles[function].last_cycles = cycles;
         m_profiles[function].total_cycles += cycles;
     }
@@ -316,6 +326,8 @@ ErrorOr<Value> JitInstance::call(u32 function, const Value* args, u32 arg_count)
 {
     if (!m_instance)
         return Error::InvalidArgument;
+    if (!m_cycle_profile)
+        return call_function(*m_instance, function, args, arg_count);
     u32 outer = m_timed_function;
     m_timed_function = function;
     u64 start = read_cycles();

@@ -22,6 +22,7 @@
 #include <microjit/jit/code_swap.h>
 #include <microjit/jit/construct.h>
 #include <microjit/jit/native_abi.h>
+#include <microjit/jit/specialisation.h>
 #include <microjit/jit/tier_compiler.h>
 #include <microjit/jit/tier_policy.h>
 #include <microjit/module/instance.h>
@@ -47,6 +48,20 @@ struct JitFunctionProfile {
     u32 tier_ups;
     u32 backoffs;                  // failed compiles, each followed by a back-off
     u32 tier_up_at_calls[max_tier + 1]; // calls() when each tier was installed
+
+    // Value specialisation at tier 2 (docs/specialisation.md).
+    bool specialised;              // the installed code is specialised on `spec`
+    bool spec_given_up;            // max_attempts back-offs: generic tier 2 for good
+    Specialisation spec;           // the values the installed code folds in
+    const u8* generic_code;        // while specialised: the generic tier-2 code its guard falls back to
+    u32 generic_size;
+    u32 specialisations;           // specialised blocks compiled (the first and every re-specialisation)
+    u32 respecialisations;         // of those, replacing a failing specialisation
+    u32 spec_backoffs;             // decisions that found no stable value, or dropped a failing specialisation
+    u64 guard_failures;            // calls the guard sent to the generic code, all windows together
+    u64 window_start;              // calls() when the current profile window began
+    u32 next_check;                // the instance's call counter at the next decision
+    u64 spec_compile_cycles;       // the last specialised compile
 };
 
 class JitRuntime {
@@ -106,11 +121,28 @@ public:
     // Every function; returns the first error after trying them all.
     ErrorOr<void> compile_all(u8 tier);
 
+    // Specialises `function` on these argument values now (flowrun --tier
+    // spec, the shell): compiles the generic tier-2 code first if needed,
+    // then code with every profiled parameter folded in behind a guard.
+    // JitUnsupported when tier 2 cannot compile it or there is nothing to fold.
+    ErrorOr<void> specialise(u32 function, const Value* args, u32 arg_count);
+    ErrorOr<void> specialise(u32 function, const Specialisation&);
+    // During a CompileReason::Respecialise compile: what to fold in.
+    const Specialisation* specialisation_request() const { return m_request; }
+    const NativeFunctionState& native_state(u32 function) const { return m_states[function]; }
+
     // Automatic tier-up from the counters (on by default: --tier auto). Off
     // keeps every function at the tier it was explicitly compiled to
     // (--tier 0 / --tier 1). Set before attach().
     void set_auto_tier_up(bool enabled) { m_auto_tier_up = enabled; }
     bool auto_tier_up() const { return m_auto_tier_up; }
+
+    // The cycle profile (total_cycles, last_cycles) reads the time-stamp
+    // counter around every call entered from outside native code. On by
+    // default; a benchmark that times calls itself turns it off, since two
+    // clock reads can cost more than a short native call (about 10 ns each
+    // under some hypervisors).
+    void set_cycle_profile(bool enabled) { m_cycle_profile = enabled; }
 
     // The host entry: call_function() plus the cycle profile.
     ErrorOr<Value> call(u32 function, const Value* args, u32 arg_count);
@@ -136,6 +168,13 @@ private:
     void back_off(u32 function, u8 tier, Error error);
     void rewind(u32 function, HotReason reason);
     u32 next_native_threshold(u32 function) const;
+    // Specialisation (jit_specialise.cpp).
+    void decide_specialisation(u32 function);
+    ErrorOr<void> install_specialised(u32 function, const Specialisation&);
+    void drop_specialisation(u32 function);
+    void back_off_specialisation(u32 function);
+    void start_window(u32 function);
+    void schedule_check(u32 function, u64 calls_from_now);
 
     JitRuntime& m_runtime;
     const Module* m_module { nullptr };
@@ -147,4 +186,6 @@ private:
     // The function a host call() is timing, so call_native does not count it twice.
     u32 m_timed_function { 0xFFFFFFFF };
     bool m_auto_tier_up { true };
+    bool m_cycle_profile { true };
+    const Specialisation* m_request { nullptr };
 };

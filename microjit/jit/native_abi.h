@@ -44,10 +44,30 @@
 
 class JitInstance;
 
-// Per-function JIT state that native code reads by absolute address.
+// What tier 1 and generic tier-2 code record about one i32 parameter at
+// every entry: the value seen most (a majority vote, Boyer-Moore style, that
+// keeps the current candidate while it has at least as many hits as misses)
+// and how often the arguments matched it since the profile was last reset.
+// hits / (hits + misses) is the share of recent calls with that value
+// (docs/specialisation.md).
+struct ArgumentProfile {
+    i32 value;
+    u32 hits;
+    u32 misses;
+};
+
+// Parameters 0 .. max_profiled_arguments - 1 of type i32 are profiled.
+inline constexpr u32 max_profiled_arguments = 4;
+
+// Per-function JIT state that native code reads and writes by absolute address.
 struct NativeFunctionState {
     u32 next_threshold; // calls at which native code calls jit_native_hot (0xFFFFFFFF: never)
+    u32 guard_failures; // entries of specialised code whose guard sent the call to generic_code
+    const u8* generic_code; // where a failed specialisation guard jumps (the generic tier-2 code)
+    u32 reserved;
+    ArgumentProfile arguments[max_profiled_arguments]; // by parameter index
 };
+static_assert(sizeof(NativeFunctionState) == 16 + 12 * max_profiled_arguments);
 
 // The runtime stubs, emitted once per JitRuntime into its code pool.
 struct NativeStubs {

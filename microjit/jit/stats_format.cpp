@@ -116,6 +116,13 @@ usize format_jit_profiles(const JitInstance& jit, char* out, usize capacity, u64
         }
         w.text(" ").column(p.code_size, 8).text("B").column(p.backoffs, 9);
         w.text("  ").duration(p.last_cycles, tsc_per_us).text("  ").duration(p.total_cycles, tsc_per_us);
+        if (p.specialised || p.specialisations || p.spec_backoffs) {
+            char values[64];
+            format_specialisation(p.spec, values, sizeof(values));
+            w.text("  spec ").text(p.specialised ? values : "none").text(" (").number(p.specialisations).text(" compiled, ");
+            w.number(p.respecialisations).text(" re-specialised, guard failures ").number(p.guard_failures);
+            w.text(", back-offs ").number(p.spec_backoffs).text(p.spec_given_up ? ", given up)" : ")");
+        }
         if (p.backoffs || p.given_up) {
             w.text("  last failure: ").text(error_name(p.last_error));
             if (p.given_up)

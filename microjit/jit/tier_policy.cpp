@@ -67,6 +67,8 @@ ErrorOr<void> TierPolicy::validate() const
 {
     if (!tier1_calls || !tier1_loop_iterations || tier2_calls < tier1_calls || respecialise_calls < tier2_calls)
         return Error::InvalidArgument;
+    if (spec_stable_percent == 0 || spec_stable_percent > 100 || guard_failure_percent > 100)
+        return Error::InvalidArgument;
     if (!backoff_initial || backoff_max < backoff_initial)
         return Error::InvalidArgument;
     return {};

@@ -24,6 +24,17 @@ struct TierPolicy {
     u32 backoff_initial { 64 };
     u32 backoff_max { 1u << 16 };
     u32 max_attempts { 8 };
+    // Value specialisation (docs/specialisation.md). At the re-specialisation
+    // threshold, and then every respecialise_calls calls, tier 2 looks at the
+    // argument profile: a parameter whose most frequent value took at least
+    // spec_stable_percent of the recent calls is folded in behind an entry
+    // guard. When more than guard_failure_percent of the calls in a window
+    // fail the guard, the function is re-specialised on the new values if
+    // they are stable, or goes back to its generic code and waits (back-off,
+    // doubling each time) before trying again; after max_attempts such
+    // failures it keeps the generic code for good.
+    u32 spec_stable_percent { 95 };
+    u32 guard_failure_percent { 10 };
     // The largest native stack frame a tier may give one function. Native
     // frames live on the machine stack and a call chain may be 512 frames
     // deep (max_call_depth), so 512 x this must fit the stack: 448 bytes

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <microjit/jit/native_abi.h>
+#include <microjit/jit/native_entry.h>
 #include <microjit/module/bytecode.h>
 #include <microjit/module/module.h>
 #include <microjit/x86/assembler.h>
@@ -73,6 +74,7 @@ struct CodeGen {
     Label propagate {};   // EAX = Error from a callee: leave through propagate_exit
     Label hot_stub {};
     Label hot_return {};
+    ArgumentProfileEmitter argument_profile {};
 
     // What is known inside the current basic block (forgotten at every label):
     // (view, index) pairs whose bounds check already passed, and the view

@@ -101,6 +101,8 @@ void CodeGen::emit_prologue()
     hot_return = a.new_label();
     a.jae(hot_stub);
     a.bind(hot_return);
+    // What tier 2 may specialise on later (native_entry.h); EAX survives.
+    argument_profile.emit(a, env, function);
 
     // Parameters: from the caller's Value array (EAX) into homes.
     for (u32 p = 0; p < fn.param_count; ++p) {
@@ -131,6 +133,7 @@ void CodeGen::emit_epilogue()
 void CodeGen::emit_trap_stubs()
 {
     emit_slow_calls();
+    argument_profile.emit_misses(a);
 
     // The hot stub: the policy may compile a higher tier; this call goes on
     // in this code either way. EAX (the argument pointer) survives in scratch.

@@ -11,6 +11,7 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp \
   microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp microjit/tier2/codegen_matmul.cpp microjit/tier2/codegen_general.cpp \
   microjit/tier2/module_adapter.cpp microjit/tier2/tier2_compiler.cpp
+TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
 TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \

@@ -26,6 +26,7 @@
 
 #include <bareflow/error_or.h>
 #include <microjit/jit/native_abi.h>
+#include <microjit/jit/specialisation.h>
 #include <microjit/module/instance.h>
 #include <microjit/tier2/patterns.h>
 #include <microjit/x86/assembler.h>
@@ -43,7 +44,15 @@ struct CodegenOptions {
     // tier_abi->instance (trap exits and stubs come from there).
     const NativeEnvironment* tier_abi { nullptr };
     u32 function { 0 };
+    // Non-null and not empty (tier ABI only): code specialised on these
+    // parameter values, behind an entry guard (docs/specialisation.md).
+    // The recognisers see the generic function; the pattern's operands that
+    // read a folded parameter become constants (specialise_operand).
+    const Specialisation* spec { nullptr };
 };
+
+// `op` with a folded parameter replaced by its constant.
+Operand specialise_operand(const Operand& op, const CodegenOptions&);
 
 enum class CompiledPattern : u8 { None, Fibonacci, Recurrence, Reduction, Map, Matmul };
 const char* compiled_pattern_name(CompiledPattern);

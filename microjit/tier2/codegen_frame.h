@@ -11,6 +11,7 @@
 //   standalone only: [esp + 84] args   [esp + 88] result   [esp + 92] depth
 #pragma once
 
+#include <microjit/jit/native_entry.h>
 #include <microjit/tier2/codegen.h>
 
 namespace Tier2 {
@@ -30,6 +31,8 @@ public:
         : m_a(a)
         , m_env(options.tier_abi)
         , m_function(options.function)
+        , m_spec(options.spec)
+        , m_specialised(options.spec && !options.spec->empty())
     {
         m_exit = a.new_label();
         m_trap_bounds = a.new_label();
@@ -39,6 +42,10 @@ public:
     void prologue()
     {
         using namespace x86;
+        // Specialised code: arguments other than the folded values go to the
+        // generic code before anything is pushed (native_entry.h).
+        if (m_env && m_specialised)
+            m_guard.emit(m_a, *m_env, m_function, *m_spec);
         m_a.push(ebp);
         m_a.push(ebx);
         m_a.push(esi);
@@ -52,6 +59,18 @@ public:
             m_a.cmp(ecx, max_call_depth);
             m_a.ja(m_trap_depth);
             m_a.mov(dword_ptr(esp, depth_slot), ecx);
+            // The caller has counted this call; at the policy's next
+            // threshold the runtime may re-specialise (jit_native_hot).
+            m_hot = m_a.new_label();
+            m_hot_return = m_a.new_label();
+            m_a.mov(ecx, abs(&m_env->instance->profiles[m_function].calls));
+            m_a.cmp(ecx, abs(&m_env->states[m_function].next_threshold));
+            m_a.jae(m_hot);
+            m_a.bind(m_hot_return);
+            // Generic code profiles the arguments; specialised code has
+            // them fixed by its guard.
+            if (!m_specialised)
+                m_profile.emit(m_a, *m_env, m_function);
         } else {
             m_a.mov(eax, dword_ptr(esp, args_offset));
             m_a.mov(dword_ptr(esp, args_slot), eax);
@@ -92,6 +111,18 @@ public:
     {
         using namespace x86;
         if (m_env) {
+            // The tier-up / re-specialisation call, with ESP 16-byte aligned
+            // (entry ESP + 4 was; 80 bytes are pushed since).
+            m_a.bind(m_hot);
+            m_a.sub(esp, 12);
+            m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
+            m_a.mov(edx, static_cast<i32>(m_function));
+            m_a.call(reinterpret_cast<const void*>(&jit_native_hot));
+            m_a.add(esp, 12);
+            m_a.mov(eax, dword_ptr(esp, args_slot));
+            m_a.jmp(m_hot_return);
+            m_profile.emit_misses(m_a);
+            m_guard.emit_failure(m_a);
             // Tier ABI traps never return: trap_exit unwinds to jit_enter.
             Label common = m_a.new_label();
             m_a.bind(m_trap_bounds);
@@ -148,9 +179,17 @@ public:
     }
 
 private:
+    static x86::Mem abs(const void* p) { return x86::dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(p))); }
+
     x86::Assembler& m_a;
     const NativeEnvironment* m_env;
     u32 m_function;
+    const Specialisation* m_spec;
+    bool m_specialised;
+    x86::Label m_hot;
+    x86::Label m_hot_return;
+    ArgumentProfileEmitter m_profile;
+    SpecialisationGuard m_guard;
     x86::Label m_exit;
     x86::Label m_trap_bounds;
     x86::Label m_trap_depth;

@@ -230,7 +230,7 @@ ErrorOr<void> compile_matmul(const FunctionMatmul& m, Assembler& a, const Codege
     frame.prologue();
     Label done = a.new_label(), strict = a.new_label(), fast = a.new_label();
     frame.load_args(esi);
-    a.mov(ecx, dword_ptr(esi, 8 * m.n.index));
+    frame.load_operand(specialise_operand(m.n, options), ecx, esi);
     a.mov(frame.local(L_n), ecx);
     struct View {
         const Operand& op;

@@ -3,6 +3,7 @@
 // doubly recursive fibonacci compiled to that loop.
 #include <microjit/tier2/codegen.h>
 #include <microjit/tier2/codegen_frame.h>
+#include <microjit/tier2/codegen_unrolled.h>
 
 namespace Tier2 {
 
@@ -17,10 +18,54 @@ constexpr i32 max_call_depth = 512;
 
 }
 
+namespace {
+
+// fib's recurrence (a, b) -> (b, a + b), the shape compile_fibonacci runs.
+RecurrencePattern fibonacci_steps()
+{
+    RecurrencePattern rec {};
+    rec.state_count = 2;
+    rec.coeff[0][1] = 1;
+    rec.coeff[1][0] = 1;
+    rec.coeff[1][1] = 1;
+    return rec;
+}
+
+// Specialised on n: no test of n, and for n - 1 <= max_unrolled_trips no
+// loop either. Returns false if the unrolled steps did not fit (the caller
+// then emits the generic body; the frame is already set up either way).
+ErrorOr<bool> emit_fibonacci_of_constant(Assembler& a, NativeFrame& frame, i32 n)
+{
+    if (n <= 1) {
+        a.mov(eax, n);
+        return true;
+    }
+    if (static_cast<u32>(n - 1) > max_unrolled_trips)
+        return false;
+    frame.load_depth(eax);
+    a.add(eax, n - 1);
+    a.cmp(eax, max_call_depth);
+    a.ja(frame.trap_depth());
+    a.xor_(eax, eax);
+    a.mov(edx, 1);
+    const Gp32 initial[2] = { eax, edx };
+    Gp32 b = TRY(emit_unrolled_recurrence(a, fibonacci_steps(), 0, static_cast<u32>(n - 1), initial, 1));
+    if (b.id != eax.id)
+        a.mov(eax, b);
+    return true;
+}
+
+}
+
 ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, Assembler& a, const CodegenOptions& options)
 {
     NativeFrame frame(a, options);
     frame.prologue();
+    if (options.spec && options.spec->has(0) && TRY(emit_fibonacci_of_constant(a, frame, options.spec->values[0]))) {
+        frame.return_eax();
+        frame.finish();
+        return {};
+    }
     Label base = a.new_label(), loop = a.new_label(), done = a.new_label();
     frame.load_args(esi);
     a.mov(ecx, dword_ptr(esi)); // n
@@ -74,6 +119,31 @@ ErrorOr<void> compile_recurrence(const FunctionRecurrence& r, Assembler& a, cons
     frame.load_operand(r.end, edx, esi);
     for (u32 s = 0; s < k; ++s)
         frame.load_operand(r.inits[s], state_regs[s], esi);
+    // Constant bounds (specialised code): a known number of trips, short
+    // enough to unroll completely.
+    if (r.start.kind == Operand::Kind::Constant && r.end.kind == Operand::Kind::Constant) {
+        i64 trips = static_cast<i64>(static_cast<i32>(r.end.bits)) - static_cast<i32>(r.start.bits);
+        if (trips <= 0) {
+            if (state_regs[r.result].id != eax.id)
+                a.mov(eax, state_regs[r.result]);
+            frame.return_eax();
+            frame.finish();
+            return {};
+        }
+        if (trips <= static_cast<i64>(max_unrolled_trips)) {
+            usize mark = a.size();
+            auto last = emit_unrolled_recurrence(a, rec, static_cast<i32>(r.start.bits), static_cast<u32>(trips), state_regs, r.result);
+            if (!last.is_error()) {
+                if (last.value().id != eax.id)
+                    a.mov(eax, last.value());
+                frame.return_eax();
+                frame.finish();
+                return {};
+            }
+            if (a.size() != mark)
+                return Error::JitUnsupported; // half a body: let the caller keep the generic code
+        }
+    }
     a.cmp(ecx, edx);
     a.jge(done);
     if (k == 1 && rec.coeff[0][0] == 1) {
@@ -196,6 +266,16 @@ const char* compiled_pattern_name(CompiledPattern p)
     return "?";
 }
 
+Operand specialise_operand(const Operand& op, const CodegenOptions& options)
+{
+    if (op.kind != Operand::Kind::Param || !options.spec || !options.spec->has(op.index))
+        return op;
+    Operand folded = op;
+    folded.kind = Operand::Kind::Constant;
+    folded.bits = static_cast<u32>(options.spec->values[op.index]);
+    return folded;
+}
+
 ErrorOr<PatternCode> compile_pattern(const Function& fn, Assembler& a, const CodegenOptions& options)
 {
     PatternCode code {};
@@ -204,16 +284,28 @@ ErrorOr<PatternCode> compile_pattern(const Function& fn, Assembler& a, const Cod
     FunctionReduction red;
     FunctionMap map;
     FunctionMatmul matmul;
+    // Operands of folded parameters become constants; only i32 parameters
+    // are ever folded, so views, lengths and f32 scalars stay as they are.
+    auto fold = [&](Operand& op) { op = specialise_operand(op, options); };
     if (match_fibonacci(fn, fib)) {
         TRY(compile_fibonacci(fib, a, options));
         code.pattern = CompiledPattern::Fibonacci;
     } else if (match_function_recurrence(fn, rec)) {
+        fold(rec.start);
+        fold(rec.end);
+        for (u32 s = 0; s < rec.loop.state_count; ++s)
+            fold(rec.inits[s]);
         TRY(compile_recurrence(rec, a, options));
         code.pattern = CompiledPattern::Recurrence;
     } else if (match_function_reduction(fn, red)) {
+        fold(red.start);
+        fold(red.end);
+        fold(red.init);
         TRY(compile_reduction(red, a, options));
         code.pattern = CompiledPattern::Reduction;
     } else if (match_function_map(fn, map)) {
+        fold(map.start);
+        fold(map.end);
         TRY(compile_map(map, a, options, &code.data));
         code.pattern = CompiledPattern::Map;
     } else if (match_function_matmul(fn, matmul)) {

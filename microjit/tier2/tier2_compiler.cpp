@@ -1,4 +1,5 @@
 // Tier2Compiler; see tier2_compiler.h.
+#include <microjit/jit/jit.h>
 #include <microjit/tier2/codegen_general.h>
 #include <microjit/tier2/module_adapter.h>
 #include <microjit/tier2/ssa_builder.h>
@@ -18,15 +19,42 @@ constexpr usize code_capacity = 4096;
 // with it off they stay JitUnsupported, as before.
 constexpr bool use_general_codegen = false;
 
+// The function's IR with each folded parameter's uses replaced by its
+// constant, prepared like any other.
+ErrorOr<Function*> build_specialised_function(Arena& arena, const ModuleInfo& info, u32 function, const Specialisation& spec)
+{
+    Function& fn = *TRY(build_function(arena, info, function));
+    Inst* before = fn.entry()->first;
+    while (before && (before->op == Op::Param || before->op == Op::Phi))
+        before = before->next;
+    for (u32 p = 0; p < fn.info->param_count && p < max_profiled_arguments; ++p) {
+        if (!spec.has(p))
+            continue;
+        Inst* value = TRY(make_const_i32(fn, spec.values[p], before));
+        replace_all_uses(fn, fn.params[p], value);
+    }
+    TRY(prepare_for_patterns(fn));
+    return &fn;
 }
 
-ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason)
+}
+
+ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason reason)
 {
     if (!env.instance || function >= env.instance->module->function_count)
         return Error::InvalidArgument;
+    // Re-specialisation: the runtime says which values to fold in; the
+    // guard's failures go to the generic code it keeps installed.
+    const Specialisation* spec = nullptr;
+    if (reason == CompileReason::Respecialise) {
+        spec = env.jit ? env.jit->specialisation_request() : nullptr;
+        if (!spec || spec->empty())
+            return Error::JitUnsupported;
+    }
     Arena arena(m_scratch, m_scratch_size);
     ModuleInfo info;
     TRY(describe_module(*env.instance->module, arena, info));
+    usize module_mark = arena.mark();
     Function* fn = TRY(build_function(arena, info, function));
     TRY(prepare_for_patterns(*fn));
     u8* code = static_cast<u8*>(TRY(pool.allocate(code_capacity)));
@@ -36,7 +64,19 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
     options.avx2 = m_avx2;
     options.tier_abi = &env;
     options.function = function;
+    options.spec = spec;
     auto compiled = compile_pattern(*fn, a, options);
+    if (use_general_codegen && spec && compiled.is_error() && compiled.error() == Error::JitUnsupported) {
+        // No pattern: the general code generator gets the IR with the folded
+        // parameters as constants, so folding and branch pruning see them.
+        arena.rewind(module_mark);
+        auto folded = build_specialised_function(arena, info, function, *spec);
+        if (folded.is_error()) {
+            pool.free(code);
+            return folded.error();
+        }
+        fn = folded.value();
+    }
     if (use_general_codegen && compiled.is_error() && compiled.error() == Error::JitUnsupported && general_supports(*fn)) {
         x86::Assembler& general = m_assembler.construct(code, code_capacity);
         auto emitted = compile_general(*fn, general, options);

@@ -18,14 +18,16 @@ struct Row {
     double tier0_ns { absent };
     double tier1_ns { absent };
     double tier2_ns { absent };
-    double spec_ns { absent }; // value specialisation: not built yet, always absent
+    double spec_ns { absent }; // tier 2 specialised on the arguments (absent: nothing to fold, or no tier-2 code)
     double gcc_o2_ns { absent };
     double gcc_o3_ns { absent };
     double tier1_compile_us { absent };
     double tier2_compile_us { absent };
     double tier1_code_bytes { absent };
     double tier2_code_bytes { absent };
-    bool results_agree { false };     // tiers 0, 1, 2 and gcc -O2 bit for bit
+    double spec_compile_us { absent };
+    double spec_code_bytes { absent };
+    bool results_agree { false };     // tiers 0, 1, 2, specialised and gcc -O2 bit for bit
     bool o3_results_agree { false };  // gcc -O3 -ffast-math too (information)
 };
 

@@ -125,6 +125,7 @@ public:
     {
         auto jit = std::make_unique<JitInstance>(*m_runtime);
         jit->set_auto_tier_up(false);
+        jit->set_cycle_profile(false); // the benchmark keeps its own clock
         if (jit->prepare(module).is_error())
             die("metadata pool");
         auto instance = create_instance(module, *m_allocator, jit->instance_config());
@@ -181,21 +182,27 @@ Row measure(System& system, const Kernel& k, const std::string& modules)
     Row row;
     row.kernel = k.label;
 
-    Arrays arrays[5] = { make_arrays(), make_arrays(), make_arrays(), make_arrays(), make_arrays() };
+    Arrays arrays[6] = { make_arrays(), make_arrays(), make_arrays(), make_arrays(), make_arrays(), make_arrays() };
     std::vector<Outcome> outcomes;
     auto outcome = [](u32 bits, const Arrays& a) { return Outcome { bits, a.a, a.b, a.c }; };
 
-    std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> tiers[3];
-    std::vector<Value> args[3];
-    for (u8 t = 0; t < 3; ++t) {
-        tiers[t] = system.instantiate(*module, t);
-        args[t] = k.args(arrays[t]);
-        outcomes.push_back(outcome(call(tiers[t].first, f, args[t]), arrays[t]));
+    // Tiers 0, 1, 2, and (index 3) tier 2 specialised on the benchmark's
+    // arguments, as the profile of a run of identical calls would ask for.
+    std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> tiers[4];
+    std::vector<Value> args[4];
+    bool has_spec = false;
+    for (u8 t = 0; t < 4; ++t) {
+        tiers[t] = system.instantiate(*module, t < 3 ? t : 2);
+        args[t] = k.args(arrays[t == 3 ? 5 : t]);
+        if (t == 3)
+            has_spec = !tiers[t].second->specialise(f, args[t].data(), static_cast<u32>(args[t].size())).is_error();
+        outcomes.push_back(outcome(call(tiers[t].first, f, args[t]), arrays[t == 3 ? 5 : t]));
     }
     outcomes.push_back(outcome(k.gcc_o2(arrays[3]), arrays[3]));
     Outcome o3 = outcome(k.gcc_o3(arrays[4]), arrays[4]);
-    row.results_agree = outcomes[0] == outcomes[1] && outcomes[1] == outcomes[2] && outcomes[2] == outcomes[3];
-    row.o3_results_agree = o3 == outcomes[3];
+    row.results_agree = outcomes[0] == outcomes[1] && outcomes[1] == outcomes[2] && outcomes[2] == outcomes[4]
+        && outcomes[3] == outcomes[4];
+    row.o3_results_agree = o3 == outcomes[4];
 
     const JitFunctionProfile& p2 = tiers[2].second->profile(f);
     bool has_tier2 = p2.tier == 2;
@@ -211,6 +218,20 @@ Row measure(System& system, const Kernel& k, const std::string& modules)
     row.tier1_ns = bench::ns_per_call([&] { call(tiers[1].first, f, args[1]); });
     if (has_tier2)
         row.tier2_ns = bench::ns_per_call([&] { call(tiers[2].first, f, args[2]); });
+    if (has_spec) {
+        row.spec_ns = bench::ns_per_call([&] { call(tiers[3].first, f, args[3]); });
+        const JitFunctionProfile& ps = tiers[3].second->profile(f);
+        if (!ps.specialised || tiers[3].second->native_state(f).guard_failures != 0)
+            die("the specialised code did not stay in use");
+        row.spec_code_bytes = ps.code_size;
+        bool failed = false;
+        double ns = bench::ns_per_call(
+            [&] { failed = failed || tiers[3].second->specialise(f, args[3].data(), static_cast<u32>(args[3].size())).is_error(); }, 7,
+            0.01);
+        if (failed)
+            die("a repeated specialisation failed");
+        row.spec_compile_us = ns / 1000.0;
+    }
     row.gcc_o2_ns = bench::ns_per_call([&] { bench::opaque(k.gcc_o2(arrays[3])); });
     row.gcc_o3_ns = bench::ns_per_call([&] { bench::opaque(k.gcc_o3(arrays[4])); });
 

@@ -1,6 +1,6 @@
 // flowrun: load, verify and run one function of a .bfm module on the host.
 //
-//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]
+//   flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|spec|auto] [--thresholds A,B,C[,L]] [--repeat N] [--stats]
 //
 // The same loader, verifier, interpreter and JIT as the kernel (microjit/),
 // built -m32 hosted, with the pools mapped from the host (HostPools).
@@ -33,7 +33,7 @@ constexpr int exit_invalid = 2;
 constexpr int exit_trap = 3;
 
 const char* const usage_text =
-    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|auto] [--isa sse2|avx2|auto]\n"
+    "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|spec|auto] [--isa sse2|avx2|auto]\n"
     "               [--thresholds A,B,C[,L]] [--repeat N] [--stats] [--dump-code FUNC FILE]\n"
     "\n"
     "Loads and verifies the module FILE.bfm, calls its function FUNC with ARGS\n"
@@ -45,7 +45,9 @@ const char* const usage_text =
     "                [f32]) cannot be passed from the command line\n"
     "  --tier T      0: the interpreter only; 1: compile every function at tier 1\n"
     "                before the first call; 2: at tier 2 where tier 2 can, else at\n"
-    "                tier 1; auto (default): tier up from the counters\n"
+    "                tier 1; spec: as 2, then FUNC specialised on ARGS (its i32\n"
+    "                parameters folded in behind a guard); auto (default): tier up\n"
+    "                from the counters and specialise from argument profiles\n"
     "  --thresholds A,B,C[,L]\n"
     "                tier-up policy: calls for tier 1, tier 2 and re-specialisation,\n"
     "                and the interpreter's loop iterations for tier 1 (default 10 x A)\n"
@@ -148,9 +150,10 @@ int parse_options(int argc, char** argv, Options& o)
             o.stats = true;
         } else if (!std::strcmp(a, "--tier")) {
             if (++i == argc)
-                return fail(exit_invalid, "--tier needs a value: 0 or auto");
-            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "1") && std::strcmp(argv[i], "2") && std::strcmp(argv[i], "auto"))
-                return fail(exit_invalid, "--tier %s is not available (choose 0, 1, 2 or auto)", argv[i]);
+                return fail(exit_invalid, "--tier needs a value: 0, 1, 2, spec or auto");
+            if (std::strcmp(argv[i], "0") && std::strcmp(argv[i], "1") && std::strcmp(argv[i], "2") && std::strcmp(argv[i], "spec")
+                && std::strcmp(argv[i], "auto"))
+                return fail(exit_invalid, "--tier %s is not available (choose 0, 1, 2, spec or auto)", argv[i]);
             o.tier = argv[i];
         } else if (!std::strcmp(a, "--isa")) {
             if (++i == argc)
@@ -214,6 +217,11 @@ void print_code(const JitInstance& jit, const Module& module, bool avx2)
         if (p.code_size == 0)
             continue;
         std::fprintf(stderr, "  %-24s tier %u, %s, %u bytes", module.functions[i].name, p.tier, isa_name(p.isa), p.code_size);
+        if (p.specialised) {
+            char values[64];
+            format_specialisation(p.spec, values, sizeof(values));
+            std::fprintf(stderr, ", specialised on %s (generic code %u bytes)", values, p.generic_size);
+        }
         if (p.failed_tier > p.tier)
             std::fprintf(stderr, " (tier %u: %s)", p.failed_tier, error_message(p.last_error));
         std::fputc('\n', stderr);
@@ -307,7 +315,8 @@ int main(int argc, char** argv)
     JitInstance jit(runtime);
     if (jit.prepare(*module).is_error())
         return fail(exit_invalid, "cannot prepare %s for the JIT: out of metadata memory", module->name);
-    u8 explicit_tier = !std::strcmp(o.tier, "1") ? 1 : !std::strcmp(o.tier, "2") ? 2 : 0;
+    bool spec = !std::strcmp(o.tier, "spec");
+    u8 explicit_tier = !std::strcmp(o.tier, "1") ? 1 : !std::strcmp(o.tier, "2") || spec ? 2 : 0;
     jit.set_auto_tier_up(!std::strcmp(o.tier, "auto"));
     auto created = create_instance(*module, allocator, jit.instance_config());
     if (created.is_error())
@@ -320,6 +329,12 @@ int main(int argc, char** argv)
             compiled = jit.compile(i, 1); // tier 2 takes only the functions its patterns match
         if (compiled.is_error())
             std::fprintf(stderr, "flowrun: %s stays in the interpreter: %s\n", module->functions[i].name, error_message(compiled.error()));
+    }
+    if (spec) {
+        auto specialised = jit.specialise(index, args.data(), f.param_count);
+        if (specialised.is_error())
+            std::fprintf(stderr, "flowrun: %s is not specialised (it keeps its tier-%u code): %s\n", f.name, jit.profile(index).tier,
+                         error_message(specialised.error()));
     }
 
     Value result {};

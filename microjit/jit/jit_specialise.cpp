@@ -1,0 +1,193 @@
+// Value specialisation in the JIT runtime: the decisions taken at the
+// re-specialisation threshold of tier-2 code, installing specialised code in
+// front of the generic code, and backing off (docs/specialisation.md).
+//
+// A function at tier 2 has a window: the calls since its argument profile
+// was last reset. At the end of each window (the policy's
+// respecialise_calls), decide_specialisation() looks at it:
+//   generic code     a stable profile (one value in spec_stable_percent of
+//                    the samples) is compiled in, behind an entry guard;
+//                    no stable value backs off
+//   specialised      guard failures above guard_failure_percent of the
+//                    window's calls: re-specialise when most calls now fail
+//                    and the failing calls (which the generic code profiled)
+//                    agree on new values, else drop back to the generic
+//                    code and back off
+// Backing off waits respecialise_calls << backoffs calls before the next
+// window ends; after max_attempts back-offs the generic code stays for good.
+#include <microjit/jit/cycles.h>
+#include <microjit/jit/jit.h>
+
+namespace {
+
+constexpr u32 never = 0xFFFFFFFF;
+// Fewest profile samples a stable value needs (when the window has them).
+constexpr u64 min_profile_samples = 100;
+
+}
+
+void JitInstance::start_window(u32 function)
+{
+    auto& p = m_profiles[function];
+    p.window_start = calls(function);
+    m_states[function].guard_failures = 0;
+    reset_argument_profile(m_states[function]);
+}
+
+void JitInstance::schedule_check(u32 function, u64 calls_from_now)
+{
+    auto& p = m_profiles[function];
+    u64 at = static_cast<u64>(m_instance->profiles[function].calls) + (calls_from_now ? calls_from_now : 1);
+    p.next_check = at >= never ? never - 1 : static_cast<u32>(at);
+    m_states[function].next_threshold = next_native_threshold(function);
+}
+
+ErrorOr<void> JitInstance::install_specialised(u32 function, const Specialisation& spec)
+{
+    auto& p = m_profiles[function];
+    TierCompiler* compiler = m_runtime.compiler(2);
+    if (!compiler || !m_instance || p.tier != 2 || spec.empty())
+        return Error::JitUnsupported;
+    m_request = &spec;
+    u64 start = read_cycles();
+    auto compiled = compiler->compile(m_environment, function, m_runtime.pools().code, CompileReason::Respecialise);
+    u64 cycles = read_cycles() - start;
+    m_request = nullptr;
+    CodeBlock block = TRY(compiled);
+
+    CodeBlock old {};
+    if (p.specialised) {
+        old = CodeBlock { const_cast<u8*>(p.code), p.code_size };
+    } else {
+        p.generic_code = p.code;
+        p.generic_size = p.code_size;
+    }
+    // The guard's way out must be in place before the code can run.
+    m_states[function].generic_code = p.generic_code;
+    store_dispatch_entry(m_instance->dispatch, function, block.code);
+    p.code = block.code;
+    p.code_size = block.size;
+    p.isa = block.isa;
+    p.specialised = true;
+    p.spec = spec;
+    ++p.specialisations;
+    p.spec_compile_cycles = cycles;
+    if (old.code)
+        m_runtime.retirement().retire(old);
+    return {};
+}
+
+void JitInstance::drop_specialisation(u32 function)
+{
+    auto& p = m_profiles[function];
+    if (!p.specialised)
+        return;
+    CodeBlock old { const_cast<u8*>(p.code), p.code_size };
+    if (m_instance)
+        store_dispatch_entry(m_instance->dispatch, function, p.generic_code);
+    p.code = p.generic_code;
+    p.code_size = p.generic_size;
+    p.generic_code = nullptr;
+    p.generic_size = 0;
+    p.specialised = false;
+    p.spec = {};
+    // NativeFunctionState::generic_code keeps pointing at the generic code:
+    // the old block may still be running, and it is retired, not freed.
+    m_runtime.retirement().retire(old);
+}
+
+void JitInstance::back_off_specialisation(u32 function)
+{
+    auto& p = m_profiles[function];
+    const TierPolicy& policy = m_runtime.policy();
+    ++p.spec_backoffs;
+    start_window(function);
+    if (p.spec_backoffs >= policy.max_attempts) {
+        p.spec_given_up = true;
+        m_states[function].next_threshold = never;
+        return;
+    }
+    u32 shift = p.spec_backoffs < 16 ? p.spec_backoffs : 16;
+    schedule_check(function, static_cast<u64>(policy.respecialise_calls) << shift);
+}
+
+void JitInstance::decide_specialisation(u32 function)
+{
+    auto& p = m_profiles[function];
+    auto& state = m_states[function];
+    const TierPolicy& policy = m_runtime.policy();
+    const FunctionInfo& fn = m_module->functions[function];
+    if (p.spec_given_up || !m_auto_tier_up) {
+        state.next_threshold = never;
+        return;
+    }
+    u64 window = calls(function) - p.window_start;
+    u64 min_samples = window < min_profile_samples ? (window ? window : 1) : min_profile_samples;
+
+    if (p.specialised) {
+        u32 failures = state.guard_failures;
+        p.guard_failures += failures;
+        if (!guard_fails_too_often(failures, window, policy)) {
+            start_window(function);
+            schedule_check(function, policy.respecialise_calls);
+            return;
+        }
+        // The guard fails too often. If most calls now fail, and on the same
+        // values, follow them; a mixed workload is not worth specialising.
+        u64 failure_samples = failures < min_profile_samples ? (failures ? failures : 1) : min_profile_samples;
+        Specialisation next = stable_values(fn, state, policy, failure_samples);
+        if (static_cast<u64>(failures) * 2 >= window && !next.empty() && !(next == p.spec)) {
+            auto installed = install_specialised(function, next);
+            if (!installed.is_error()) {
+                ++p.respecialisations;
+                start_window(function);
+                schedule_check(function, policy.respecialise_calls);
+                return;
+            }
+        }
+        drop_specialisation(function);
+        back_off_specialisation(function);
+        return;
+    }
+
+    Specialisation next = stable_values(fn, state, policy, min_samples);
+    if (next.empty()) {
+        back_off_specialisation(function);
+        return;
+    }
+    auto installed = install_specialised(function, next);
+    if (installed.is_error()) {
+        p.last_error = installed.error();
+        // Unsupported is a property of the function: no use trying again.
+        if (installed.error() == Error::JitUnsupported) {
+            p.spec_given_up = true;
+            state.next_threshold = never;
+            return;
+        }
+        back_off_specialisation(function);
+        return;
+    }
+    start_window(function);
+    schedule_check(function, policy.respecialise_calls);
+}
+
+ErrorOr<void> JitInstance::specialise(u32 function, const Specialisation& spec)
+{
+    if (!m_instance || function >= m_function_count)
+        return Error::InvalidArgument;
+    if (spec.empty())
+        return Error::JitUnsupported;
+    if (m_profiles[function].tier != 2)
+        TRY(compile(function, 2));
+    TRY(install_specialised(function, spec));
+    start_window(function);
+    schedule_check(function, m_runtime.policy().respecialise_calls);
+    return {};
+}
+
+ErrorOr<void> JitInstance::specialise(u32 function, const Value* args, u32 arg_count)
+{
+    if (!m_instance || function >= m_function_count)
+        return Error::InvalidArgument;
+    return specialise(function, specialisation_for(m_module->functions[function], args, arg_count));
+}

@@ -1,0 +1,77 @@
+// The shared entry snippets; see native_entry.h.
+#include <microjit/jit/native_entry.h>
+
+using namespace x86;
+
+namespace {
+
+Mem absolute(const void* p)
+{
+    return dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(p)));
+}
+
+}
+
+void ArgumentProfileEmitter::emit(Assembler& a, const NativeEnvironment& env, u32 function)
+{
+    const FunctionInfo& fn = env.instance->module->functions[function];
+    m_count = 0;
+    for (u32 p = 0; p < max_profiled_arguments; ++p) {
+        if (!is_profiled_parameter(fn, p))
+            continue;
+        Site& site = m_sites[m_count++];
+        site.param = p;
+        site.profile = &env.states[function].arguments[p];
+        site.miss = a.new_label();
+        site.back = a.new_label();
+        a.mov(ecx, dword_ptr(eax, static_cast<i32>(8 * p)));
+        a.cmp(ecx, absolute(&site.profile->value));
+        a.jne(site.miss);
+        a.inc(absolute(&site.profile->hits));
+        a.bind(site.back);
+    }
+}
+
+void ArgumentProfileEmitter::emit_misses(Assembler& a)
+{
+    for (u32 i = 0; i < m_count; ++i) {
+        Site& site = m_sites[i];
+        a.bind(site.miss);
+        a.mov(ecx, absolute(&site.profile->misses));
+        a.inc(ecx);
+        a.mov(absolute(&site.profile->misses), ecx);
+        a.cmp(ecx, absolute(&site.profile->hits));
+        a.jbe(site.back);
+        a.mov(ecx, dword_ptr(eax, static_cast<i32>(8 * site.param)));
+        a.mov(absolute(&site.profile->value), ecx);
+        a.mov(absolute(&site.profile->hits), 1);
+        a.mov(absolute(&site.profile->misses), 0);
+        a.jmp(site.back);
+    }
+    m_count = 0;
+}
+
+void SpecialisationGuard::emit(Assembler& a, const NativeEnvironment& env, u32 function, const Specialisation& spec)
+{
+    m_used = !spec.empty();
+    if (!m_used)
+        return;
+    m_state = &env.states[function];
+    m_fail = a.new_label();
+    for (u32 p = 0; p < max_profiled_arguments; ++p) {
+        if (!spec.has(p))
+            continue;
+        a.cmp(dword_ptr(eax, static_cast<i32>(8 * p)), spec.values[p]);
+        a.jne(m_fail);
+    }
+}
+
+void SpecialisationGuard::emit_failure(Assembler& a)
+{
+    if (!m_used)
+        return;
+    a.bind(m_fail);
+    a.inc(absolute(&m_state->guard_failures));
+    a.jmp(absolute(&m_state->generic_code));
+    m_used = false;
+}

@@ -1,0 +1,54 @@
+// Code every tier's entry shares: the argument profile that tier 1 and
+// generic tier-2 code update on each call, and the guard in front of
+// specialised code (docs/specialisation.md). Both address the function's
+// NativeFunctionState directly.
+//
+//   ArgumentProfileEmitter profile;
+//   profile.emit(a, env, function);     // at entry: EAX = args (kept), clobbers ECX
+//   ...body...
+//   profile.emit_misses(a);             // once, after the body (out of line)
+//
+//   SpecialisationGuard guard;
+//   guard.emit(a, env, function, spec); // the very first instructions
+//   ...body...
+//   guard.emit_failure(a);              // once, after the body
+#pragma once
+
+#include <microjit/jit/native_abi.h>
+#include <microjit/jit/specialisation.h>
+#include <microjit/x86/assembler.h>
+
+class ArgumentProfileEmitter {
+public:
+    // The hit path per profiled parameter: load, compare with the
+    // candidate, count a hit; a miss leaves the line.
+    void emit(x86::Assembler&, const NativeEnvironment&, u32 function);
+    // The miss paths: count the miss; when misses outnumber hits, the
+    // argument becomes the candidate with one hit.
+    void emit_misses(x86::Assembler&);
+
+private:
+    struct Site {
+        u32 param;
+        ArgumentProfile* profile;
+        x86::Label miss;
+        x86::Label back;
+    };
+    Site m_sites[max_profiled_arguments];
+    u32 m_count { 0 };
+};
+
+class SpecialisationGuard {
+public:
+    // With EAX = args, compares each folded parameter with its value; any
+    // difference goes to the failure path. Emits nothing for an empty spec.
+    void emit(x86::Assembler&, const NativeEnvironment&, u32 function, const Specialisation&);
+    // Counts the failure in NativeFunctionState::guard_failures and jumps,
+    // with every register as it was at entry, to NativeFunctionState::generic_code.
+    void emit_failure(x86::Assembler&);
+
+private:
+    NativeFunctionState* m_state { nullptr };
+    x86::Label m_fail;
+    bool m_used { false };
+};

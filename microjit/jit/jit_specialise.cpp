@@ -122,7 +122,10 @@ void JitInstance::decide_specialisation(u32 function)
         return;
     }
     u64 window = calls(function) - p.window_start;
-    u64 min_samples = window < min_profile_samples ? (window ? window : 1) : min_profile_samples;
+    // The profile may have started late in the window (at tier 1's
+    // install): half the window's calls, up to min_profile_samples, suffice.
+    u64 half = window / 2 ? window / 2 : 1;
+    u64 min_samples = half < min_profile_samples ? half : min_profile_samples;
 
     if (p.specialised) {
         u32 failures = state.guard_failures;
@@ -134,7 +137,8 @@ void JitInstance::decide_specialisation(u32 function)
         }
         // The guard fails too often. If most calls now fail, and on the same
         // values, follow them; a mixed workload is not worth specialising.
-        u64 failure_samples = failures < min_profile_samples ? (failures ? failures : 1) : min_profile_samples;
+        u64 half_failures = failures / 2 ? failures / 2 : 1;
+        u64 failure_samples = half_failures < min_profile_samples ? half_failures : min_profile_samples;
         Specialisation next = stable_values(fn, state, policy, failure_samples);
         if (static_cast<u64>(failures) * 2 >= window && !next.empty() && !(next == p.spec)) {
             auto installed = install_specialised(function, next);

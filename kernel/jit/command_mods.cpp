@@ -6,9 +6,10 @@
 // from a snapshot), how many times a JIT tier compiled it since it loaded,
 // compile time per tier, the call count at each tier-up, and back-offs.
 // The ISA is the one the installed code was compiled for (its profile):
-// tier 1 emits SSE2 only, tier 2 SSE2 or AVX2 (`jit isa`). Specialisation
-// (guard values and guard failures) is not in the profile yet; the column
-// shows "-".
+// tier 1 emits SSE2 only, tier 2 SSE2 or AVX2 (`jit isa`). `spec` names the
+// parameter values the installed code is specialised on ("-": generic
+// code), followed by the guard failures counted so far and any
+// re-specialisations and back-offs (docs/specialisation.md).
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/tier2_setup.h>
@@ -55,8 +56,8 @@ void print_tiers(const LoadedModule& slot)
     const Module& m = *slot.module;
     const JitInstance& jit = *slot.jit;
     kprintf("%s:\n", m.name);
-    kprintf("  %-20s %10s %4s %5s %6s %-4s %8s %9s %9s %13s %9s %7s\n", "function", "calls", "tier", "isa", "code", "from",
-            "compiles", "t1 us", "t2 us", "tier-up at", "spec", "backoff");
+    kprintf("  %-20s %10s %4s %5s %6s %-4s %8s %9s %9s %13s %7s  %s\n", "function", "calls", "tier", "isa", "code", "from",
+            "compiles", "t1 us", "t2 us", "tier-up at", "backoff", "spec");
     for (u32 f = 0; f < m.function_count; ++f) {
         const JitFunctionProfile& p = jit.profile(f);
         char up_at[32];
@@ -67,9 +68,18 @@ void print_tiers(const LoadedModule& slot)
         else
             format_to(up_at, sizeof(up_at), "-");
         const char* from = !p.code ? "-" : (p.code == slot.snapshot_code[f] ? "snap" : "jit");
-        kprintf("  %-20s %10llu %4u %5s %6u %-4s %8u %9llu %9llu %13s %9s %7u", m.functions[f].name, jit.calls(f), p.tier,
+        char spec[64];
+        format_specialisation(p.spec, spec, sizeof(spec));
+        u64 guard_failures = p.guard_failures + (p.specialised ? jit.native_state(f).guard_failures : 0);
+        kprintf("  %-20s %10llu %4u %5s %6u %-4s %8u %9llu %9llu %13s %7u  %s", m.functions[f].name, jit.calls(f), p.tier,
                 p.tier ? isa_name(p.isa) : "-", p.code_size, from, slot.compiles[f], cycles_to_us(p.compile_cycles[1]),
-                cycles_to_us(p.compile_cycles[2]), up_at, "-", p.backoffs);
+                cycles_to_us(p.compile_cycles[2]), up_at, p.backoffs, spec);
+        if (p.specialised || p.specialisations)
+            kprintf(" guard failures %llu", guard_failures);
+        if (p.respecialisations)
+            kprintf(", re-specialised %u", p.respecialisations);
+        if (p.spec_backoffs)
+            kprintf(", spec back-offs %u%s", p.spec_backoffs, p.spec_given_up ? " (given up)" : "");
         if (p.given_up)
             kprintf(" given up: %s", error_message(p.last_error));
         else if (p.failed_tier)

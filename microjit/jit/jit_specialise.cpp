@@ -21,8 +21,6 @@
 namespace {
 
 constexpr u32 never = 0xFFFFFFFF;
-// Fewest profile samples a stable value needs (when the window has them).
-constexpr u64 min_profile_samples = 100;
 
 }
 
@@ -123,9 +121,9 @@ void JitInstance::decide_specialisation(u32 function)
     }
     u64 window = calls(function) - p.window_start;
     // The profile may have started late in the window (at tier 1's
-    // install): half the window's calls, up to min_profile_samples, suffice.
+    // install): half the window's calls, up to spec_min_samples, suffice.
     u64 half = window / 2 ? window / 2 : 1;
-    u64 min_samples = half < min_profile_samples ? half : min_profile_samples;
+    u64 min_samples = half < policy.spec_min_samples ? half : policy.spec_min_samples;
 
     if (p.specialised) {
         u32 failures = state.guard_failures;
@@ -138,7 +136,7 @@ void JitInstance::decide_specialisation(u32 function)
         // The guard fails too often. If most calls now fail, and on the same
         // values, follow them; a mixed workload is not worth specialising.
         u64 half_failures = failures / 2 ? failures / 2 : 1;
-        u64 failure_samples = half_failures < min_profile_samples ? half_failures : min_profile_samples;
+        u64 failure_samples = half_failures < policy.spec_min_samples ? half_failures : policy.spec_min_samples;
         Specialisation next = stable_values(fn, state, policy, failure_samples);
         if (static_cast<u64>(failures) * 2 >= window && !next.empty() && !(next == p.spec)) {
             auto installed = install_specialised(function, next);

@@ -34,6 +34,7 @@ struct TierPolicy {
     // doubling each time) before trying again; after max_attempts such
     // failures it keeps the generic code for good.
     u32 spec_stable_percent { 95 };
+    u32 spec_min_samples { 100 }; // fewest profile samples a stable value needs (fewer if the window is short)
     u32 guard_failure_percent { 10 };
     // The largest native stack frame a tier may give one function. Native
     // frames live on the machine stack and a call chain may be 512 frames

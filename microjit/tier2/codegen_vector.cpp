@@ -364,6 +364,7 @@ struct MapEmitter {
     u8 next_temp;             // temps grow from xmm0; scalars sit at the top
     u8 temp_limit;
     Label sign_mask, abs_mask;
+    i32 disp { 0 };           // bytes past element ecx (the unrolled loop's later vectors)
 
     ErrorOr<u8> temp()
     {
@@ -389,9 +390,9 @@ struct MapEmitter {
         case MapNode::Kind::Input: {
             u8 t = TRY(temp());
             if (scalar)
-                a.movss(Xmm { t }, element(input_base[node.input]));
+                a.movss(Xmm { t }, element(input_base[node.input], disp));
             else
-                v.load(t, element(input_base[node.input]));
+                v.load(t, element(input_base[node.input], disp));
             return t;
         }
         case MapNode::Kind::Op:
@@ -523,6 +524,26 @@ ErrorOr<void> compile_map(const FunctionMap& m, Assembler& a, const CodegenOptio
         vector.input_base[k] = single.input_base[k] = input_base[k];
     for (u32 k = 0; k < MapPattern::max_nodes; ++k)
         vector.scalar_reg[k] = single.scalar_reg[k] = scalar_reg[k];
+    // Four vectors a trip while they fit, so the loop's compare and branch
+    // are paid once per 4 vectors; then one vector a trip; then elements.
+    constexpr i32 unroll = 4;
+    Label unrolled_loop = a.new_label();
+    a.lea(eax, ptr(ecx, unroll * v.width()));
+    a.cmp(eax, edx);
+    a.jg(vector_loop);
+    a.align(16);
+    a.bind(unrolled_loop);
+    for (i32 u = 0; u < unroll; ++u) {
+        vector.disp = u * v.bytes();
+        u8 r = TRY(vector.eval(map.node_count - 1, true));
+        v.store(element(edi, u * v.bytes()), r);
+        vector.next_temp = 0;
+    }
+    vector.disp = 0;
+    a.add(ecx, unroll * v.width());
+    a.lea(eax, ptr(ecx, unroll * v.width()));
+    a.cmp(eax, edx);
+    a.jle(unrolled_loop);
     a.align(16);
     a.bind(vector_loop);
     a.lea(eax, ptr(ecx, v.width()));

@@ -53,12 +53,14 @@ ErrorOr<void> set_isa_setting(IsaSetting setting)
         return Error::NotSupported;
     s_setting = setting;
     s_tier2.set_avx2(effective_isa() == CodeIsa::Avx2);
+    s_tier2.set_fma(cpu_info().has_fma);
     return {};
 }
 
 ErrorOr<void> register_tier2_compiler()
 {
     s_tier2.set_avx2(effective_isa() == CodeIsa::Avx2);
+    s_tier2.set_fma(cpu_info().has_fma);
     jit_runtime().set_compiler(2, &s_tier2);
     kprintf("jit: tier 2 compiles for %s (CPU %s AVX2)\n", isa_name(effective_isa()),
             cpu_allows_avx2() ? "and kernel allow" : "or kernel lacks");

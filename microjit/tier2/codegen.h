@@ -38,8 +38,12 @@ using StandaloneEntry = u32 (*)(const Value* args, Value* result, u32 depth);
 struct CodegenOptions {
     // 8-lane AVX2 instead of 4-lane SSE. Set only when CPUID and XCR0 say the
     // CPU and the OS support it; the assembler refuses VEX instructions
-    // otherwise. (FMA is never used: the language forbids contraction.)
+    // otherwise.
     bool avx2 { false };
+    // With avx2: the CPU has FMA3 (CPUID.1:ECX bit 12), and dot-product
+    // reductions fuse their products into the accumulators, which the float
+    // reduction rule allows. Maps and everything else never fuse.
+    bool fma { false };
     // Non-null: emit for the tier ABI, for function `function` of
     // tier_abi->instance (trap exits and stubs come from there).
     const NativeEnvironment* tier_abi { nullptr };

@@ -1,8 +1,9 @@
 // Code generators for reductions (sum, dot, max, min) and element-wise maps:
 // 4 lanes with SSE, or 8 with AVX2 when allowed; several accumulators to hide
-// the add latency; a scalar remainder loop. No FMA: docs/flow-language.md
-// ("The float reduction rule") allows regrouping the additions of a
-// reduction but never contracting a product into them.
+// the add latency; a scalar remainder loop. On the AVX2 path with FMA, dot
+// products fuse each product into its accumulator (VFMADD231PS), which
+// docs/flow-language.md ("The float reduction rule") allows for a float
+// accumulation, as it allows regrouping; maps never fuse.
 //
 // Exactness: maps compute each element with the same IEEE operations as the
 // bytecode (MINPS/MAXPS follow the MINSS/MAXSS rule lane by lane), so their
@@ -29,6 +30,7 @@ namespace {
 struct Lanes {
     Assembler& a;
     bool avx;
+    bool fma { false }; // dot products may fuse (AVX2 path only; codegen.h)
 
     i32 width() const { return avx ? 8 : 4; }
     i32 bytes() const { return 4 * width(); }
@@ -122,9 +124,13 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
     for (u8 k = 0; k < 4; ++k) {
         u8 x = static_cast<u8>(4 + (k & 1) * 2), y = static_cast<u8>(x + 1);
         v.load(x, element(esi, k * v.bytes()));
+        if (dot && v.fma) {
+            // The reduction rule lets a float accumulation be regrouped and
+            // its products fused into it (docs/flow-language.md).
+            a.vfmadd231ps(Ymm { k }, Ymm { x }, element(edi, k * v.bytes()));
+            continue;
+        }
         if (dot) {
-            // Each product is rounded on its own: the reduction rule lets the
-            // additions be regrouped, never fused with the multiplication.
             v.load(y, element(edi, k * v.bytes()));
             v.binary(Op::MUL_F32, x, y);
         }
@@ -138,7 +144,9 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
     a.cmp(eax, edx);
     a.jg(tail);
     v.load(4, element(esi));
-    if (dot) {
+    if (dot && v.fma) {
+        a.vfmadd231ps(Ymm { 0 }, Ymm { 4 }, element(edi));
+    } else if (dot) {
         v.load(5, element(edi));
         v.binary(Op::MUL_F32, 4, 5);
         v.binary(Op::ADD_F32, 0, 4);
@@ -316,6 +324,7 @@ ErrorOr<void> compile_reduction(const FunctionReduction& r, Assembler& a, const 
     bool f32 = r.loop.element == Type::F32;
     bool minmax = r.loop.op == ReductionOp::Max || r.loop.op == ReductionOp::Min;
     Lanes v { a, options.avx2 && f32 && !minmax };
+    v.fma = v.avx && options.fma;
     NativeFrame frame(a, options);
     frame.prologue();
     Label return_init = a.new_label();

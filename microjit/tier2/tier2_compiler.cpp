@@ -62,6 +62,7 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
     a.allow_avx2(m_avx2);
     CodegenOptions options;
     options.avx2 = m_avx2;
+    options.fma = m_avx2 && m_fma;
     options.tier_abi = &env;
     options.function = function;
     options.spec = spec;

@@ -28,6 +28,8 @@ public:
 
     // The ISA to use; set from CPUID and XCR0 (avx2) by the caller.
     void set_avx2(bool allowed) { m_avx2 = allowed; }
+    // FMA3 as well (CPUID): used with AVX2 only, for dot products.
+    void set_fma(bool allowed) { m_fma = allowed; }
 
     ErrorOr<CodeBlock> compile(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason reason) override;
     u8 tier() const override { return 2; }
@@ -39,6 +41,7 @@ private:
     void* m_scratch;
     usize m_scratch_size;
     bool m_avx2 { false };
+    bool m_fma { false };
     CompiledPattern m_last { CompiledPattern::None };
     InPlace<x86::Assembler> m_assembler;
 };

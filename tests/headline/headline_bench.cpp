@@ -104,6 +104,7 @@ public:
             die("cannot emit the runtime stubs");
         m_runtime->policy().max_native_frame_bytes = 16384; // a host stack has megabytes
         m_tier2.set_avx2(avx2);
+        m_tier2.set_fma(__builtin_cpu_supports("fma"));
         m_runtime->set_compiler(2, &m_tier2);
         m_allocator = std::make_unique<PoolModuleAllocator>(m_host.pools().data);
     }

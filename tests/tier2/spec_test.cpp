@@ -20,6 +20,7 @@ struct SpecSystem {
     explicit SpecSystem(bool avx2 = false)
     {
         compiler.set_avx2(avx2);
+        compiler.set_fma(avx2 && __builtin_cpu_supports("fma"));
         system.runtime().set_compiler(2, &compiler);
         // Small thresholds: tier 1 after 5 calls, tier 2 after 10, the
         // first specialisation decision at 100, then every 100 calls.

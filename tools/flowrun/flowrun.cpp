@@ -275,6 +275,7 @@ int main(int argc, char** argv)
         return fail(exit_invalid, "--isa avx2: this CPU cannot run AVX2 code");
     bool avx2 = !std::strcmp(o.isa, "avx2") || (!std::strcmp(o.isa, "auto") && host_avx2);
     tier2.set_avx2(avx2);
+    tier2.set_fma(__builtin_cpu_supports("fma"));
     runtime.set_compiler(2, &tier2);
     if (o.thresholds) {
         if (runtime.policy().parse_thresholds(o.thresholds).is_error())

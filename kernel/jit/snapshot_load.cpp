@@ -246,6 +246,7 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
                 installed, h.code_count);
         return failure;
     }
+    mark_snapshot_current(slot);
     kprintf("snap: %s loaded: %u function%s with native code, counters of %u restored (saved at boot %u)\n", path,
             installed, installed == 1 ? "" : "s", h.function_count, h.boot_count);
     return {};

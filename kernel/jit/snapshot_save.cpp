@@ -191,6 +191,7 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
     kfree(file);
     if (written.is_error())
         return written.error();
+    mark_snapshot_current(slot);
     return size;
 }
 

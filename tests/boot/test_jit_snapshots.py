@@ -193,7 +193,7 @@ class Snapshots(unittest.TestCase):
         self.assertIn("0 snapshots in /JIT", outputs[3])
         # The loaded code is still installed, so it can be saved again.
         self.assertEqual(len(re.findall(r"snap: saved /JIT/\w+\.SNP", outputs[4])), len(HOT), outputs[4])
-        self.assertIn("usage: snap save|load|ls|clear", outputs[5])
+        self.assertIn("usage: snap [save|load|ls|clear|every SECONDS]", outputs[5])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ $(eval $(call host_test,tier1_smoke_test,tests/jit/tier1_smoke_test.cpp,$(JIT_TE
 TEST_PREREQS += $(MODULE_BFMS)
 $(eval $(call host_test,tierup_test,tests/jit/tierup_test.cpp,$(JIT_TEST_LIBS)))
 $(eval $(call host_test,tier1_diff_test,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
+# The list of absolute addresses in JIT code (what snapshots rebase).
+$(eval $(call host_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,$(JIT_TEST_LIBS)))
 
 # Modules only the JIT tests use.
 JIT_TEST_BFMS := $(BUILD)/tests/jit/OPS.BFM

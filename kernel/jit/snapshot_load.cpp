@@ -170,9 +170,14 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
                     static_cast<u32>(sizeof(Header)));
     Header h;
     memcpy(&h, data, sizeof(h));
-    if (h.format_version != snapshot::format_version || h.header_size != sizeof(Header))
-        return fail(Error::SnapshotCorrupt, why, why_size, "format version %u (header %u bytes); this kernel reads version %u",
-                    h.format_version, h.header_size, snapshot::format_version);
+    // The format version is part of the key: another one was written by
+    // another kernel.
+    if (h.format_version != snapshot::format_version)
+        return fail(Error::SnapshotJitChanged, why, why_size, "format version %u; this kernel reads version %u",
+                    h.format_version, snapshot::format_version);
+    if (h.header_size != sizeof(Header))
+        return fail(Error::SnapshotCorrupt, why, why_size, "header of %u bytes; version %u has %u", h.header_size,
+                    snapshot::format_version, static_cast<u32>(sizeof(Header)));
     if (h.file_size != size)
         return fail(size < h.file_size ? Error::SnapshotTruncated : Error::SnapshotCorrupt, why, why_size,
                     "the header says %u bytes, the file has %u", h.file_size, size);

@@ -12,7 +12,9 @@ void snapshot_path_for_file(const char* snp_name, char* out, usize size);
 
 // Writes the module's snapshot with the volume's atomic replace. Returns the
 // file's size; NotSupported when the module has no native code to save.
-ErrorOr<u32> save_snapshot(LoadedModule& slot);
+// A function whose code cannot be saved is left out, with a line saying why
+// if `report_left_out` (the periodic save keeps the prompt quiet).
+ErrorOr<u32> save_snapshot(LoadedModule& slot, bool report_left_out = true);
 
 // Saves every module that has native code; prints one line each. Used by
 // `snap save` and at poweroff.

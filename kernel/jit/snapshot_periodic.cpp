@@ -97,7 +97,7 @@ void snapshot_periodic_tick()
     for (LoadedModule* slot = loaded_modules_begin(); slot != loaded_modules_end(); ++slot) {
         if (!snapshot_is_stale(*slot))
             continue;
-        auto size = save_snapshot(*slot);
+        auto size = save_snapshot(*slot, false);
         if (size.is_error()) {
             char path[32];
             snapshot_path(*slot, path, sizeof(path));

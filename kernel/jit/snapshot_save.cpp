@@ -35,8 +35,8 @@ struct Prepared {
 bool leaves(const BranchSite& b, u32 size) { return b.target < 0 || b.target >= static_cast<i64>(size); }
 
 // Walks the code and classifies every address in it; false (with a line
-// saying why) when the function cannot be saved.
-bool prepare(const LoadedModule& slot, u32 f, Prepared& out)
+// saying why, if `report`) when the function cannot be saved.
+bool prepare(const LoadedModule& slot, u32 f, Prepared& out, bool report)
 {
     const JitFunctionProfile& p = slot.jit->profile(f);
     const char* module = slot.module->name;
@@ -45,11 +45,13 @@ bool prepare(const LoadedModule& slot, u32 f, Prepared& out)
     if (!p.code || !p.code_size)
         return false;
     if (!p.absolutes) {
-        kprintf("snap: %s.%s: its compiler did not record the addresses in its code; left out\n", module, name);
+        if (report)
+            kprintf("snap: %s.%s: its compiler did not record the addresses in its code; left out\n", module, name);
         return false;
     }
     if (walk_code(p.code, p.code_size, out.walk).is_error()) {
-        kprintf("snap: %s.%s: its code does not walk cleanly at +0x%x; left out\n", module, name, out.walk.bad_offset);
+        if (report)
+            kprintf("snap: %s.%s: its code does not walk cleanly at +0x%x; left out\n", module, name, out.walk.bad_offset);
         free_code_walk(out.walk);
         return false;
     }
@@ -90,7 +92,8 @@ bool prepare(const LoadedModule& slot, u32 f, Prepared& out)
         ++count;
     }
     if (problem) {
-        kprintf("snap: %s.%s: %s (+0x%x, value %#x); left out\n", module, name, problem, at, value);
+        if (report)
+            kprintf("snap: %s.%s: %s (+0x%x, value %#x); left out\n", module, name, problem, at, value);
         free_code_walk(out.walk);
         return false;
     }
@@ -174,7 +177,7 @@ void snapshot_path(const LoadedModule& slot, char* out, usize size)
     format_to(out, size, "%s/%s.SNP", snapshot::directory, base);
 }
 
-ErrorOr<u32> save_snapshot(LoadedModule& slot)
+ErrorOr<u32> save_snapshot(LoadedModule& slot, bool report_left_out)
 {
     if (!slot.has_environment)
         return Error::NotSupported;
@@ -190,7 +193,7 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
     u32 size = sizeof(snapshot::Header) + sizeof(snapshot::Regions) + 4 * m.buffer_count + sizeof(snapshot::FunctionRecord) * count;
     u32 code_count = 0;
     for (u32 f = 0; f < count; ++f) {
-        if (!prepare(slot, f, prepared[f]))
+        if (!prepare(slot, f, prepared[f], report_left_out))
             continue;
         ++code_count;
         size += sizeof(snapshot::CodeEntry) + sizeof(snapshot::Relocation) * prepared[f].relocation_count

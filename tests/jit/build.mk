@@ -43,6 +43,7 @@ BENCH_TARGETS += bench-tier1
 # the pools and the runtime are C++ that must not touch memory it does not own.
 $(eval $(call asan_test,pool_test_asan,tests/jit/pool_test.cpp,microjit/pool/pool_core.cpp microjit/pool/host_pools.cpp tools/host/panic_host.cpp))
 $(eval $(call asan_test,tier1_diff_test_asan,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
+$(eval $(call asan_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,$(JIT_TEST_LIBS)))
 
 # flowrun's JIT options, run as a user would (needs $(BUILD)/host/flowrun).
 $(eval $(call host_test,flowrun_tier_test,tests/jit/flowrun_tier_test.cpp,$(JIT_TEST_LIBS)))

@@ -27,6 +27,7 @@
     X(EmitTooManyLabels, "too many labels")                                             \
     X(EmitUnsupportedIsa, "instruction needs an ISA extension that is not enabled")     \
     X(EmitTooManySites, "too many jumps, calls and alignment points in one function")  \
+    X(EmitTooManyAbsolutes, "too many absolute addresses in one function")             \
     X(DecodeUnknownInstruction, "unknown instruction bytes")                            \
     X(DecodeTruncated, "instruction runs past the end of the code")                     \
     /* block devices */                                                                 \

@@ -9,6 +9,7 @@
 // shell's 255 characters is refused with a message, like a typed one.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/boot_hooks.h>
+#include <kernel/jit/snapshot.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>
@@ -73,6 +74,9 @@ void run_autorun_script()
         line[length] = 0;
         kprintf("bf> %s\n", line);
         shell_execute(line);
+        // Between two lines nothing runs: a periodic snapshot save may
+        // (a long `bench` delays it to the end of that line).
+        snapshot_periodic_tick();
     }
     kprintf("autorun: %u command%s done\n", lines, lines == 1 ? "" : "s");
     kfree(script);

@@ -3,8 +3,10 @@
 // At boot each module's snapshot is tried right after the module loads
 // (module_files.cpp calls load_snapshot); `poweroff` saves every module that
 // has native code (KERNEL_SHUTDOWN_SERVICES, before the volume is flushed).
+// `snap every` sets the period of the periodic save (snapshot_periodic.cpp).
 #include <kernel/fs/boot_volume.h>
 #include <kernel/init.h>
+#include <kernel/jit/arguments.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/jit/snapshot.h>
 #include <kernel/jit/snapshot_format.h>
@@ -96,12 +98,30 @@ void list_one(const char* name)
         kprintf("%-12s valid for the loaded %s\n", "", owner->module->name);
 }
 
+ErrorOr<void> set_period(const char* text)
+{
+    i32 seconds;
+    if (!parse_i32_literal(text, seconds) || seconds < 0) {
+        kprintf("snap every: '%s' is not a number of seconds (0 turns periodic saving off)\n", text);
+        return Error::BadArguments;
+    }
+    set_snapshot_period_seconds(static_cast<u32>(seconds));
+    print_snapshot_period();
+    return {};
+}
+
 ErrorOr<void> cmd_snap(int argc, char** argv)
 {
-    if (argc != 2)
-        return Error::BadArguments;
     if (!jit_system_ready())
         return Error::NotSupported;
+    if (argc == 1) {
+        print_snapshot_period();
+        return {};
+    }
+    if (argc == 3 && string_equals(argv[1], "every"))
+        return set_period(argv[2]);
+    if (argc != 2)
+        return Error::BadArguments;
     if (string_equals(argv[1], "save"))
         return save_all_snapshots();
     if (string_equals(argv[1], "load")) {
@@ -116,6 +136,7 @@ ErrorOr<void> cmd_snap(int argc, char** argv)
     if (string_equals(argv[1], "ls")) {
         u32 n = TRY(for_each_snapshot(list_one));
         kprintf("%u snapshot%s in %s\n", n, n == 1 ? "" : "s", snapshot::directory);
+        print_snapshot_period();
         return {};
     }
     if (string_equals(argv[1], "clear")) {
@@ -138,8 +159,9 @@ ErrorOr<void> cmd_snap(int argc, char** argv)
     }
     return Error::BadArguments;
 }
-SHELL_COMMAND("snap", "snap save|load|ls|clear",
-              "JIT snapshots in /JIT: save native code and profiles, load them, list them with their keys, delete them",
+SHELL_COMMAND("snap", "snap [save|load|ls|clear|every SECONDS]",
+              "JIT snapshots in /JIT: save native code and profiles, load them, list them with their keys, delete them, "
+              "save changed ones every SECONDS (0: off)",
               cmd_snap);
 
 ErrorOr<void> save_at_poweroff()

@@ -1,5 +1,7 @@
 // CompileTracker (see compile_tracker.h).
+#include <kernel/jit/code_walk.h>
 #include <kernel/jit/compile_tracker.h>
+#include <kernel/jit/snapshot_regions.h>
 #include <kernel/lib/string.h>
 
 namespace {
@@ -45,18 +47,54 @@ private:
     ErrorOr<CodeBlock> install(const NativeEnvironment& env, CodePool& pool)
     {
         const PendingInstall& p = *m_pending;
-        if (!same_environment(env, p.expected))
-            return Error::SnapshotBadCode;
-        u8* code = static_cast<u8*>(TRY(pool.allocate(p.size, 16)));
+        u32 absolutes = 0;
+        for (u32 i = 0; i < p.relocation_count; ++i)
+            absolutes += p.relocations[i].region != snapshot::RegionRuntime ? 1 : 0;
+        // The block keeps the list of absolute fields after the code, as a
+        // compiled block does (tier_compiler.h), so it can be saved again.
+        u32 table = (p.size + 3) & ~3u;
+        u8* code = static_cast<u8*>(TRY(pool.allocate(table + 4 * (1 + absolutes), 16)));
         memcpy(code, p.code, p.size);
+        memset(code + p.size, 0xCC, table - p.size); // int3: never executed
+        auto* fields = reinterpret_cast<u32*>(code + table);
+        fields[0] = absolutes;
+        snapshot::RegionMap regions(*env.instance, env.jit, env.stubs, env.states, code, p.size);
+        u32 n = 0;
         for (u32 i = 0; i < p.relocation_count; ++i) {
-            const CodeRelocation& r = p.relocations[i];
-            // rel32 is relative to the end of its field (SDM Vol. 2A, CALL/JMP/Jcc "rel32").
-            u32 next = reinterpret_cast<u32>(code) + r.offset + 4;
-            u32 displacement = r.target - next;
-            memcpy(code + r.offset, &displacement, 4);
+            const snapshot::Relocation& r = p.relocations[i];
+            u32 value;
+            if (r.region == snapshot::RegionRuntime) {
+                // rel32 is relative to the end of its field (SDM Vol. 2A, CALL/JMP/Jcc "rel32").
+                value = r.value - (reinterpret_cast<u32>(code) + r.offset + 4);
+            } else {
+                u32 base, size;
+                if (!regions.locate(r.region, base, size) || r.value >= size) {
+                    pool.free(code);
+                    return Error::SnapshotBadCode;
+                }
+                value = base + r.value;
+                fields[1 + n++] = r.offset;
+            }
+            memcpy(code + r.offset, &value, 4);
         }
-        return CodeBlock { code, p.size, p.isa };
+        if (!same_instructions(p.code, code, p.size)) {
+            pool.free(code);
+            return Error::SnapshotBadCode;
+        }
+        return CodeBlock { code, p.size, p.isa, reinterpret_cast<const AbsoluteFields*>(fields) };
+    }
+
+    // The relocated code must decode into the instructions that were
+    // checked: a field that reached into an opcode or ModRM byte would
+    // change them.
+    static bool same_instructions(const u8* checked, const u8* relocated, u32 size)
+    {
+        CodeWalk before {}, after {};
+        bool same = !walk_code(checked, size, before).is_error() && !walk_code(relocated, size, after).is_error()
+            && memcmp(before.starts, after.starts, size / 8 + 1) == 0;
+        free_code_walk(before);
+        free_code_walk(after);
+        return same;
     }
 
     TierCompiler* m_inner { nullptr };
@@ -68,11 +106,6 @@ LoadedModule* CompileTracker::s_tracking = nullptr;
 CompileTracker s_trackers[max_tier + 1];
 
 } // namespace
-
-bool same_environment(const NativeEnvironment& a, const NativeEnvironment& b)
-{
-    return a.instance == b.instance && a.jit == b.jit && a.stubs == b.stubs && a.states == b.states;
-}
 
 void install_compile_trackers()
 {

@@ -8,29 +8,24 @@
 //
 // It is also how code from a snapshot is installed: with an install pending,
 // the "compile" copies the checked bytes into the code pool and applies the
-// relocations instead of compiling, so JitInstance::compile() installs the
-// block through the dispatch table with all its bookkeeping (profile, tier,
-// next threshold), exactly like compiled code.
+// relocations against the environment it is given (branches to the runtime,
+// absolute addresses rebased into this instance's regions) instead of
+// compiling, so JitInstance::compile() installs the block through the
+// dispatch table with all its bookkeeping (profile, tier, next threshold),
+// exactly like compiled code.
 #pragma once
 
 #include <bareflow/error_or.h>
 #include <kernel/jit/jit_system.h>
+#include <kernel/jit/snapshot_format.h>
 #include <microjit/jit/tier_compiler.h>
-
-// A rel32 field in a code blob whose branch leaves the blob: the absolute
-// target it must reach wherever the blob lands.
-struct CodeRelocation {
-    u32 offset; // of the 4-byte rel32 field, from the blob's start
-    u32 target; // absolute address
-};
 
 struct PendingInstall {
     const u8* code;
     u32 size;
-    const CodeRelocation* relocations;
+    const snapshot::Relocation* relocations; // checked (snapshot_load.cpp, check 6)
     u32 relocation_count;
     CodeIsa isa;
-    NativeEnvironment expected;
 };
 
 // Wraps the compilers present in the runtime now (call once, after init).
@@ -41,9 +36,7 @@ void install_compile_trackers();
 void set_tracking_slot(LoadedModule* slot);
 
 // Installs `install` as the code of `function` at `tier` in `slot`.
-// Refused (SnapshotBadCode) when the instance's environment differs from
-// the one the code was made for.
+// Refused (SnapshotBadCode) when a relocation names a region this instance
+// does not have or points past its end, or when the relocated code does not
+// walk as the stored code did; nothing is installed then.
 ErrorOr<void> install_native_code(LoadedModule& slot, u32 function, u8 tier, const PendingInstall& install);
-
-// True if the two environments give code the same embedded addresses.
-bool same_environment(const NativeEnvironment& a, const NativeEnvironment& b);

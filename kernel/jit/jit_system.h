@@ -29,6 +29,9 @@ struct LoadedModule {
     // seen at the first compile; snapshots are only valid for the same.
     NativeEnvironment environment;
     bool has_environment;
+    // The state its snapshot file holds (snapshot_state_fingerprint; 0: no
+    // file written or loaded in this boot), for periodic saving.
+    u64 saved_fingerprint;
 };
 
 inline constexpr u32 max_loaded_modules = 32;

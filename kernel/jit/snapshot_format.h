@@ -3,9 +3,10 @@
 // every byte; the structs below are that layout (little-endian, packed).
 //
 //   Header          96 bytes
-//   Layout          32 bytes + 4 per module buffer (the addresses the code embeds)
+//   Regions         32 bytes + 4 per module buffer (the sizes of the memory
+//                   regions the code embeds addresses of)
 //   FunctionRecord  16 bytes per function of the module (the profile)
-//   code entries    CodeEntry (16 bytes), its relocations (8 bytes each),
+//   code entries    CodeEntry (16 bytes), its relocations (12 bytes each),
 //                   its code, zero-padded to 4 bytes; code_count of them
 #pragma once
 
@@ -14,7 +15,9 @@
 namespace snapshot {
 
 inline constexpr u8 magic[4] = { 'S', 'N', 'A', 'P' };
-inline constexpr u16 format_version = 1;
+// 2: relocations name a region for every absolute address the code embeds,
+// so code loads into any layout (version 1 only ran in the same layout).
+inline constexpr u16 format_version = 2;
 inline constexpr const char* directory = "/JIT";
 
 struct [[gnu::packed]] Header {
@@ -30,29 +33,41 @@ struct [[gnu::packed]] Header {
     char module_name[20]; // NUL-padded
     u32 function_count;   // the module's function count (FunctionRecords)
     u32 code_count;       // code entries
-    u32 buffer_count;     // module buffers (Layout's buffer bases)
-    u32 layout_offset;    // from the start of the file
+    u32 buffer_count;     // module buffers (Regions' buffer sizes)
+    u32 regions_offset;   // from the start of the file
     u32 profiles_offset;
     u32 code_offset;
     u32 reserved[3];      // zero
 };
 static_assert(sizeof(Header) == 96);
 
-// The addresses compiled code embeds (tier code is compiled per instance;
-// see microjit/jit/native_abi.h, NativeEnvironment). Code is only reused
-// when every one is the same in the running instance.
-struct [[gnu::packed]] Layout {
-    u32 instance;            // ModuleInstance*
-    u32 instance_allocation; // its block (dispatch table, counters, ...)
-    u32 instance_size;
-    u32 jit;                 // JitInstance* (helpers' first argument)
-    u32 stubs;               // const NativeStubs*
-    u32 states;              // NativeFunctionState* (per-function thresholds)
-    u32 stubs_block;         // the runtime stubs' code
-    u32 reserved;            // zero
-    // followed by buffer_count u32: each buffer's base address
+// The memory regions compiled code embeds absolute addresses of, by their
+// size in the saving boot (tier code is compiled per instance; see
+// microjit/jit/native_abi.h, NativeEnvironment). Each must be the same size
+// in the loading instance; where they are does not matter, since every
+// address is rebased (Relocation).
+struct [[gnu::packed]] Regions {
+    u32 instance_size;   // region Instance: the ModuleInstance
+    u32 allocation_size; // region InstanceAllocation: its block (dispatch table, counters, ...)
+    u32 jit_size;        // region Jit: the JitInstance (helpers' first argument)
+    u32 states_size;     // region States: the NativeFunctionState array
+    u32 stubs_size;      // region Stubs: the NativeStubs table (trap exits)
+    u32 reserved[3];     // zero
+    // followed by buffer_count u32: each buffer's size in bytes (regions Buffer + b)
 };
-static_assert(sizeof(Layout) == 32);
+static_assert(sizeof(Regions) == 32);
+
+// What a relocation's field holds an address of.
+enum Region : u16 {
+    RegionRuntime = 0,            // a rel32 branch out of the blob; value is its absolute target
+    RegionCode = 1,               // this blob (its constants)
+    RegionInstance = 2,
+    RegionInstanceAllocation = 3,
+    RegionJit = 4,
+    RegionStates = 5,
+    RegionStubs = 6,
+    RegionBuffer = 16,            // + the buffer's index
+};
 
 struct [[gnu::packed]] FunctionRecord {
     u32 calls;           // every tier together
@@ -70,15 +85,21 @@ struct [[gnu::packed]] CodeEntry {
     u8 isa;               // CodeIsa the code was compiled for (0: not recorded, taken as SSE2)
     u8 reserved[2];       // zero
     u32 code_size;
-    u32 relocation_count; // rel32 branches that leave the blob
+    u32 relocation_count; // Relocations that follow, ascending by offset
 };
 static_assert(sizeof(CodeEntry) == 16);
 
+// A 4-byte field of the code that depends on where things are. Region 0: a
+// rel32 branch leaving the blob to the absolute `value` (a runtime helper or
+// stub). Otherwise an absolute address `value` bytes into `region`; the
+// field is stored as zero in the file and written at load.
 struct [[gnu::packed]] Relocation {
-    u32 offset; // of the rel32 field within the code
-    u32 target; // absolute address the branch must reach
+    u32 offset;   // of the field within the code
+    u16 region;   // Region
+    u16 reserved; // zero
+    u32 value;
 };
-static_assert(sizeof(Relocation) == 8);
+static_assert(sizeof(Relocation) == 12);
 
 enum CpuFeature : u32 {
     CPU_SSE3 = 1u << 0,

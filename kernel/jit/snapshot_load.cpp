@@ -5,20 +5,26 @@
 //   3. the key: module content hash, JIT version, CPU feature set;
 //   4. the structure: function and buffer counts match the module, every
 //      offset and length stays inside the file, reserved fields are zero;
-//   5. the layout: every address the code embeds is the running instance's;
+//   5. the regions: each memory region the code refers to has the size it
+//      had when saved (where it is does not matter: addresses are rebased);
 //   6. each code blob: the length decoder walks it cleanly to its end;
 //      every branch lands on an instruction start inside the blob, or is a
-//      rel32 with a relocation whose target is in the runtime stubs or the
-//      kernel's text (the helpers); no relocation is left unused.
+//      rel32 with a runtime relocation whose target is in the runtime stubs
+//      or the kernel's text (the helpers); every other relocation names a
+//      region of this module, points inside it, and lies within one
+//      instruction, clear of the branches and of the other relocations; no
+//      relocation is left unused.
 // Only then are the counters restored and the blobs installed through the
-// dispatch table (compile_tracker.h). Any failure prints one line with the
-// reason and the module runs from tier 0 as if there were no snapshot.
+// dispatch table (compile_tracker.h), each address rebased into the running
+// instance. Any failure prints one line with the reason and the module runs
+// from tier 0 as if there were no snapshot.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/code_walk.h>
 #include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/jit/snapshot.h>
 #include <kernel/jit/snapshot_format.h>
+#include <kernel/jit/snapshot_regions.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
@@ -53,9 +59,53 @@ bool allowed_target(u32 target)
     return target >= reinterpret_cast<u32>(__kernel_start) && target < reinterpret_cast<u32>(__init_array_start);
 }
 
-// Check 6 for one blob.
-Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* relocations, const u8* code, char* why, usize size)
+// Check 6 for one absolute-address relocation of a blob.
+Error check_absolute(const snapshot::CodeEntry& entry, const snapshot::Relocation& r, const CodeWalk& walk,
+                     const snapshot::RegionMap& regions, char* why, usize size)
 {
+    char name[24];
+    snapshot::region_name(r.region, name, sizeof(name));
+    // Sizes only: the blob's own region is the code entry, and the state
+    // array's place is not known before the first install.
+    u32 base, region_size;
+    snapshot::Regions sizes;
+    regions.sizes(sizes);
+    if (r.region == snapshot::RegionCode)
+        region_size = entry.code_size;
+    else if (r.region == snapshot::RegionStates)
+        region_size = sizes.states_size;
+    else if (!regions.locate(r.region, base, region_size))
+        return fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x names %s, which this module does not have",
+                    entry.function, r.offset, name);
+    if (r.value >= region_size)
+        return fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x points 0x%x bytes into %s, which has 0x%x",
+                    entry.function, r.offset, r.value, name, region_size);
+    if (r.offset + 4ull > entry.code_size)
+        return fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x runs past the code", entry.function,
+                    r.offset);
+    for (u32 k = 0; k < 4; ++k) {
+        if (is_instruction_start(walk, r.offset + k))
+            return fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x covers the start of an instruction",
+                        entry.function, r.offset);
+    }
+    for (u32 k = 0; k < walk.branch_count; ++k) {
+        const BranchSite& b = walk.branches[k];
+        if (b.field_offset < r.offset + 4 && r.offset < b.field_offset + b.field_size)
+            return fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x overlaps a branch", entry.function,
+                        r.offset);
+    }
+    return Error::Ok;
+}
+
+// Check 6 for one blob.
+Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* relocations, const u8* code,
+                 const snapshot::RegionMap& regions, char* why, usize size)
+{
+    for (u32 i = 0; i < entry.relocation_count; ++i) {
+        if (relocations[i].reserved || (i && relocations[i].offset < relocations[i - 1].offset + 4))
+            return fail(Error::SnapshotBadCode, why, size, "function %u: relocations out of order, overlapping or malformed",
+                        entry.function);
+    }
     CodeWalk walk;
     auto walked = walk_code(code, entry.code_size, walk);
     if (walked.is_error()) {
@@ -64,8 +114,15 @@ Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* r
         free_code_walk(walk);
         return e;
     }
-    u32 used = 0;
     Error result = Error::Ok;
+    // Every branch leaving the blob has a runtime relocation at its field;
+    // both lists are in ascending field order.
+    u32 next = 0, used = 0;
+    auto next_runtime = [&]() {
+        while (next < entry.relocation_count && relocations[next].region != snapshot::RegionRuntime)
+            ++next;
+    };
+    next_runtime();
     for (u32 i = 0; i < walk.branch_count && result == Error::Ok; ++i) {
         const BranchSite& b = walk.branches[i];
         if (b.target >= 0 && b.target < static_cast<i64>(entry.code_size)) {
@@ -74,20 +131,28 @@ Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* r
                               entry.function, b.field_offset);
             continue;
         }
-        // Relocations are in ascending field order, as branches are found.
-        if (b.field_size != 4 || used == entry.relocation_count || relocations[used].offset != b.field_offset) {
+        if (b.field_size != 4 || next == entry.relocation_count || relocations[next].offset != b.field_offset) {
             result = fail(Error::SnapshotBadCode, why, size, "function %u: branch at +0x%x leaves the code without a relocation",
                           entry.function, b.field_offset);
             continue;
         }
-        if (!allowed_target(relocations[used].target))
+        if (!allowed_target(relocations[next].value))
             result = fail(Error::SnapshotBadCode, why, size, "function %u: relocation at +0x%x targets %#x, outside the runtime",
-                          entry.function, b.field_offset, relocations[used].target);
+                          entry.function, b.field_offset, relocations[next].value);
+        ++next;
         ++used;
+        next_runtime();
     }
-    if (result == Error::Ok && used != entry.relocation_count)
+    u32 runtime = 0;
+    for (u32 i = 0; i < entry.relocation_count && result == Error::Ok; ++i) {
+        if (relocations[i].region == snapshot::RegionRuntime)
+            ++runtime;
+        else
+            result = check_absolute(entry, relocations[i], walk, regions, why, size);
+    }
+    if (result == Error::Ok && used != runtime)
         result = fail(Error::SnapshotBadCode, why, size, "function %u: %u relocation%s match no branch", entry.function,
-                      entry.relocation_count - used, entry.relocation_count - used == 1 ? "" : "s");
+                      runtime - used, runtime - used == 1 ? "" : "s");
     free_code_walk(walk);
     return result;
 }
@@ -105,9 +170,14 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
                     static_cast<u32>(sizeof(Header)));
     Header h;
     memcpy(&h, data, sizeof(h));
-    if (h.format_version != snapshot::format_version || h.header_size != sizeof(Header))
-        return fail(Error::SnapshotCorrupt, why, why_size, "format version %u (header %u bytes); this kernel reads version %u",
-                    h.format_version, h.header_size, snapshot::format_version);
+    // The format version is part of the key: another one was written by
+    // another kernel.
+    if (h.format_version != snapshot::format_version)
+        return fail(Error::SnapshotJitChanged, why, why_size, "format version %u; this kernel reads version %u",
+                    h.format_version, snapshot::format_version);
+    if (h.header_size != sizeof(Header))
+        return fail(Error::SnapshotCorrupt, why, why_size, "header of %u bytes; version %u has %u", h.header_size,
+                    snapshot::format_version, static_cast<u32>(sizeof(Header)));
     if (h.file_size != size)
         return fail(size < h.file_size ? Error::SnapshotTruncated : Error::SnapshotCorrupt, why, why_size,
                     "the header says %u bytes, the file has %u", h.file_size, size);
@@ -132,28 +202,32 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
     if (h.function_count != m.function_count || h.buffer_count != m.buffer_count || h.code_count > h.function_count
         || h.reserved[0] || h.reserved[1] || h.reserved[2])
         return fail(Error::SnapshotCorrupt, why, why_size, "counts do not match the module");
-    u64 layout_end = static_cast<u64>(h.layout_offset) + sizeof(snapshot::Layout) + 4ull * h.buffer_count;
+    u64 regions_end = static_cast<u64>(h.regions_offset) + sizeof(snapshot::Regions) + 4ull * h.buffer_count;
     u64 profiles_end = static_cast<u64>(h.profiles_offset) + sizeof(snapshot::FunctionRecord) * static_cast<u64>(h.function_count);
-    if (h.layout_offset < sizeof(Header) || layout_end > h.profiles_offset || profiles_end > h.code_offset || h.code_offset > size)
+    if (h.regions_offset < sizeof(Header) || regions_end > h.profiles_offset || profiles_end > h.code_offset || h.code_offset > size)
         return fail(Error::SnapshotCorrupt, why, why_size, "section offsets out of order or out of the file");
 
-    // 5. Layout.
-    snapshot::Layout layout;
-    memcpy(&layout, data + h.layout_offset, sizeof(layout));
-    const ModuleInstance& instance = *slot->instance;
-    bool same = layout.instance == reinterpret_cast<u32>(slot->instance)
-        && layout.instance_allocation == reinterpret_cast<u32>(instance.allocation)
-        && layout.instance_size == instance.allocation_size && layout.jit == reinterpret_cast<u32>(slot->jit)
-        && layout.stubs == reinterpret_cast<u32>(&jit_runtime().stubs())
-        && layout.stubs_block == reinterpret_cast<u32>(jit_runtime().stubs().block) && layout.reserved == 0;
-    for (u32 b = 0; b < h.buffer_count && same; ++b) {
-        u32 base;
-        memcpy(&base, data + h.layout_offset + sizeof(layout) + 4 * b, 4);
-        same = base == reinterpret_cast<u32>(instance.buffers[b].base);
+    // 5. Regions: the same sizes as in this instance.
+    snapshot::RegionMap regions(*slot->instance, slot->jit, &jit_runtime().stubs(), nullptr, nullptr, 0);
+    snapshot::Regions saved, now;
+    memcpy(&saved, data + h.regions_offset, sizeof(saved));
+    regions.sizes(now);
+    if (saved.reserved[0] || saved.reserved[1] || saved.reserved[2])
+        return fail(Error::SnapshotCorrupt, why, why_size, "reserved fields of the regions are not zero");
+    const char* differs = saved.instance_size != now.instance_size ? "instance"
+        : saved.allocation_size != now.allocation_size              ? "instance allocation"
+        : saved.jit_size != now.jit_size                            ? "jit"
+        : saved.states_size != now.states_size                      ? "states"
+        : saved.stubs_size != now.stubs_size                        ? "stubs"
+                                                                    : nullptr;
+    for (u32 b = 0; b < h.buffer_count && !differs; ++b) {
+        u32 bytes;
+        memcpy(&bytes, data + h.regions_offset + sizeof(saved) + 4 * b, 4);
+        if (bytes != regions.buffer_size(b))
+            differs = "a buffer";
     }
-    if (!same)
-        return fail(Error::SnapshotLayoutChanged, why, why_size, "instance at %#x in the snapshot, %#x now (or its buffers moved)",
-                    layout.instance, reinterpret_cast<u32>(slot->instance));
+    if (differs)
+        return fail(Error::SnapshotLayoutChanged, why, why_size, "%s has another size in the snapshot", differs);
 
     // 6. Code entries.
     u32 at = h.code_offset;
@@ -162,13 +236,14 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
         if (size - at < sizeof(entry))
             return fail(Error::SnapshotCorrupt, why, why_size, "code entry %u runs past the end of the file", i);
         memcpy(&entry, data + at, sizeof(entry));
-        u64 end = static_cast<u64>(at) + sizeof(entry) + 8ull * entry.relocation_count + align4(entry.code_size);
+        u64 end = static_cast<u64>(at) + sizeof(entry) + sizeof(snapshot::Relocation) * static_cast<u64>(entry.relocation_count)
+            + align4(entry.code_size);
         if (entry.function >= h.function_count || entry.tier == 0 || entry.tier > max_tier || entry.code_size == 0
             || entry.isa > static_cast<u8>(CodeIsa::Avx2) || entry.reserved[0] || entry.reserved[1] || end > size)
             return fail(Error::SnapshotCorrupt, why, why_size, "code entry %u is malformed", i);
         auto* relocations = reinterpret_cast<const snapshot::Relocation*>(data + at + sizeof(entry));
-        const u8* code = data + at + sizeof(entry) + 8 * entry.relocation_count;
-        Error e = check_blob(entry, relocations, code, why, why_size);
+        const u8* code = data + at + sizeof(entry) + sizeof(snapshot::Relocation) * entry.relocation_count;
+        Error e = check_blob(entry, relocations, code, regions, why, why_size);
         if (e != Error::Ok)
             return e;
         at = static_cast<u32>(end);
@@ -217,19 +292,17 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
         instance.profiles[f].loop_iterations = loops;
     }
     PendingInstall install {};
-    install.expected = NativeEnvironment { slot.instance, slot.jit, &jit_runtime().stubs(),
-                                           reinterpret_cast<NativeFunctionState*>(reinterpret_cast<const snapshot::Layout*>(data + h.layout_offset)->states) };
     u32 at = h.code_offset, installed = 0;
     Error failure = Error::Ok;
     for (u32 i = 0; i < h.code_count; ++i) {
         snapshot::CodeEntry entry;
         memcpy(&entry, data + at, sizeof(entry));
-        install.relocations = reinterpret_cast<const CodeRelocation*>(data + at + sizeof(entry));
+        install.relocations = reinterpret_cast<const snapshot::Relocation*>(data + at + sizeof(entry));
         install.relocation_count = entry.relocation_count;
-        install.code = data + at + sizeof(entry) + 8 * entry.relocation_count;
+        install.code = data + at + sizeof(entry) + sizeof(snapshot::Relocation) * entry.relocation_count;
         install.size = entry.code_size;
         install.isa = entry.isa ? static_cast<CodeIsa>(entry.isa) : CodeIsa::Sse2;
-        at += sizeof(entry) + 8 * entry.relocation_count + align4(entry.code_size);
+        at += sizeof(entry) + sizeof(snapshot::Relocation) * entry.relocation_count + align4(entry.code_size);
         auto done = install_native_code(slot, entry.function, entry.tier, install);
         if (done.is_error()) {
             failure = done.error();
@@ -239,13 +312,14 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
     }
     kfree(data);
     if (failure != Error::Ok) {
-        // Only the per-function state array can differ this late (it is not
-        // visible before the first install); nothing has been installed then.
-        kprintf("snap: %s ignored: %s (%u of %u functions installed)\n", path,
-                failure == Error::SnapshotBadCode ? error_message(Error::SnapshotLayoutChanged) : error_message(failure),
-                installed, h.code_count);
+        // Only a code-pool shortage, or relocated code that no longer walks
+        // as checked, gets here; the functions installed before it are
+        // whole and keep running their code.
+        kprintf("snap: %s partly loaded: %u of %u functions installed, then: %s\n", path, installed, h.code_count,
+                error_message(failure));
         return failure;
     }
+    mark_snapshot_current(slot);
     kprintf("snap: %s loaded: %u function%s with native code, counters of %u restored (saved at boot %u)\n", path,
             installed, installed == 1 ? "" : "s", h.function_count, h.boot_count);
     return {};

@@ -1,16 +1,17 @@
 // Saving snapshots (docs/snapshot-format.md). A module's file holds the
 // profile of every function and the code of each function that has native
-// code; each rel32 branch that leaves its blob (calls of the runtime
-// helpers, jumps to the runtime's trap exits) becomes a relocation to its
-// absolute target, so the blob may land anywhere in the code pool. Other
-// addresses in the code (the instance's counters and dispatch table, the
-// buffers) are recorded in the Layout; a loader uses the code only where
-// they are the same.
+// code, with a relocation for every 4-byte field that depends on where
+// things are: each rel32 branch that leaves its blob (calls of the runtime
+// helpers, jumps to the runtime's trap exits) keeps its absolute target, and
+// each absolute address the compiler noted (x86::Assembler::note_absolute)
+// becomes a region and an offset in it (snapshot_regions.h), so the code
+// can be loaded into an instance anywhere in memory.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/boot_hooks.h>
 #include <kernel/jit/code_walk.h>
 #include <kernel/jit/snapshot.h>
 #include <kernel/jit/snapshot_format.h>
+#include <kernel/jit/snapshot_regions.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
@@ -25,15 +26,121 @@ namespace {
 
 constexpr u32 align4(u32 n) { return (n + 3) & ~3u; }
 
-u32 relocations_needed(const CodeWalk& walk, u32 size)
+// One function's code, checked for saving.
+struct Prepared {
+    CodeWalk walk;        // walk.starts == nullptr: not saved
+    u32 relocation_count; // branches out of the blob + absolute fields
+};
+
+bool leaves(const BranchSite& b, u32 size) { return b.target < 0 || b.target >= static_cast<i64>(size); }
+
+// Walks the code and classifies every address in it; false (with a line
+// saying why, if `report`) when the function cannot be saved.
+bool prepare(const LoadedModule& slot, u32 f, Prepared& out, bool report)
 {
-    u32 n = 0;
-    for (u32 i = 0; i < walk.branch_count; ++i) {
-        const BranchSite& b = walk.branches[i];
-        if (b.target < 0 || b.target >= static_cast<i64>(size))
-            ++n;
+    const JitFunctionProfile& p = slot.jit->profile(f);
+    const char* module = slot.module->name;
+    const char* name = slot.module->functions[f].name;
+    out = Prepared {};
+    if (!p.code || !p.code_size)
+        return false;
+    if (!p.absolutes) {
+        if (report)
+            kprintf("snap: %s.%s: its compiler did not record the addresses in its code; left out\n", module, name);
+        return false;
     }
-    return n;
+    if (walk_code(p.code, p.code_size, out.walk).is_error()) {
+        if (report)
+            kprintf("snap: %s.%s: its code does not walk cleanly at +0x%x; left out\n", module, name, out.walk.bad_offset);
+        free_code_walk(out.walk);
+        return false;
+    }
+    const NativeEnvironment& env = slot.environment;
+    snapshot::RegionMap regions(*slot.instance, slot.jit, env.stubs, env.states, p.code, p.code_size);
+    const u32* fields = p.absolutes->offsets();
+    u32 count = 0;
+    const char* problem = nullptr;
+    u32 at = 0, value = 0;
+    for (u32 i = 0; i < out.walk.branch_count && !problem; ++i) {
+        const BranchSite& b = out.walk.branches[i];
+        if (!leaves(b, p.code_size))
+            continue;
+        if (b.field_size != 4) {
+            problem = "a short branch leaves the code";
+            at = b.field_offset;
+        }
+        ++count;
+    }
+    for (u32 i = 0; i < p.absolutes->count && !problem; ++i) {
+        at = fields[i];
+        u16 region;
+        u32 offset;
+        if (at + 4 > p.code_size) {
+            problem = "an address field lies outside the code";
+            break;
+        }
+        memcpy(&value, p.code + at, 4);
+        if (!regions.find(value, region, offset)) {
+            problem = "an address points into no region a snapshot can rebase";
+            break;
+        }
+        for (u32 k = 0; k < out.walk.branch_count; ++k) {
+            const BranchSite& b = out.walk.branches[k];
+            if (b.field_offset < at + 4 && at < b.field_offset + b.field_size)
+                problem = "an address field overlaps a branch";
+        }
+        ++count;
+    }
+    if (problem) {
+        if (report)
+            kprintf("snap: %s.%s: %s (+0x%x, value %#x); left out\n", module, name, problem, at, value);
+        free_code_walk(out.walk);
+        return false;
+    }
+    out.relocation_count = count;
+    return true;
+}
+
+// Writes one code entry's relocations (branches and absolute fields merged
+// in ascending offset order) and its code, the absolute fields zeroed.
+u8* write_code_entry(const LoadedModule& slot, u32 f, const Prepared& prepared, u8* cursor)
+{
+    const JitFunctionProfile& p = slot.jit->profile(f);
+    const NativeEnvironment& env = slot.environment;
+    snapshot::RegionMap regions(*slot.instance, slot.jit, env.stubs, env.states, p.code, p.code_size);
+    auto* entry = reinterpret_cast<snapshot::CodeEntry*>(cursor);
+    entry->function = f;
+    entry->tier = p.tier;
+    entry->isa = static_cast<u8>(p.isa);
+    entry->code_size = p.code_size;
+    entry->relocation_count = prepared.relocation_count;
+    auto* relocations = reinterpret_cast<snapshot::Relocation*>(entry + 1);
+    u8* code = reinterpret_cast<u8*>(relocations + prepared.relocation_count);
+    memcpy(code, p.code, p.code_size);
+    const CodeWalk& walk = prepared.walk;
+    const u32* fields = p.absolutes->offsets();
+    u32 r = 0, b = 0, a = 0;
+    while (b < walk.branch_count || a < p.absolutes->count) {
+        if (b < walk.branch_count && !leaves(walk.branches[b], p.code_size)) {
+            ++b;
+            continue;
+        }
+        if (b < walk.branch_count && (a == p.absolutes->count || walk.branches[b].field_offset < fields[a])) {
+            const BranchSite& site = walk.branches[b++];
+            u32 target = reinterpret_cast<u32>(p.code) + static_cast<u32>(site.target);
+            relocations[r++] = snapshot::Relocation { site.field_offset, snapshot::RegionRuntime, 0, target };
+            continue;
+        }
+        u32 value;
+        memcpy(&value, p.code + fields[a], 4);
+        u16 region = 0;
+        u32 offset = 0;
+        regions.find(value, region, offset); // prepare() found it
+        relocations[r++] = snapshot::Relocation { fields[a], region, 0, offset };
+        memset(code + fields[a], 0, 4);
+        ++a;
+    }
+    return code + ((p.code_size + 3) & ~3u);
 }
 
 ErrorOr<void> ensure_directory(fat16::Volume& volume)
@@ -70,7 +177,7 @@ void snapshot_path(const LoadedModule& slot, char* out, usize size)
     format_to(out, size, "%s/%s.SNP", snapshot::directory, base);
 }
 
-ErrorOr<u32> save_snapshot(LoadedModule& slot)
+ErrorOr<u32> save_snapshot(LoadedModule& slot, bool report_left_out)
 {
     if (!slot.has_environment)
         return Error::NotSupported;
@@ -80,41 +187,24 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
     u32 count = m.function_count;
 
     // Walk every blob first: the size of the file depends on it.
-    auto* walks = static_cast<CodeWalk*>(kzalloc(sizeof(CodeWalk) * count));
-    if (!walks)
+    auto* prepared = static_cast<Prepared*>(kzalloc(sizeof(Prepared) * count));
+    if (!prepared)
         return Error::OutOfMemory;
-    u32 size = sizeof(snapshot::Header) + sizeof(snapshot::Layout) + 4 * m.buffer_count + sizeof(snapshot::FunctionRecord) * count;
+    u32 size = sizeof(snapshot::Header) + sizeof(snapshot::Regions) + 4 * m.buffer_count + sizeof(snapshot::FunctionRecord) * count;
     u32 code_count = 0;
     for (u32 f = 0; f < count; ++f) {
-        const JitFunctionProfile& p = jit.profile(f);
-        if (!p.code || !p.code_size)
+        if (!prepare(slot, f, prepared[f], report_left_out))
             continue;
-        if (walk_code(p.code, p.code_size, walks[f]).is_error()) {
-            kprintf("snap: %s.%s: its code does not walk cleanly at +0x%x; left out\n", m.name, m.functions[f].name,
-                    walks[f].bad_offset);
-            free_code_walk(walks[f]);
-            continue;
-        }
-        bool short_escape = false;
-        for (u32 i = 0; i < walks[f].branch_count; ++i) {
-            const BranchSite& b = walks[f].branches[i];
-            short_escape |= b.field_size == 1 && (b.target < 0 || b.target >= static_cast<i64>(p.code_size));
-        }
-        if (short_escape) {
-            kprintf("snap: %s.%s: a short branch leaves its code; left out\n", m.name, m.functions[f].name);
-            free_code_walk(walks[f]);
-            continue;
-        }
         ++code_count;
-        size += sizeof(snapshot::CodeEntry) + sizeof(snapshot::Relocation) * relocations_needed(walks[f], p.code_size)
-            + align4(p.code_size);
+        size += sizeof(snapshot::CodeEntry) + sizeof(snapshot::Relocation) * prepared[f].relocation_count
+            + align4(jit.profile(f).code_size);
     }
 
     u8* file = static_cast<u8*>(kzalloc(size));
     if (!file) {
         for (u32 f = 0; f < count; ++f)
-            free_code_walk(walks[f]);
-        kfree(walks);
+            free_code_walk(prepared[f].walk);
+        kfree(prepared);
         return Error::OutOfMemory;
     }
     auto* header = reinterpret_cast<snapshot::Header*>(file);
@@ -130,22 +220,17 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
     header->function_count = count;
     header->code_count = code_count;
     header->buffer_count = m.buffer_count;
-    header->layout_offset = sizeof(snapshot::Header);
-    header->profiles_offset = header->layout_offset + sizeof(snapshot::Layout) + 4 * m.buffer_count;
+    header->regions_offset = sizeof(snapshot::Header);
+    header->profiles_offset = header->regions_offset + sizeof(snapshot::Regions) + 4 * m.buffer_count;
     header->code_offset = header->profiles_offset + sizeof(snapshot::FunctionRecord) * count;
 
-    auto* layout = reinterpret_cast<snapshot::Layout*>(file + header->layout_offset);
     const NativeEnvironment& env = slot.environment;
-    layout->instance = reinterpret_cast<u32>(env.instance);
-    layout->instance_allocation = reinterpret_cast<u32>(instance.allocation);
-    layout->instance_size = static_cast<u32>(instance.allocation_size);
-    layout->jit = reinterpret_cast<u32>(env.jit);
-    layout->stubs = reinterpret_cast<u32>(env.stubs);
-    layout->states = reinterpret_cast<u32>(env.states);
-    layout->stubs_block = reinterpret_cast<u32>(env.stubs->block);
-    u32* buffer_bases = reinterpret_cast<u32*>(layout + 1);
+    snapshot::RegionMap regions(instance, &jit, env.stubs, env.states, nullptr, 0);
+    auto* region_sizes = reinterpret_cast<snapshot::Regions*>(file + header->regions_offset);
+    regions.sizes(*region_sizes);
+    u32* buffer_sizes = reinterpret_cast<u32*>(region_sizes + 1);
     for (u32 b = 0; b < m.buffer_count; ++b)
-        buffer_bases[b] = reinterpret_cast<u32>(instance.buffers[b].base);
+        buffer_sizes[b] = regions.buffer_size(b);
 
     auto* records = reinterpret_cast<snapshot::FunctionRecord*>(file + header->profiles_offset);
     u8* cursor = file + header->code_offset;
@@ -156,28 +241,13 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
         records[f].loop_iterations = loops > 0xFFFFFFFFull ? 0xFFFFFFFFu : static_cast<u32>(loops);
         records[f].tier = p.tier;
         records[f].compiles = slot.compiles[f] > 0xFFFF ? 0xFFFF : static_cast<u16>(slot.compiles[f]);
-        if (!walks[f].starts)
+        if (!prepared[f].walk.starts)
             continue;
         records[f].has_code = 1;
-        auto* entry = reinterpret_cast<snapshot::CodeEntry*>(cursor);
-        entry->function = f;
-        entry->tier = p.tier;
-        entry->isa = static_cast<u8>(p.isa);
-        entry->code_size = p.code_size;
-        auto* relocations = reinterpret_cast<snapshot::Relocation*>(entry + 1);
-        u32 r = 0;
-        for (u32 i = 0; i < walks[f].branch_count; ++i) {
-            const BranchSite& b = walks[f].branches[i];
-            if (b.target >= 0 && b.target < static_cast<i64>(p.code_size))
-                continue;
-            relocations[r++] = snapshot::Relocation { b.field_offset, static_cast<u32>(reinterpret_cast<u32>(p.code) + b.target) };
-        }
-        entry->relocation_count = r;
-        memcpy(relocations + r, p.code, p.code_size);
-        cursor = reinterpret_cast<u8*>(relocations + r) + align4(p.code_size);
-        free_code_walk(walks[f]);
+        cursor = write_code_entry(slot, f, prepared[f], cursor);
+        free_code_walk(prepared[f].walk);
     }
-    kfree(walks);
+    kfree(prepared);
     header->crc32 = crc32(file, size);
 
     char path[32];
@@ -191,6 +261,7 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot)
     kfree(file);
     if (written.is_error())
         return written.error();
+    mark_snapshot_current(slot);
     return size;
 }
 

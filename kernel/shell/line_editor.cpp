@@ -18,6 +18,8 @@ usize s_history_count; // lines ever stored; the newest is at (count - 1) % HIST
 // lines because the LF may arrive after the command has run.
 bool s_skip_lf;
 
+void (*s_idle_hook)();
+
 enum class EscapeState { None, Escape, Sequence };
 
 void erase_line(usize length)
@@ -38,7 +40,12 @@ void add_history(const char* line)
 
 } // namespace
 
-u8 console_read_byte()
+void set_line_idle_hook(void (*hook)()) { s_idle_hook = hook; }
+
+namespace {
+
+// console_read_byte(), calling the idle hook after each wake-up if asked.
+u8 wait_for_byte(bool idle)
 {
     for (;;) {
         x86::disable_interrupts();
@@ -52,8 +59,14 @@ u8 console_read_byte()
         // Nothing yet: sleep until the next interrupt (the UART's, the
         // keyboard's or the timer's). STI;HLT cannot miss an IRQ that arrives in between.
         x86::enable_interrupts_and_halt();
+        if (idle && s_idle_hook)
+            s_idle_hook();
     }
 }
+
+} // namespace
+
+u8 console_read_byte() { return wait_for_byte(false); }
 
 usize read_line(char* line)
 {
@@ -64,7 +77,7 @@ usize read_line(char* line)
     EscapeState escape = EscapeState::None;
 
     for (;;) {
-        u8 c = console_read_byte();
+        u8 c = wait_for_byte(length == 0 && escape == EscapeState::None);
         if (escape == EscapeState::Escape) {
             escape = (c == '[' || c == 'O') ? EscapeState::Sequence : EscapeState::None;
             continue;

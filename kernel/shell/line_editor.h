@@ -16,3 +16,12 @@ usize read_line(char* line);
 // Blocks until a byte arrives on the console input (COM1 or the PS/2
 // keyboard, whichever has one first).
 u8 console_read_byte();
+
+// Work for an idle machine (the periodic JIT snapshot save): read_line()
+// calls `hook` after each interrupt that wakes it while it waits with an
+// empty line, so the hook runs in the shell's own context, never in an
+// interrupt handler and never while a command (or native code) runs. It must
+// return quickly when it has nothing to do (it runs up to 100 times a second)
+// and should print nothing, since the prompt is already on the screen.
+// nullptr removes it.
+void set_line_idle_hook(void (*hook)());

@@ -158,6 +158,7 @@ ErrorOr<void> JitInstance::compile_and_install(u32 function, u8 tier, CompileRea
     p.code = block.code;
     p.code_size = block.size;
     p.isa = block.isa;
+    p.absolutes = block.absolutes;
     p.compile_cycles[tier] = cycles;
     p.tier_up_at_calls[tier] = static_cast<u32>(calls(function));
     if (p.failed_tier == tier) {

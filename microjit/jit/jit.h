@@ -39,6 +39,7 @@ struct JitFunctionProfile {
     u32 code_size;                 // bytes of the installed code (0 at tier 0)
     const u8* code;                // its address
     CodeIsa isa;                   // what the installed code was compiled for (None at tier 0)
+    const AbsoluteFields* absolutes; // where the code embeds absolute addresses (nullptr: not recorded)
     u64 calls_outside;             // calls counted before a rewind (back-off; see calls())
     u64 loops_outside;
     u32 wait_left;                 // back-off: calls still to wait before the next attempt

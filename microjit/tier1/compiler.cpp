@@ -96,7 +96,9 @@ void CodeGen::emit_prologue()
     // policy's next threshold for the counter is checked here.
     Mem calls = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->profiles[function].calls)));
     a.mov(ecx, calls);
+    a.note_absolute();
     a.cmp(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.states[function].next_threshold))));
+    a.note_absolute();
     hot_stub = a.new_label();
     hot_return = a.new_label();
     a.jae(hot_stub);
@@ -140,6 +142,7 @@ void CodeGen::emit_trap_stubs()
     a.bind(hot_stub);
     a.mov(dword_ptr(esp, 0), eax);
     a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(env.jit)));
+    a.note_absolute();
     a.mov(edx, static_cast<i32>(function));
     a.call(reinterpret_cast<const void*>(&jit_native_hot));
     a.mov(eax, dword_ptr(esp, 0));
@@ -173,10 +176,12 @@ void CodeGen::emit_trap_stubs()
         a.bind(common);
         a.mov(edx, static_cast<i32>(function));
         a.jmp(trap_exit);
+        a.note_absolute();
     }
     if (propagate.is_valid()) {
         a.bind(propagate);
         a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.stubs->propagate_exit))));
+        a.note_absolute();
     }
 }
 
@@ -463,25 +468,27 @@ ErrorOr<CodeBlock> Tier1Compiler::compile(const NativeEnvironment& env, u32 func
             supported = emitter.emit(ops[i]);
         emitter.emit_trap_stubs();
         auto size = assembler.finish();
+        // The block keeps the list of absolute addresses after the code.
+        auto block = size.is_error() ? ErrorOr<CodeBlock>(size.error())
+                                     : seal_code_block(assembler, pool, code, capacity, size.value(), CodeIsa::Sse2);
         m_assembler.destroy();
         if (!supported) {
             pool.free(code);
             return Error::JitUnsupported;
         }
-        if (size.is_error()) {
+        if (block.is_error()) {
             pool.free(code);
-            if (size.error() == Error::EmitBufferFull && attempt == 0) {
+            if (block.error() == Error::EmitBufferFull && attempt == 0) {
                 capacity *= 2;
                 continue;
             }
             // Emitter limits (labels, sites, buffer) mean this function is
             // too big for tier 1; it stays where it is.
-            return size.error() == Error::EmitBufferFull || size.error() == Error::EmitTooManyLabels
-                    || size.error() == Error::EmitTooManySites
+            return block.error() == Error::EmitBufferFull || block.error() == Error::EmitTooManyLabels
+                    || block.error() == Error::EmitTooManySites || block.error() == Error::EmitTooManyAbsolutes
                 ? Error::JitUnsupported
-                : size.error();
+                : block.error();
         }
-        pool.shrink(code, size.value());
-        return CodeBlock { code, static_cast<u32>(size.value()) };
+        return block.value();
     }
 }

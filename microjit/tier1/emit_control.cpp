@@ -64,8 +64,10 @@ void emit_slow_call(CodeGen& g, Label entry, Label resume, u32 callee, bool jump
     // The interpreter counts depth in the instance: tell it ours.
     g.a.mov(edx, g.depth_slot());
     g.a.mov(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->call_depth))), edx);
+    g.a.note_absolute();
     g.a.mov(ecx, eax);
     g.a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(g.env.jit)));
+    g.a.note_absolute();
     g.a.mov(edx, static_cast<i32>(callee));
     g.a.call(reinterpret_cast<const void*>(&jit_call_interpreted));
     if (!g.propagate.is_valid())
@@ -96,11 +98,13 @@ void emit_call(CodeGen& g, const Instruction& in)
     bool out_of_line = g.slow_call_count < CodeGen::max_slow_calls;
     g.a.lea(eax, ptr(esp, CodeGen::slot_base + 8 * static_cast<i32>(args)));
     g.a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->dispatch[callee]))));
+    g.a.note_absolute();
     g.a.test(ecx, ecx);
     g.a.jz(slow);
     // The caller counts the call, as the interpreter does; on the slow path
     // interpret_call counts it.
     g.a.inc(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&g.env.instance->profiles[callee].calls))));
+    g.a.note_absolute();
     g.a.mov(edx, g.depth_slot()); // the callee's caller depth: ours
     g.a.call(ecx);
     if (out_of_line) {

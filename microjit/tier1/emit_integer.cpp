@@ -327,6 +327,7 @@ bool CodeGen::emit_integer(const Instruction& in)
         // Buffers never move while the instance lives: the view is a constant.
         const View& view = env.instance->buffers[x];
         a.mov(slot(d), static_cast<i32>(reinterpret_cast<uptr>(view.base)));
+        a.note_absolute();
         a.mov(slot(d, 4), static_cast<i32>(view.length));
         return true;
     }

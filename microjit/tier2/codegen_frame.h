@@ -134,6 +134,7 @@ public:
             m_a.mov(edx, static_cast<i32>(m_function));
             m_a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
             m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->trap_exit))));
+            m_a.note_absolute(); // rebased when a snapshot loads the code elsewhere
         } else {
             m_a.bind(m_trap_bounds);
             m_a.mov(eax, static_cast<i32>(Error::TrapOutOfBounds));

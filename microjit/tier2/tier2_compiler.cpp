@@ -95,13 +95,15 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
         return compiled.error();
     }
     auto size = a.finish();
-    if (size.is_error()) {
+    // The block keeps the list of absolute addresses after the code.
+    auto block = size.is_error() ? ErrorOr<CodeBlock>(size.error())
+                                 : seal_code_block(a, pool, code, code_capacity, size.value(), m_avx2 ? CodeIsa::Avx2 : CodeIsa::Sse2);
+    if (block.is_error()) {
         pool.free(code);
-        return size.error();
+        return block.error();
     }
-    pool.shrink(code, size.value());
     m_last = compiled.value().pattern;
-    return CodeBlock { code, static_cast<u32>(size.value()), m_avx2 ? CodeIsa::Avx2 : CodeIsa::Sse2 };
+    return block.value();
 }
 
 }

@@ -42,7 +42,7 @@ class Assembler {
 public:
     // Limits of the fixed bookkeeping. A label costs 6 bytes, a recorded site
     // (label jump, call to an absolute address, label address, align point)
-    // 16 bytes: about 19 KiB in all, so keep an Assembler in static storage or
+    // 16 bytes, a noted absolute address 4 bytes: about 21 KiB in all, so keep an Assembler in static storage or
     // in the JIT's context rather than on a small kernel stack.
     static constexpr u32 max_labels = 512;
     static constexpr u32 max_sites = 1024;
@@ -71,6 +71,24 @@ public:
     ErrorOr<usize> finish();
     // After a successful finish(): where a bound label ended up.
     u32 label_offset(Label) const;
+
+    // --- absolute addresses (relocation) ---------------------------------------
+    // Code that is saved and loaded elsewhere (JIT snapshots) must say where
+    // it embeds absolute addresses of data, so a loader can rebase them; a
+    // scan cannot tell an address from a constant that happens to equal it.
+    // Call note_absolute() right after an instruction whose LAST 4 bytes are
+    // such an address (a disp32 memory operand without an immediate after
+    // it, or an imm32). Label addresses (dd(label), mov(r, label), [label])
+    // are recorded by the assembler itself. After a successful finish(),
+    // absolute_offsets() lists each such field's offset in the final code,
+    // ascending. A note after a failed instruction is ignored (its error is
+    // already recorded); more than max_absolutes fields is
+    // EmitTooManyAbsolutes. Calls to absolute addresses (call(const void*))
+    // are rel32 branches, not listed here.
+    static constexpr u32 max_absolutes = 512;
+    void note_absolute();
+    u32 absolute_count() const { return m_absolute_count; }
+    const u32* absolute_offsets() const { return m_absolutes; }
 
     // --- labels -------------------------------------------------------------
     Label new_label();
@@ -467,6 +485,7 @@ private:
     u8* begin_slow();
     void end_slow(u8* p);
     void add_site(u8 kind, u32 position, u16 target, u8 length);
+    bool finish_absolutes(i32 end_shift);
     bool check_label(Label);
 
     u8* m_code;
@@ -484,6 +503,8 @@ private:
     u32 m_label_offset[max_labels];   // 0xFFFFFFFF until bound
     u16 m_label_sites[max_labels];    // sites recorded before the bind
     Site m_sites[max_sites];
+    u32 m_absolute_count { 0 };
+    u32 m_absolutes[max_absolutes]; // noted fields, offsets as emitted until finish()
 };
 
 } // namespace x86

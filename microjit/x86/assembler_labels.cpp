@@ -172,6 +172,71 @@ void Assembler::call_abs(u32 target)
 
 void Assembler::call(const void* target) { call_abs(static_cast<u32>(reinterpret_cast<uptr>(target))); }
 
+void Assembler::note_absolute()
+{
+    if (m_error != Error::Ok || m_size < 4)
+        return;
+    if (m_absolute_count >= max_absolutes) {
+        set_error(Error::EmitTooManyAbsolutes);
+        return;
+    }
+    u32 field = m_size - 4;
+    // Notes come in code order; a second note of the same field is one field.
+    if (m_absolute_count && m_absolutes[m_absolute_count - 1] >= field) {
+        if (m_absolutes[m_absolute_count - 1] != field)
+            set_error(Error::EmitInvalidOperand);
+        return;
+    }
+    m_absolutes[m_absolute_count++] = field;
+}
+
+// After the compaction in finish(): moves the noted fields to their final
+// offsets and merges in the label-address fields, so the list names every
+// absolute address in the code, ascending.
+bool Assembler::finish_absolutes(i32 end_shift)
+{
+    // A byte between two sites moves by the shift of the site after it (the
+    // growth or shrinkage of everything before that site); after the last
+    // site, by the end's shift. Notes and sites are both in code order.
+    u32 k = 0;
+    for (u32 i = 0; i < m_absolute_count; ++i) {
+        u32 at = m_absolutes[i];
+        while (k < m_site_count && m_sites[k].position <= at)
+            ++k;
+        m_absolutes[i] = at + static_cast<u32>(k < m_site_count ? m_sites[k].shift : end_shift);
+    }
+    u32 labels = 0;
+    for (u32 i = 0; i < m_site_count; ++i)
+        labels += (m_sites[i].kind & SiteKindMask) == SiteAbsLabel ? 1 : 0;
+    if (!labels)
+        return true;
+    if (m_absolute_count + labels > max_absolutes)
+        return false;
+    // Merge from the back: both lists are ascending, and a field noted by
+    // the caller that is also a label field is kept once.
+    u32 out = m_absolute_count + labels;
+    u32 notes = m_absolute_count;
+    for (u32 i = m_site_count; i-- > 0;) {
+        const Site& site = m_sites[i];
+        if ((site.kind & SiteKindMask) != SiteAbsLabel)
+            continue;
+        u32 field = site.position + static_cast<u32>(site.shift);
+        while (notes && m_absolutes[notes - 1] > field)
+            m_absolutes[--out] = m_absolutes[--notes];
+        if (notes && m_absolutes[notes - 1] == field)
+            --notes;
+        m_absolutes[--out] = field;
+    }
+    while (notes)
+        m_absolutes[--out] = m_absolutes[--notes];
+    // Duplicates leave a gap at the front: close it.
+    u32 total = m_absolute_count + labels - out;
+    for (u32 i = 0; i < total; ++i)
+        m_absolutes[i] = m_absolutes[out + i];
+    m_absolute_count = total;
+    return true;
+}
+
 u32 Assembler::label_offset(Label label) const
 {
     if (label.id >= m_label_count)
@@ -324,6 +389,8 @@ ErrorOr<usize> Assembler::finish()
             m_label_offset[id] = static_cast<u32>(label_position(id));
     }
     m_size = final_size;
+    if (!finish_absolutes(end_shift))
+        return m_error = Error::EmitTooManyAbsolutes;
     return static_cast<usize>(final_size);
 }
 

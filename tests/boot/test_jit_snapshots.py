@@ -97,7 +97,7 @@ class Snapshots(unittest.TestCase):
         data = read_snapshot(self.saved, "FIB.SNP")
         fields = HEADER.unpack_from(data)
         self.assertEqual(fields[0], b"SNAP")
-        self.assertEqual(fields[1:4], (1, 96, len(data)))
+        self.assertEqual(fields[1:4], (2, 96, len(data)))
         self.assertEqual(reseal(data), data)
         self.assertEqual(fields[9].rstrip(b"\0"), b"FIB")
 
@@ -133,7 +133,7 @@ class Snapshots(unittest.TestCase):
         # makes and the length decoder does not know; the CRC is made valid.
         code_offset = HEADER.unpack_from(sum_snp)[15]
         relocations = struct.unpack_from("<I", sum_snp, code_offset + 12)[0]
-        blob = code_offset + 16 + 8 * relocations
+        blob = code_offset + 16 + 12 * relocations
         sum_snp[blob] = 0xF4
         for name, data in (("FIB.SNP", bytes(fib_snp)), ("GCD.SNP", gcd_snp),
                            ("COLLATZ.SNP", reseal(bytes(collatz_snp))), ("SUM.SNP", reseal(bytes(sum_snp)))):
@@ -193,7 +193,7 @@ class Snapshots(unittest.TestCase):
         self.assertIn("0 snapshots in /JIT", outputs[3])
         # The loaded code is still installed, so it can be saved again.
         self.assertEqual(len(re.findall(r"snap: saved /JIT/\w+\.SNP", outputs[4])), len(HOT), outputs[4])
-        self.assertIn("usage: snap save|load|ls|clear", outputs[5])
+        self.assertIn("usage: snap [save|load|ls|clear|every SECONDS]", outputs[5])
 
 
 if __name__ == "__main__":

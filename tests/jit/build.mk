@@ -7,6 +7,8 @@ $(eval $(call host_test,tier1_smoke_test,tests/jit/tier1_smoke_test.cpp,$(JIT_TE
 TEST_PREREQS += $(MODULE_BFMS)
 $(eval $(call host_test,tierup_test,tests/jit/tierup_test.cpp,$(JIT_TEST_LIBS)))
 $(eval $(call host_test,tier1_diff_test,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
+# The list of absolute addresses in JIT code (what snapshots rebase).
+$(eval $(call host_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,$(JIT_TEST_LIBS)))
 
 # Modules only the JIT tests use.
 JIT_TEST_BFMS := $(BUILD)/tests/jit/OPS.BFM
@@ -41,6 +43,7 @@ BENCH_TARGETS += bench-tier1
 # the pools and the runtime are C++ that must not touch memory it does not own.
 $(eval $(call asan_test,pool_test_asan,tests/jit/pool_test.cpp,microjit/pool/pool_core.cpp microjit/pool/host_pools.cpp tools/host/panic_host.cpp))
 $(eval $(call asan_test,tier1_diff_test_asan,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
+$(eval $(call asan_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,$(JIT_TEST_LIBS)))
 
 # flowrun's JIT options, run as a user would (needs $(BUILD)/host/flowrun).
 $(eval $(call host_test,flowrun_tier_test,tests/jit/flowrun_tier_test.cpp,$(JIT_TEST_LIBS)))

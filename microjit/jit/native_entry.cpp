@@ -26,8 +26,10 @@ void ArgumentProfileEmitter::emit(Assembler& a, const NativeEnvironment& env, u3
         site.back = a.new_label();
         a.mov(ecx, dword_ptr(eax, static_cast<i32>(8 * p)));
         a.cmp(ecx, absolute(&site.profile->value));
+        a.note_absolute(); // every state address is rebased when a snapshot moves the code
         a.jne(site.miss);
         a.inc(absolute(&site.profile->hits));
+        a.note_absolute();
         a.bind(site.back);
     }
 }
@@ -36,16 +38,26 @@ void ArgumentProfileEmitter::emit_misses(Assembler& a)
 {
     for (u32 i = 0; i < m_count; ++i) {
         Site& site = m_sites[i];
+        // Stores go through ECX so that each address is the instruction's
+        // last field (Assembler::note_absolute).
         a.bind(site.miss);
         a.mov(ecx, absolute(&site.profile->misses));
+        a.note_absolute();
         a.inc(ecx);
         a.mov(absolute(&site.profile->misses), ecx);
+        a.note_absolute();
         a.cmp(ecx, absolute(&site.profile->hits));
+        a.note_absolute();
         a.jbe(site.back);
         a.mov(ecx, dword_ptr(eax, static_cast<i32>(8 * site.param)));
         a.mov(absolute(&site.profile->value), ecx);
-        a.mov(absolute(&site.profile->hits), 1);
-        a.mov(absolute(&site.profile->misses), 0);
+        a.note_absolute();
+        a.mov(ecx, 1);
+        a.mov(absolute(&site.profile->hits), ecx);
+        a.note_absolute();
+        a.dec(ecx);
+        a.mov(absolute(&site.profile->misses), ecx);
+        a.note_absolute();
         a.jmp(site.back);
     }
     m_count = 0;
@@ -72,6 +84,8 @@ void SpecialisationGuard::emit_failure(Assembler& a)
         return;
     a.bind(m_fail);
     a.inc(absolute(&m_state->guard_failures));
+    a.note_absolute();
     a.jmp(absolute(&m_state->generic_code));
+    a.note_absolute();
     m_used = false;
 }

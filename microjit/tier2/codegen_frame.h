@@ -64,7 +64,9 @@ public:
             m_hot = m_a.new_label();
             m_hot_return = m_a.new_label();
             m_a.mov(ecx, abs(&m_env->instance->profiles[m_function].calls));
+            m_a.note_absolute();
             m_a.cmp(ecx, abs(&m_env->states[m_function].next_threshold));
+            m_a.note_absolute();
             m_a.jae(m_hot);
             m_a.bind(m_hot_return);
             // Generic code profiles the arguments; specialised code has
@@ -116,6 +118,7 @@ public:
             m_a.bind(m_hot);
             m_a.sub(esp, 12);
             m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
+            m_a.note_absolute();
             m_a.mov(edx, static_cast<i32>(m_function));
             m_a.call(reinterpret_cast<const void*>(&jit_native_hot));
             m_a.add(esp, 12);

@@ -6,6 +6,7 @@
 #include "../jit/jit_harness.h"
 
 #include <microjit/tier2/tier2_compiler.h>
+#include <microjit/x86/length_decoder.h>
 
 using namespace JitTest;
 using Tier2::CompiledPattern;
@@ -246,6 +247,12 @@ TEST(Specialisation, EveryPatternSpecialisesAndKeepsItsResults)
             ASSERT_FALSE(specialised.is_error()) << c.function << ": " << error_name(specialised.error());
             EXPECT_EQ(t.compiler.last_pattern(), c.pattern) << c.function;
             EXPECT_TRUE(run.jit().profile(f).specialised) << c.function;
+            // The code decodes completely (maps end in constant data: up to there).
+            if (c.pattern != CompiledPattern::Map) {
+                usize bad = 0;
+                EXPECT_FALSE(x86::validate_code(run.jit().profile(f).code, run.jit().profile(f).code_size, &bad).is_error())
+                    << c.function << " at +" << bad;
+            }
             u32 failures = 0;
             bool recursive = std::string(c.function) == "fib_rec"; // the interpreter takes 1.6^n calls
             for (i32 n : { folded, 0, 5, folded, 9, 64, 65, folded }) {

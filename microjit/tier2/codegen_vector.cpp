@@ -113,14 +113,24 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
 {
     bool dot = r.loop.op == ReductionOp::Dot;
     Label big = a.new_label(), single = a.new_label(), tail = a.new_label(), rest = a.new_label(), finish = a.new_label();
+    // Specialised code with constant bounds (the caller has already
+    // returned when there are no trips): a whole number of 4-vector trips
+    // needs no test before the first trip and no remainder code at all.
+    bool whole_trips = false;
+    if (r.start.kind == Operand::Kind::Constant && r.end.kind == Operand::Kind::Constant) {
+        i64 trips = static_cast<i64>(static_cast<i32>(r.end.bits)) - static_cast<i32>(r.start.bits);
+        whole_trips = trips > 0 && trips % (4 * v.width()) == 0;
+    }
     for (u8 k = 0; k < 4; ++k)
         v.zero(k);
     // Four accumulators, one vector each per trip.
     a.align(16);
     a.bind(big);
-    a.lea(eax, ptr(ecx, 4 * v.width()));
-    a.cmp(eax, edx);
-    a.jg(single);
+    if (!whole_trips) {
+        a.lea(eax, ptr(ecx, 4 * v.width()));
+        a.cmp(eax, edx);
+        a.jg(single);
+    }
     for (u8 k = 0; k < 4; ++k) {
         u8 x = static_cast<u8>(4 + (k & 1) * 2), y = static_cast<u8>(x + 1);
         v.load(x, element(esi, k * v.bytes()));
@@ -137,39 +147,48 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
         v.binary(Op::ADD_F32, k, x);
     }
     a.add(ecx, 4 * v.width());
-    a.jmp(big);
-    // One vector at a time.
-    a.bind(single);
-    a.lea(eax, ptr(ecx, v.width()));
-    a.cmp(eax, edx);
-    a.jg(tail);
-    v.load(4, element(esi));
-    if (dot && v.fma) {
-        a.vfmadd231ps(Ymm { 0 }, Ymm { 4 }, element(edi));
-    } else if (dot) {
-        v.load(5, element(edi));
-        v.binary(Op::MUL_F32, 4, 5);
-        v.binary(Op::ADD_F32, 0, 4);
+    if (whole_trips) {
+        a.cmp(ecx, edx);
+        a.jl(big);
     } else {
-        v.binary(Op::ADD_F32, 0, 4);
+        a.jmp(big);
     }
-    a.add(ecx, v.width());
-    a.jmp(single);
+    // One vector at a time.
+    if (!whole_trips) {
+        a.bind(single);
+        a.lea(eax, ptr(ecx, v.width()));
+        a.cmp(eax, edx);
+        a.jg(tail);
+        v.load(4, element(esi));
+        if (dot && v.fma) {
+            a.vfmadd231ps(Ymm { 0 }, Ymm { 4 }, element(edi));
+        } else if (dot) {
+            v.load(5, element(edi));
+            v.binary(Op::MUL_F32, 4, 5);
+            v.binary(Op::ADD_F32, 0, 4);
+        } else {
+            v.binary(Op::ADD_F32, 0, 4);
+        }
+        a.add(ecx, v.width());
+        a.jmp(single);
+    }
     a.bind(tail);
     v.binary(Op::ADD_F32, 0, 1);
     v.binary(Op::ADD_F32, 2, 3);
     v.binary(Op::ADD_F32, 0, 2);
     v.fold_to_scalar(0, 1, Op::ADD_F32, NativeFrame::spill_offset);
     // The scalar remainder.
-    a.bind(rest);
-    a.cmp(ecx, edx);
-    a.jge(finish);
-    a.movss(xmm1, element(esi));
-    if (dot)
-        a.mulss(xmm1, element(edi));
-    a.addss(xmm0, xmm1);
-    a.inc(ecx);
-    a.jmp(rest);
+    if (!whole_trips) {
+        a.bind(rest);
+        a.cmp(ecx, edx);
+        a.jge(finish);
+        a.movss(xmm1, element(esi));
+        if (dot)
+            a.mulss(xmm1, element(edi));
+        a.addss(xmm0, xmm1);
+        a.inc(ecx);
+        a.jmp(rest);
+    }
     a.bind(finish);
     a.movss(xmm1, frame.local(0)); // init +- (the reassociated sum)
     if (r.loop.subtract)

@@ -137,7 +137,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
             Function* fn = built.value();
             OptimizeStats stats {};
             ASSERT_FALSE(optimize(*fn, stats).is_error());
-            if (!general_supports(*fn)) {
+            if (!general_supports(*fn, false)) {
                 // Refused functions must be refused cleanly, never half-emitted.
                 x86::Assembler a(memory.data(), 16);
                 EXPECT_EQ(compile_general(*fn, a, CodegenOptions {}).error(), Error::JitUnsupported);

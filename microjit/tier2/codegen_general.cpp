@@ -298,7 +298,7 @@ void GeneralEmitter::emit_call(const Inst& inst)
 // flags, so a copy may sit between a compare and its jump.
 void GeneralEmitter::edge_copies(const Block& from, const Block& to)
 {
-    if (!has_phis(to))
+    if (!edge_moves(from, to))
         return;
     u32 index = to.pred_index(&from);
     struct Move {
@@ -425,6 +425,29 @@ void GeneralEmitter::edge_copies(const Block& from, const Block& to)
     }
 }
 
+// True if the edge from -> to copies anything (a phi whose argument already
+// sits in the phi's home costs nothing, which the allocator's hints make the
+// common case on loop back edges).
+bool GeneralEmitter::edge_moves(const Block& from, const Block& to) const
+{
+    if (!has_phis(to))
+        return false;
+    u32 index = to.pred_index(&from);
+    for (Inst* phi = to.first; phi && phi->op == Op::Phi; phi = phi->next) {
+        const Location& dst = where(phi);
+        const Location& src = where(phi->arg(index));
+        if (dst.home == Home::View) {
+            if (src.home == Home::View || src.home == Home::Buffer)
+                return true;
+            continue;
+        }
+        if (dst.home == Home::None || src.home == Home::Undef || src.home == Home::None || same_place(dst, src))
+            continue;
+        return true;
+    }
+    return false;
+}
+
 void GeneralEmitter::jump_to(const Block& from, const Block& to)
 {
     edge_copies(from, to);
@@ -437,25 +460,33 @@ void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
     const Inst* x = inst.arg(0);
     const Inst* y = inst.arg(1);
     Condition cc = condition_for(inst.cond);
-    if (!in_gpr(x) && in_gpr(y)) {
-        const Inst* t = x;
-        x = y;
-        y = t;
-        cc = condition_for(swap_operands(inst.cond));
+    if (inst.prev == x && low_bits_test(*x, m_layout)) {
+        const Inst* value = x->arg(0);
+        Gp32 r = in_gpr(value) ? gpr(value) : eax;
+        load_i32(r, value);
+        m_a.test(r, x->arg(1)->imm - 1);
+    } else {
+        if (!in_gpr(x) && in_gpr(y)) {
+            const Inst* t = x;
+            x = y;
+            y = t;
+            cc = condition_for(swap_operands(inst.cond));
+        }
+        Gp32 left = in_gpr(x) ? gpr(x) : eax;
+        load_i32(left, x);
+        if (in_gpr(y))
+            m_a.cmp(left, gpr(y));
+        else if (where(y).home == Home::Slot)
+            m_a.cmp(left, slot(y));
+        else if (y->is_const() && y->imm == 0 && (cc == Condition::E || cc == Condition::NE))
+            m_a.test(left, left);
+        else
+            m_a.cmp(left, y->is_const() ? y->imm : 0);
     }
-    Gp32 left = in_gpr(x) ? gpr(x) : eax;
-    load_i32(left, x);
-    if (in_gpr(y))
-        m_a.cmp(left, gpr(y));
-    else if (where(y).home == Home::Slot)
-        m_a.cmp(left, slot(y));
-    else if (y->is_const() && y->imm == 0 && (cc == Condition::E || cc == Condition::NE))
-        m_a.test(left, left);
-    else
-        m_a.cmp(left, y->is_const() ? y->imm : 0);
     const Block& taken = *b.succ[0];
     const Block& other = *b.succ[1];
-    if (!has_phis(taken) && !has_phis(other)) {
+    bool taken_moves = edge_moves(b, taken), other_moves = edge_moves(b, other);
+    if (!taken_moves && !other_moves) {
         if (&taken == m_next) {
             m_a.jcc(negate(cc), label(&other));
         } else {
@@ -463,10 +494,10 @@ void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
             if (&other != m_next)
                 m_a.jmp(label(&other));
         }
-    } else if (!has_phis(taken)) {
+    } else if (!taken_moves) {
         m_a.jcc(cc, label(&taken));
         jump_to(b, other);
-    } else if (!has_phis(other)) {
+    } else if (!other_moves) {
         m_a.jcc(negate(cc), label(&other));
         jump_to(b, taken);
     } else {

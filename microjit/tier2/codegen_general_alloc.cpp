@@ -190,6 +190,9 @@ ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool tier_abi)
     GeneralLayout layout {};
     layout.where = TRY(arena.allocate<Location>(fn.next_inst_id));
     layout.position = scan.position;
+    layout.use_count = TRY(arena.allocate<u32>(fn.next_inst_id));
+    for (u32 v = 0; v < fn.next_inst_id; ++v)
+        layout.use_count[v] = scan.use_begin[v + 1] - scan.use_begin[v];
     layout.calls = scan.call_count;
 
     // Values in start order: parameters, then each block's phis and
@@ -259,7 +262,38 @@ ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool tier_abi)
         for (u32 k = 0; k < active_count; ++k)
             if (in_class(active[k], f32))
                 taken[layout.where[active[k]->id].reg] = true;
+        // Hints first: the home of a phi that v feeds (then the loop's back
+        // edge copies nothing), of a phi's incoming value, or of v's first
+        // operand when v is its last use (x = x + 1 in place).
         i32 chosen = -1;
+        auto usable = [&](const Inst* other) {
+            const Location& at = layout.where[other->id];
+            if (chosen >= 0 || at.home != (f32 ? Home::Xmm : Home::Gpr) || taken[at.reg])
+                return;
+            if (across && (f32 || at.reg == ecx_id))
+                return;
+            chosen = at.reg;
+        };
+        for (u32 u = scan.use_begin[v->id]; u < scan.use_begin[v->id + 1]; ++u) {
+            const Inst* phi = scan.uses[u];
+            if (phi->op != Op::Phi)
+                continue;
+            if (scan.position[phi->id] < here) {
+                usable(phi);
+                continue;
+            }
+            // A join phi not placed yet: the loop phi it feeds, if any.
+            for (u32 w = scan.use_begin[phi->id]; w < scan.use_begin[phi->id + 1]; ++w)
+                if (scan.uses[w]->op == Op::Phi && scan.position[scan.uses[w]->id] < here)
+                    usable(scan.uses[w]);
+        }
+        if (v->op == Op::Phi) {
+            for (u32 k = 0; k < v->arg_count; ++k)
+                if (scan.position[v->arg(k)->id] < here && in_class(v->arg(k), f32))
+                    usable(v->arg(k));
+        } else if (v->arg_count && in_class(v->arg(0), f32) && scan.last[v->arg(0)->id] == here) {
+            usable(v->arg(0));
+        }
         if (f32) {
             for (u32 r = xmm_first; !across && r < xmm_first + xmm_count && chosen < 0; ++r)
                 if (!taken[r])

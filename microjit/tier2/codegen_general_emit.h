@@ -53,6 +53,11 @@ public:
     // through the frame's constant words.
     x86::Mem f32_memory(const Inst* v, i32 constant_slot);
 
+    // x % 2^k whose only use is the next instruction, a branch comparing it
+    // with 0: the branch tests the low bits instead, and the remainder is
+    // never computed (even and odd tests).
+    static bool low_bits_test(const Inst& rem, const GeneralLayout&);
+
     // --- values ---------------------------------------------------------------------
     void emit_integer(const Inst&);
     void emit_float(const Inst&);
@@ -76,6 +81,7 @@ private:
     void emit_branch(const Block&, const Inst&);
     void jump_to(const Block& from, const Block& to);
     void edge_copies(const Block& from, const Block& to);
+    bool edge_moves(const Block& from, const Block& to) const;
     void return_eax();
     x86::Label label(const Block* b) const { return m_labels[b->id]; }
 

@@ -172,6 +172,17 @@ void GeneralEmitter::finish_bits(const Inst* v, Gp32 bits)
 
 // --- i32 ---------------------------------------------------------------------------
 
+bool GeneralEmitter::low_bits_test(const Inst& rem, const GeneralLayout& layout)
+{
+    if (rem.op != Op::REM_I32 || !rem.arg(1)->is_const() || rem.arg(1)->imm <= 0 || (rem.arg(1)->imm & (rem.arg(1)->imm - 1)))
+        return false;
+    const Inst* branch = rem.next;
+    if (!branch || branch->op != Op::Branch || (branch->cond != Cond::Eq && branch->cond != Cond::Ne))
+        return false;
+    // x % 2^k is 0 exactly when the low k bits of x are, whatever its sign.
+    return layout.use_count[rem.id] == 1 && branch->arg(0) == &rem && branch->arg(1)->is_const() && branch->arg(1)->imm == 0;
+}
+
 void GeneralEmitter::emit_integer(const Inst& inst)
 {
     const Inst* d = &inst;
@@ -317,28 +328,38 @@ void GeneralEmitter::emit_integer(const Inst& inst)
     case Op::DIV_I32:
     case Op::REM_I32: {
         bool div = inst.op == Op::DIV_I32;
+        if (low_bits_test(inst, m_layout))
+            return; // the branch after it tests the bits
         if (y->is_const() && y->imm > 0 && (y->imm & (y->imm - 1)) == 0) {
             // x / 2^k and x % 2^k round toward zero, as IDIV does: a negative
             // x is biased by 2^k - 1 first. No trap is possible.
             u32 k = static_cast<u32>(__builtin_ctz(static_cast<u32>(y->imm)));
-            load_i32(eax, x);
+            Gp32 value = in_gpr(x) ? gpr(x) : eax;
+            load_i32(value, x);
             if (k == 0) {
-                if (!div)
-                    m_a.xor_(eax, eax);
-            } else {
-                m_a.mov(edx, eax);
-                m_a.sar(edx, static_cast<u8>(31));
-                m_a.shr(edx, static_cast<u8>(32 - k));
-                m_a.add(edx, eax);
                 if (div) {
-                    m_a.mov(eax, edx);
-                    m_a.sar(eax, static_cast<u8>(k));
+                    finish_i32(d, value);
                 } else {
-                    m_a.and_(edx, static_cast<i32>(~((1u << k) - 1)));
-                    m_a.sub(eax, edx);
+                    m_a.xor_(out, out);
+                    finish_i32(d, out);
                 }
+                return;
             }
-            finish_i32(d, eax);
+            m_a.mov(edx, value);
+            if (k > 1)
+                m_a.sar(edx, static_cast<u8>(31));
+            m_a.shr(edx, static_cast<u8>(32 - k)); // the bias: 2^k - 1 for a negative x
+            m_a.add(edx, value);
+            if (div) {
+                m_a.sar(edx, static_cast<u8>(k));
+                finish_i32(d, edx);
+            } else {
+                m_a.and_(edx, static_cast<i32>(~((1u << k) - 1)));
+                if (value != eax)
+                    m_a.mov(eax, value);
+                m_a.sub(eax, edx);
+                finish_i32(d, eax);
+            }
             return;
         }
         load_i32(eax, x);

@@ -8,6 +8,7 @@
 #include <microjit/module/interpreter.h>
 #include <microjit/module/module.h>
 #include <microjit/tier2/codegen_general.h>
+#include <microjit/tier2/codegen_general_alloc.h>
 #include <microjit/tier2/eval.h>
 #include <microjit/tier2/module_adapter.h>
 #include <microjit/tier2/optimize.h>
@@ -277,4 +278,83 @@ TEST(Tier2General, EveryI32OpcodeAndItsTrapsAgreeWithTheEvaluator)
         check(m, "swap loop");
     }
     EXPECT_GT(traps, 10); // division by zero and INT_MIN / -1 were exercised
+}
+
+// Register pressure: ten values computed before a loop and read after it
+// cannot all have a register next to the loop's own values. The allocator
+// must keep the loop's phis in registers and send the cold values to the
+// frame, and the code must still agree with the evaluator, for i32 (five
+// GPRs) and f32 (seven XMM registers).
+TEST(Tier2General, PressureSpillsColdValuesAndKeepsLoopValuesInRegisters)
+{
+    using Tier2Test::FunctionBuilder;
+    using Tier2Test::ModuleBuilder;
+    for (Type type : { Type::I32, Type::F32 }) {
+        bool f32 = type == Type::F32;
+        ModuleBuilder m;
+        auto& f = m.function("pressure", { type, type, Type::I32 }, type);
+        const Opcode add = f32 ? Opcode::ADD_F32 : Opcode::ADD_I32;
+        const Opcode mul = f32 ? Opcode::MUL_F32 : Opcode::MUL_I32;
+        // cold[k] = p0 * (k + 3) + p1
+        std::vector<u8> cold;
+        u8 c = f.reg(type);
+        for (int k = 0; k < 10; ++k) {
+            u8 v = f.reg(type);
+            if (f32)
+                f.const_f32(c, static_cast<float>(k + 3) * 0.5f);
+            else
+                f.const_i32(c, k + 3);
+            f.op(mul, v, 0, c);
+            f.op(add, v, v, 1);
+            cold.push_back(v);
+        }
+        // s = p1; for i in 0..(p2 & 15): s = s * p0 + p1
+        u8 s = f.reg(type), i = f.reg(Type::I32), zero = f.reg(Type::I32), n = f.reg(Type::I32), mask = f.reg(Type::I32);
+        f.mov(s, 1);
+        f.const_i32(zero, 0);
+        f.const_i32(mask, 15);
+        f.op(Opcode::AND_I32, n, 2, mask);
+        f.for_range(i, zero, n, [&] {
+            f.op(mul, s, s, 0);
+            f.op(add, s, s, 1);
+        });
+        for (u8 v : cold)
+            f.op(add, s, s, v);
+        f.ret(s);
+        const ModuleInfo& mod = m.finish();
+
+        std::vector<u8> memory(1 << 20);
+        Arena arena(memory.data(), memory.size());
+        Function* fn = build_function(arena, mod, 0).value();
+        OptimizeStats stats {};
+        ASSERT_FALSE(optimize(*fn, stats).is_error());
+        auto layout = allocate_registers(*fn, false);
+        ASSERT_FALSE(layout.is_error());
+        EXPECT_GE(layout.value().spilled, 3u) << (f32 ? "f32" : "i32") << "\n" << listing(*fn);
+        ASSERT_GE(fn->loop_count, 1u);
+        for (Inst* phi = fn->loops[0]->header->first; phi && phi->op == Op::Phi; phi = phi->next) {
+            Home home = layout.value().where[phi->id].home;
+            EXPECT_TRUE(home == Home::Gpr || home == Home::Xmm) << "loop phi v" << phi->id << " is not in a register\n" << listing(*fn);
+        }
+
+        GeneralNative native;
+        StandaloneEntry entry = native.compile(*fn);
+        ASSERT_NE(entry, nullptr);
+        for (i32 a : { 1, -3, 7, 1000 })
+            for (i32 b : { 0, 2, -9 })
+                for (i32 count : { 0, 1, 5, 15, 16 }) {
+                    std::vector<Value> args = { f32 ? Value::from_f32(static_cast<float>(a) * 0.25f) : Value::from_i32(a),
+                        f32 ? Value::from_f32(static_cast<float>(b)) : Value::from_i32(b), Value::from_i32(count) };
+                    std::vector<u8> eval_memory(1 << 16);
+                    Arena eval_arena(eval_memory.data(), eval_memory.size());
+                    EvalContext ctx {};
+                    ctx.depth = 1;
+                    ctx.step_limit = 1'000'000;
+                    auto r = evaluate(*fn, args.data(), ctx, eval_arena);
+                    ASSERT_FALSE(r.is_error());
+                    Outcome expected;
+                    expected.bits = static_cast<u32>(r.value().i);
+                    EXPECT_EQ(run_native(entry, args), expected) << (f32 ? "f32 " : "i32 ") << a << " " << b << " " << count;
+                }
+    }
 }

@@ -521,7 +521,10 @@ void GeneralEmitter::emit_block(const Block& b)
         case Op::Param: case Op::Phi: case Op::Undef: case Op::CONST_I32: case Op::CONST_F32: case Op::GVIEW:
             break; // loaded by the prologue, written on the edges, or used as immediates
         case Op::JMP:
-            jump_to(b, *b.succ[0]);
+            if (!m_copy && m_versioned[b.id])
+                emit_versioned_entry(b, *m_versioned[b.id]);
+            else
+                jump_to(b, *b.succ[0]);
             break;
         case Op::Branch:
             emit_branch(b, *inst);
@@ -559,11 +562,13 @@ ErrorOr<void> GeneralEmitter::run()
     for (u32 i = 0; i < count; ++i)
         m_labels[order[i]->id] = m_a.new_label();
     m_exit = m_a.new_label();
+    TRY(plan_versions(order, count));
     emit_prologue();
     for (u32 i = 0; i < count; ++i) {
         m_next = i + 1 < count ? order[i + 1] : nullptr;
         emit_block(*order[i]);
     }
+    emit_copies(order, count);
     emit_stubs();
     if (!m_env) {
         m_a.bind(m_exit);
@@ -597,7 +602,7 @@ bool general_supports(const Function& fn, bool tier_abi)
     return true;
 }
 
-ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const CodegenOptions& options)
+ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const CodegenOptions& options, GeneralStats* stats)
 {
     if (!general_supports(fn, options.tier_abi != nullptr))
         return Error::JitUnsupported;
@@ -618,6 +623,8 @@ ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const Codeg
     }
     GeneralEmitter emitter(fn, a, options, layout.value());
     auto result = emitter.run();
+    if (stats)
+        *stats = GeneralStats { layout.value().in_registers, layout.value().spilled, emitter.m_version_count };
     arena.rewind(mark);
     return result;
 }

@@ -27,8 +27,15 @@ namespace Tier2 {
 // the function stays at its tier.
 bool general_supports(const Function&, bool tier_abi = true);
 
+// What the allocator and the emitter did, for tests and compile logs.
+struct GeneralStats {
+    u32 in_registers;    // values that live in registers
+    u32 spilled;         // values that live in frame slots
+    u32 versioned_loops; // loops emitted twice, the second without the bounds checks their guards prove
+};
+
 // Emits the function into `assembler` (the caller calls finish()). The
 // function's arena provides the allocator's scratch, which is released again.
-ErrorOr<void> compile_general(const Function&, x86::Assembler&, const CodegenOptions&);
+ErrorOr<void> compile_general(const Function&, x86::Assembler&, const CodegenOptions&, GeneralStats* stats = nullptr);
 
 }

@@ -190,6 +190,7 @@ ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool tier_abi)
     GeneralLayout layout {};
     layout.where = TRY(arena.allocate<Location>(fn.next_inst_id));
     layout.position = scan.position;
+    layout.last = scan.last;
     layout.use_count = TRY(arena.allocate<u32>(fn.next_inst_id));
     for (u32 v = 0; v < fn.next_inst_id; ++v)
         layout.use_count[v] = scan.use_begin[v + 1] - scan.use_begin[v];

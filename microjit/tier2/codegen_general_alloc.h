@@ -48,6 +48,7 @@ struct GeneralLayout {
     Location* where;        // by Inst::id
     u32* position;          // by Inst::id (analysis order; used for tests and logs)
     u32* use_count;         // by Inst::id
+    u32* last;              // by Inst::id: the last position its home holds it
     i32 frame_size;         // the `sub esp` amount
     u8 saved[4];            // callee-saved registers the code uses, in push order
     u8 saved_count;

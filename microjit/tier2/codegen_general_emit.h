@@ -10,6 +10,8 @@
 //   view slots (8 bytes each), then spill slots (4 bytes, shared)
 //   padding to 16-byte alignment, saved EBX ESI EDI EBP, return address
 //   standalone only: args, result and depth above the return address
+// Versioned loops are emitted a second time after the body, without the
+// bounds checks their entry guards prove (codegen_general_loops.cpp).
 #pragma once
 
 #include <microjit/tier2/codegen_general.h>
@@ -58,6 +60,14 @@ public:
     // never computed (even and odd tests).
     static bool low_bits_test(const Inst& rem, const GeneralLayout&);
 
+    // True while emitting the unchecked copy of the loop the access's guard
+    // belongs to: the guard was checked at the loop's entry.
+    bool bounds_proven(const Inst& access) const
+    {
+        return m_copy && (access.flags & Unchecked) && access.guard < m_fn.guard_count
+            && m_fn.guards[access.guard].loop && m_fn.guards[access.guard].loop->header == m_copy->header;
+    }
+
     // --- values ---------------------------------------------------------------------
     void emit_integer(const Inst&);
     void emit_float(const Inst&);
@@ -83,7 +93,27 @@ private:
     void edge_copies(const Block& from, const Block& to);
     bool edge_moves(const Block& from, const Block& to) const;
     void return_eax();
-    x86::Label label(const Block* b) const { return m_labels[b->id]; }
+    x86::Label label(const Block* b) const
+    {
+        return m_copy && m_copy->contains(b) ? m_alt_labels[b->id] : m_labels[b->id];
+    }
+
+    // Versioned loops (codegen_general_loops.cpp): an innermost counted loop
+    // whose accesses the IR marked Unchecked is emitted twice; the guards at
+    // its preheader choose the copy without bounds checks or the checked one.
+    ErrorOr<void> plan_versions(Block** order, u32 count);
+    void emit_versioned_entry(const Block& preheader, const Loop& loop);
+    void emit_guard(const Guard&, x86::Label fail);
+    void emit_copies(Block** order, u32 count);
+    bool available_at(const Inst* v, const Inst* at) const;
+    const Loop** m_versioned { nullptr }; // by preheader block id
+    x86::Label* m_alt_labels { nullptr };   // by block id, for blocks of versioned loops
+    const Loop* m_copy { nullptr };         // the loop whose unchecked copy is being emitted
+
+public:
+    u32 m_version_count { 0 };
+
+private:
 
     static constexpr u32 max_trap_sites = 48;
     struct TrapSite {

@@ -566,15 +566,22 @@ void GeneralEmitter::emit_memory(const Inst& inst)
             element = dword_ptr(edx, static_cast<i32>(4 * k));
         }
     } else {
+        // Inside a versioned loop's unchecked copy, the entry guard proved
+        // this access in range (ir.h, Guard): no compare.
+        bool check = !bounds_proven(inst);
         Gp32 i = in_gpr(index) ? gpr(index) : eax;
         load_i32(i, index);
         if (buffer) {
-            m_a.cmp(i, static_cast<i32>(length));
-            m_a.jae(out_of_bounds);
+            if (check) {
+                m_a.cmp(i, static_cast<i32>(length));
+                m_a.jae(out_of_bounds);
+            }
             element = dword_ptr_index(i, 4, static_cast<i32>(base));
         } else {
-            m_a.cmp(i, slot(view, 4));
-            m_a.jae(out_of_bounds);
+            if (check) {
+                m_a.cmp(i, slot(view, 4));
+                m_a.jae(out_of_bounds);
+            }
             m_a.mov(edx, slot(view));
             element = dword_ptr(edx, i, 4);
         }

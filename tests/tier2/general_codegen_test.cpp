@@ -61,10 +61,10 @@ class GeneralNative {
 public:
     GeneralNative() { m_memory = static_cast<u8*>(mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)); }
     ~GeneralNative() { munmap(m_memory, size); }
-    StandaloneEntry compile(const Function& fn)
+    StandaloneEntry compile(const Function& fn, GeneralStats* stats = nullptr)
     {
         auto a = std::make_unique<x86::Assembler>(m_memory, size);
-        auto r = compile_general(fn, *a, CodegenOptions {});
+        auto r = compile_general(fn, *a, CodegenOptions {}, stats);
         EXPECT_FALSE(r.is_error()) << fn.info->name << ": " << error_name(r.error()) << "\n" << listing(fn);
         if (r.is_error())
             return nullptr;
@@ -357,4 +357,66 @@ TEST(Tier2General, PressureSpillsColdValuesAndKeepsLoopValuesInRegisters)
                     EXPECT_EQ(run_native(entry, args), expected) << (f32 ? "f32 " : "i32 ") << a << " " << b << " " << count;
                 }
     }
+}
+
+// Bounds-check elimination by loop versioning: b[i] = a[i + 1] * 3 and
+// s += a[i] over i in 0..n. The loop runs without compares when the guard at
+// its entry holds (n + 1 <= len(a), n <= len(b)), and the checked copy runs
+// otherwise, storing exactly the elements tier 0 stores before it traps at
+// the same access.
+TEST(Tier2General, GuardedLoopsRunUncheckedAndTrapWhereTier0Does)
+{
+    using Tier2Test::FunctionBuilder;
+    using Tier2Test::ModuleBuilder;
+    ModuleBuilder m;
+    auto& f = m.function("scale_next", { Type::ViewI32, Type::ViewI32, Type::I32 }, Type::I32);
+    u8 i = f.reg(Type::I32), zero = f.reg(Type::I32), j = f.reg(Type::I32), x = f.reg(Type::I32), s = f.reg(Type::I32);
+    f.const_i32(zero, 0);
+    f.const_i32(s, 0);
+    f.for_range(i, zero, 2, [&] {
+        f.op_imm(Opcode::ADDI_I32, j, i, 1);
+        f.load(Opcode::LOAD_I32, x, 0, j);
+        f.op(Opcode::ADD_I32, s, s, x);
+        f.op_imm(Opcode::MULI_I32, x, x, 3);
+        f.store(Opcode::STORE_I32, 1, i, x);
+    });
+    f.ret(s);
+    const ModuleInfo& mod = m.finish();
+    std::vector<u8> memory(1 << 20);
+    Arena arena(memory.data(), memory.size());
+    Function* fn = build_function(arena, mod, 0).value();
+    OptimizeStats opt {};
+    ASSERT_FALSE(optimize(*fn, opt).is_error());
+    ASSERT_GE(opt.unchecked, 2u) << listing(*fn);
+    GeneralNative native;
+    GeneralStats stats {};
+    StandaloneEntry entry = native.compile(*fn, &stats);
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(stats.versioned_loops, 1u);
+    int traps = 0;
+    for (u32 len_a : { 0u, 5u, 9u })
+        for (u32 len_b : { 0u, 4u, 8u })
+            for (i32 n : { -3, 0, 1, 4, 8, 9, 20 }) {
+                std::vector<i32> a(len_a + 1), b_native(len_b + 1, -1), b_eval(len_b + 1, -1);
+                for (u32 k = 0; k < a.size(); ++k)
+                    a[k] = static_cast<i32>(k * 7) - 5;
+                std::vector<Value> args_native = { Value::from_view(a.data(), len_a), Value::from_view(b_native.data(), len_b), Value::from_i32(n) };
+                std::vector<Value> args_eval = { Value::from_view(a.data(), len_a), Value::from_view(b_eval.data(), len_b), Value::from_i32(n) };
+                std::vector<u8> eval_memory(1 << 16);
+                Arena eval_arena(eval_memory.data(), eval_memory.size());
+                EvalContext ctx {};
+                ctx.depth = 1;
+                ctx.step_limit = 1'000'000;
+                auto r = evaluate(*fn, args_eval.data(), ctx, eval_arena);
+                Outcome expected;
+                if (r.is_error())
+                    expected.error = r.error();
+                else
+                    expected.bits = static_cast<u32>(r.value().i);
+                traps += expected.error != Error::Ok;
+                EXPECT_EQ(ctx.fact_violations, 0u);
+                EXPECT_EQ(run_native(entry, args_native), expected) << len_a << " " << len_b << " " << n;
+                EXPECT_EQ(b_native, b_eval) << len_a << " " << len_b << " " << n << ": memory";
+            }
+    EXPECT_GT(traps, 10);
 }

@@ -284,7 +284,9 @@ void GeneralEmitter::jump_to(const Block& from, const Block& to)
         m_a.jmp(label(&to));
 }
 
-void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
+// Compares for `branch` and returns the condition under which it takes
+// succ[0].
+Condition GeneralEmitter::emit_condition(const Inst& inst)
 {
     const Inst* x = inst.arg(0);
     const Inst* y = inst.arg(1);
@@ -294,24 +296,65 @@ void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
         Gp32 r = in_gpr(value) ? gpr(value) : eax;
         load_i32(r, value);
         m_a.test(r, x->arg(1)->imm - 1);
-    } else {
-        if (!in_gpr(x) && in_gpr(y)) {
-            const Inst* t = x;
-            x = y;
-            y = t;
-            cc = condition_for(swap_operands(inst.cond));
-        }
-        Gp32 left = in_gpr(x) ? gpr(x) : eax;
-        load_i32(left, x);
-        if (in_gpr(y))
-            m_a.cmp(left, gpr(y));
-        else if (where(y).home == Home::Slot)
-            m_a.cmp(left, slot(y));
-        else if (y->is_const() && y->imm == 0 && (cc == Condition::E || cc == Condition::NE))
-            m_a.test(left, left);
-        else
-            m_a.cmp(left, y->is_const() ? y->imm : 0);
+        return cc;
     }
+    if (!in_gpr(x) && in_gpr(y)) {
+        const Inst* t = x;
+        x = y;
+        y = t;
+        cc = condition_for(swap_operands(inst.cond));
+    }
+    Gp32 left = in_gpr(x) ? gpr(x) : eax;
+    load_i32(left, x);
+    if (in_gpr(y))
+        m_a.cmp(left, gpr(y));
+    else if (where(y).home == Home::Slot)
+        m_a.cmp(left, slot(y));
+    else if (y->is_const() && y->imm == 0 && (cc == Condition::E || cc == Condition::NE))
+        m_a.test(left, left);
+    else
+        m_a.cmp(left, y->is_const() ? y->imm : 0);
+    return cc;
+}
+
+// A diamond chosen by select_diamond: both arms in sequence, then the join's
+// phi by CMOV. Nothing after the compare may change the flags.
+void GeneralEmitter::emit_select(const Block& b)
+{
+    const Block& taken = *b.succ[0];
+    const Block& other = *b.succ[1];
+    bool taken_first = m_layout.position[taken.last->id] < m_layout.position[other.last->id];
+    const Block* arms[2] = { taken_first ? &taken : &other, taken_first ? &other : &taken };
+    for (const Block* arm : arms)
+        for (Inst* inst = arm->first; inst && inst->op != Op::JMP; inst = inst->next)
+            emit_inst(*arm, *inst);
+    Condition cc = emit_condition(*b.last);
+    const Block& join = *taken.succ[0];
+    const Inst* phi = join.first;
+    const Inst* if_taken = phi->arg(join.pred_index(&taken));
+    const Inst* if_other = phi->arg(join.pred_index(&other));
+    if (in_gpr(if_other))
+        m_a.mov(eax, gpr(if_other));
+    else if (where(if_other).home == Home::Slot)
+        m_a.mov(eax, slot(if_other));
+    else
+        m_a.mov(eax, if_other->is_const() ? if_other->imm : 0); // mov, not xor: the flags are live
+    if (in_gpr(if_taken)) {
+        m_a.cmovcc(cc, eax, gpr(if_taken));
+    } else if (where(if_taken).home == Home::Slot) {
+        m_a.cmovcc(cc, eax, slot(if_taken));
+    } else {
+        m_a.mov(edx, if_taken->is_const() ? if_taken->imm : 0);
+        m_a.cmovcc(cc, eax, edx);
+    }
+    finish_i32(phi, eax);
+    if (&join != m_next)
+        m_a.jmp(label(&join));
+}
+
+void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
+{
+    Condition cc = emit_condition(inst);
     const Block& taken = *b.succ[0];
     const Block& other = *b.succ[1];
     bool taken_moves = edge_moves(b, taken), other_moves = edge_moves(b, other);
@@ -340,46 +383,53 @@ void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
     }
 }
 
+void GeneralEmitter::emit_inst(const Block& b, const Inst& inst)
+{
+    switch (inst.op) {
+    case Op::Param: case Op::Phi: case Op::Undef: case Op::CONST_I32: case Op::CONST_F32: case Op::GVIEW:
+        break; // loaded by the prologue, written on the edges, or used as immediates
+    case Op::JMP:
+        if (!m_copy && m_versioned[b.id])
+            emit_versioned_entry(b, *m_versioned[b.id]);
+        else
+            jump_to(b, *b.succ[0]);
+        break;
+    case Op::Branch:
+        if (m_layout.select[b.id] == SelectBranch)
+            emit_select(b);
+        else
+            emit_branch(b, inst);
+        break;
+    case Op::RET:
+        load_bits(eax, inst.arg(0));
+        return_eax();
+        break;
+    case Op::RET_VOID:
+        m_a.xor_(eax, eax);
+        return_eax();
+        break;
+    case Op::CALL:
+        emit_call(inst);
+        break;
+    case Op::LEN: case Op::LOAD_I32: case Op::LOAD_F32: case Op::STORE_I32: case Op::STORE_F32:
+        emit_memory(inst);
+        break;
+    default:
+        if (inst.type == Type::F32 || (inst.arg_count && inst.arg(0)->type == Type::F32))
+            emit_float(inst);
+        else
+            emit_integer(inst);
+        break;
+    }
+}
+
 void GeneralEmitter::emit_block(const Block& b)
 {
     if (b.loop && b.loop->header == &b)
         m_a.align(16); // a loop head: its jumps land on a fresh fetch line
     m_a.bind(label(&b));
-    for (Inst* inst = b.first; inst; inst = inst->next) {
-        switch (inst->op) {
-        case Op::Param: case Op::Phi: case Op::Undef: case Op::CONST_I32: case Op::CONST_F32: case Op::GVIEW:
-            break; // loaded by the prologue, written on the edges, or used as immediates
-        case Op::JMP:
-            if (!m_copy && m_versioned[b.id])
-                emit_versioned_entry(b, *m_versioned[b.id]);
-            else
-                jump_to(b, *b.succ[0]);
-            break;
-        case Op::Branch:
-            emit_branch(b, *inst);
-            break;
-        case Op::RET:
-            load_bits(eax, inst->arg(0));
-            return_eax();
-            break;
-        case Op::RET_VOID:
-            m_a.xor_(eax, eax);
-            return_eax();
-            break;
-        case Op::CALL:
-            emit_call(*inst);
-            break;
-        case Op::LEN: case Op::LOAD_I32: case Op::LOAD_F32: case Op::STORE_I32: case Op::STORE_F32:
-            emit_memory(*inst);
-            break;
-        default:
-            if (inst->type == Type::F32 || (inst->arg_count && inst->arg(0)->type == Type::F32))
-                emit_float(*inst);
-            else
-                emit_integer(*inst);
-            break;
-        }
-    }
+    for (Inst* inst = b.first; inst; inst = inst->next)
+        emit_inst(b, *inst);
 }
 
 ErrorOr<void> GeneralEmitter::run()
@@ -393,11 +443,16 @@ ErrorOr<void> GeneralEmitter::run()
     m_exit = m_a.new_label();
     TRY(plan_versions(order, count));
     emit_prologue();
-    for (u32 i = 0; i < count; ++i) {
-        m_next = i + 1 < count ? order[i + 1] : nullptr;
+    // The arms of a select are emitted inside their branch block.
+    u32 emitted = 0;
+    for (u32 i = 0; i < count; ++i)
+        if (m_layout.select[order[i]->id] != SelectArm)
+            order[emitted++] = order[i];
+    for (u32 i = 0; i < emitted; ++i) {
+        m_next = i + 1 < emitted ? order[i + 1] : nullptr;
         emit_block(*order[i]);
     }
-    emit_copies(order, count);
+    emit_copies(order, emitted);
     emit_stubs();
     if (!m_env) {
         m_a.bind(m_exit);
@@ -431,13 +486,14 @@ bool general_supports(const Function& fn, bool tier_abi)
     return true;
 }
 
-ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const CodegenOptions& options, GeneralStats* stats)
+ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const CodegenOptions& options, GeneralStats* stats,
+    const GeneralOptions& general)
 {
     if (!general_supports(fn, options.tier_abi != nullptr))
         return Error::JitUnsupported;
     Arena& arena = *fn.arena;
     usize mark = arena.mark();
-    auto layout = allocate_registers(fn, options.tier_abi != nullptr);
+    auto layout = allocate_registers(fn, general.if_convert);
     if (layout.is_error()) {
         arena.rewind(mark);
         return layout.error() == Error::OutOfMemory ? Error::JitUnsupported : layout.error();
@@ -453,7 +509,7 @@ ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const Codeg
     GeneralEmitter emitter(fn, a, options, layout.value());
     auto result = emitter.run();
     if (stats)
-        *stats = GeneralStats { layout.value().in_registers, layout.value().spilled, emitter.m_version_count };
+        *stats = GeneralStats { layout.value().in_registers, layout.value().spilled, emitter.m_version_count, layout.value().selects };
     arena.rewind(mark);
     return result;
 }

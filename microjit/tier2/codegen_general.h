@@ -27,15 +27,27 @@ namespace Tier2 {
 // the function stays at its tier.
 bool general_supports(const Function&, bool tier_abi = true);
 
+// Choices of the general code generator beyond CodegenOptions.
+struct GeneralOptions {
+    // Short trap-free if/else diamonds that join in one i32 phi become CMOV
+    // (codegen_general_alloc.h, select_diamond). Off by default: with
+    // predictable branches (collatz(27) called again and again) the branches
+    // are faster, with unpredictable ones (collatz_max over many starts) the
+    // CMOV; tier 1 records no branch profile to choose from yet.
+    bool if_convert { false };
+};
+
 // What the allocator and the emitter did, for tests and compile logs.
 struct GeneralStats {
     u32 in_registers;    // values that live in registers
     u32 spilled;         // values that live in frame slots
     u32 versioned_loops; // loops emitted twice, the second without the bounds checks their guards prove
+    u32 selects;         // diamonds emitted as CMOV
 };
 
 // Emits the function into `assembler` (the caller calls finish()). The
 // function's arena provides the allocator's scratch, which is released again.
-ErrorOr<void> compile_general(const Function&, x86::Assembler&, const CodegenOptions&, GeneralStats* stats = nullptr);
+ErrorOr<void> compile_general(const Function&, x86::Assembler&, const CodegenOptions&, GeneralStats* stats = nullptr,
+    const GeneralOptions& general = {});
 
 }

@@ -153,6 +153,35 @@ struct Scan {
         return {};
     }
 
+    // Diamonds that become CMOV (select_diamond): the first arm's values and
+    // the condition's operands stay in their homes until the second arm ends.
+    ErrorOr<u8*> selects(u32& count)
+    {
+        u8* select = TRY(arena.allocate<u8>(fn.next_block_id));
+        for (u32 i = 0; i + 2 < order_count; ++i) {
+            Block* b = order[i];
+            if (select[b->id] || !select_diamond(*b, order[i + 1], order[i + 2]))
+                continue;
+            u32 until = end[order[i + 2]->id];
+            auto extend = [&](const Inst* v) {
+                if (needs_interval(v) && last[v->id] < until)
+                    last[v->id] = until;
+            };
+            Inst* branch = b->last;
+            extend(branch->arg(0));
+            extend(branch->arg(1));
+            if (branch->prev && branch->prev->op == Op::REM_I32)
+                extend(branch->prev->arg(0)); // a low-bits test reads the dividend
+            for (Inst* v = order[i + 1]->first; v; v = v->next)
+                extend(v);
+            select[b->id] = SelectBranch;
+            select[order[i + 1]->id] = SelectArm;
+            select[order[i + 2]->id] = SelectArm;
+            ++count;
+        }
+        return select;
+    }
+
     bool crosses_call(const Inst* v) const
     {
         u32 from = position[v->id], to = last[v->id];
@@ -170,6 +199,69 @@ struct Scan {
 
 }
 
+namespace {
+
+bool safe_in_arm(const Inst* inst)
+{
+    if (inst->op == Op::JMP)
+        return true;
+    if (inst->type != Type::I32)
+        return false;
+    switch (inst->op) {
+    case Op::CONST_I32:
+    case Op::ADD_I32: case Op::SUB_I32: case Op::MUL_I32: case Op::AND_I32: case Op::OR_I32: case Op::XOR_I32:
+    case Op::ADDI_I32: case Op::MULI_I32: case Op::NEG_I32: case Op::NOT_I32: case Op::EQZ_I32: case Op::ABS_I32:
+    case Op::MIN_I32: case Op::MAX_I32:
+    case Op::EQ_I32: case Op::NE_I32: case Op::LT_I32: case Op::LE_I32: case Op::GT_I32: case Op::GE_I32:
+        return true;
+    case Op::SHL_I32:
+    case Op::SHR_I32:
+        return inst->arg(1)->is_const();
+    case Op::DIV_I32:
+    case Op::REM_I32: {
+        // Only divisions that cannot trap: by a positive power of two.
+        const Inst* d = inst->arg(1);
+        return d->is_const() && d->imm > 0 && (d->imm & (d->imm - 1)) == 0;
+    }
+    default:
+        return false;
+    }
+}
+
+bool short_arm(const Block* arm, const Block* join)
+{
+    if (arm->pred_count != 1 || arm->succ_count != 1 || arm->succ[0] != join || !arm->last || arm->last->op != Op::JMP)
+        return false;
+    u32 count = 0;
+    for (const Inst* inst = arm->first; inst; inst = inst->next)
+        if (!safe_in_arm(inst) || ++count > 7)
+            return false;
+    return true;
+}
+
+}
+
+bool select_diamond(const Block& b, const Block* first_arm, const Block* second_arm)
+{
+    const Inst* branch = b.last;
+    if (!branch || branch->op != Op::Branch || b.succ_count != 2)
+        return false;
+    const Block* taken = b.succ[0];
+    const Block* other = b.succ[1];
+    if (taken == other || !((first_arm == taken && second_arm == other) || (first_arm == other && second_arm == taken)))
+        return false;
+    const Block* join = taken->succ_count == 1 ? taken->succ[0] : nullptr;
+    if (!join || join == &b || join->pred_count != 2 || !short_arm(taken, join) || !short_arm(other, join))
+        return false;
+    const Inst* phi = join->first;
+    if (!phi || phi->op != Op::Phi || phi->type != Type::I32 || (phi->next && phi->next->op == Op::Phi))
+        return false;
+    for (u32 k = 0; k < phi->arg_count; ++k)
+        if (phi->arg(k)->op == Op::Undef)
+            return false;
+    return true;
+}
+
 u32 live_blocks(const Function& fn, Block** out)
 {
     u32 count = 0;
@@ -179,18 +271,21 @@ u32 live_blocks(const Function& fn, Block** out)
     return count;
 }
 
-ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool tier_abi)
+ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool if_convert)
 {
-    (void)tier_abi;
     Arena& arena = *fn.arena;
     Scan scan { fn, arena };
     TRY(scan.number());
     TRY(scan.intervals());
+    u32 selects = 0;
+    u8* select = if_convert ? TRY(scan.selects(selects)) : TRY(arena.allocate<u8>(fn.next_block_id));
 
     GeneralLayout layout {};
     layout.where = TRY(arena.allocate<Location>(fn.next_inst_id));
     layout.position = scan.position;
     layout.last = scan.last;
+    layout.select = select;
+    layout.selects = selects;
     layout.use_count = TRY(arena.allocate<u32>(fn.next_inst_id));
     for (u32 v = 0; v < fn.next_inst_id; ++v)
         layout.use_count[v] = scan.use_begin[v + 1] - scan.use_begin[v];

@@ -49,6 +49,8 @@ struct GeneralLayout {
     u32* position;          // by Inst::id (analysis order; used for tests and logs)
     u32* use_count;         // by Inst::id
     u32* last;              // by Inst::id: the last position its home holds it
+    u8* select;             // by block id: Select::Branch or Select::Arm, see select_diamond
+    u32 selects;            // diamonds emitted as CMOV
     i32 frame_size;         // the `sub esp` amount
     u8 saved[4];            // callee-saved registers the code uses, in push order
     u8 saved_count;
@@ -68,13 +70,23 @@ struct GeneralFrame {
     static constexpr i32 fixed = 16;
 };
 
-// Computes the layout; everything lives in fn.arena. The frame keeps ESP
+// Computes the layout; everything lives in fn.arena. With if_convert,
+// diamonds that select_diamond accepts become CMOV. The frame keeps ESP
 // 16-byte aligned after the prologue (the tier ABI enters with ESP + 4
 // aligned), so calls out of the code are aligned. JitUnsupported when the
 // function has something it cannot place.
-ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool tier_abi);
+ErrorOr<GeneralLayout> allocate_registers(const Function& fn, bool if_convert = false);
 
 // Blocks in emission order (fn.blocks without the removed ones).
 u32 live_blocks(const Function& fn, Block** out);
+
+// If-conversion: a branch whose two arms are short, trap-free i32 code that
+// meet again at a block with a single i32 phi, the arms following the branch
+// in emission order. Such a diamond is emitted without jumps: both arms run,
+// then the phi takes one arm's value by CMOV on the branch's condition. The
+// allocator keeps the first arm's values and the condition's operands in
+// their homes until the second arm ends, so both arms can run in sequence.
+enum Select : u8 { NoSelect = 0, SelectBranch = 1, SelectArm = 2 };
+bool select_diamond(const Block& branch, const Block* first_arm, const Block* second_arm);
 
 }

@@ -88,6 +88,9 @@ private:
     void emit_epilogue();
     void emit_stubs();
     void emit_block(const Block&);
+    void emit_inst(const Block&, const Inst&);
+    x86::Condition emit_condition(const Inst& branch);
+    void emit_select(const Block&);
     void emit_branch(const Block&, const Inst&);
     void jump_to(const Block& from, const Block& to);
     void edge_copies(const Block& from, const Block& to);

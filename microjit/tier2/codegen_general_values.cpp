@@ -273,7 +273,9 @@ void GeneralEmitter::emit_integer(const Inst& inst)
         finish_i32(d, out);
         return;
     case Op::MULI_I32:
-        if (in_gpr(x))
+        if (in_gpr(x) && (inst.imm == 2 || inst.imm == 3 || inst.imm == 5 || inst.imm == 9))
+            m_a.lea(out, ptr(gpr(x), gpr(x), static_cast<u8>(inst.imm == 2 ? 1 : inst.imm - 1))); // one cycle, not IMUL's three
+        else if (in_gpr(x))
             m_a.imul(out, gpr(x), inst.imm);
         else if (where(x).home == Home::Slot)
             m_a.imul(out, slot(x), inst.imm);

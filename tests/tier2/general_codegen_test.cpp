@@ -61,10 +61,10 @@ class GeneralNative {
 public:
     GeneralNative() { m_memory = static_cast<u8*>(mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)); }
     ~GeneralNative() { munmap(m_memory, size); }
-    StandaloneEntry compile(const Function& fn, GeneralStats* stats = nullptr)
+    StandaloneEntry compile(const Function& fn, GeneralStats* stats = nullptr, GeneralOptions general = {})
     {
         auto a = std::make_unique<x86::Assembler>(m_memory, size);
-        auto r = compile_general(fn, *a, CodegenOptions {}, stats);
+        auto r = compile_general(fn, *a, CodegenOptions {}, stats, general);
         EXPECT_FALSE(r.is_error()) << fn.info->name << ": " << error_name(r.error()) << "\n" << listing(fn);
         if (r.is_error())
             return nullptr;
@@ -111,6 +111,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
     const char* build = std::getenv("BAREFLOW_BUILD");
     std::set<std::string> compiled;
     int compared = 0, traps = 0;
+    u32 selects = 0;
     const std::vector<i32> values = interesting();
     for (const char* name : all_modules) {
         std::string path = std::string(build ? build : "build") + "/modules/" + name + ".BFM";
@@ -131,7 +132,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
         Arena arena(memory.data(), memory.size());
         ModuleInfo info;
         ASSERT_FALSE(describe_module(*module, arena, info).is_error());
-        GeneralNative native;
+        GeneralNative native, converted;
         for (u32 f = 0; f < module->function_count; ++f) {
             auto built = build_function(arena, info, f);
             ASSERT_FALSE(built.is_error());
@@ -146,6 +147,11 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
             }
             StandaloneEntry entry = native.compile(*fn);
             ASSERT_NE(entry, nullptr);
+            // The same function with if-conversion, in a second code area.
+            GeneralStats select_stats {};
+            StandaloneEntry selected = converted.compile(*fn, &select_stats, GeneralOptions { true });
+            ASSERT_NE(selected, nullptr);
+            selects += select_stats.selects;
             compiled.insert(std::string(name) + "." + module->functions[f].name);
             u32 params = module->functions[f].param_count;
             std::mt19937 rng(f + 1);
@@ -170,6 +176,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
                     continue; // the native code has no step limit
                 Outcome got = run_native(entry, args);
                 EXPECT_EQ(got, reference) << name << "." << module->functions[f].name << " args " << (params ? args[0].i : 0) << (params > 1 ? ", " + std::to_string(args[1].i) : std::string());
+                EXPECT_EQ(run_native(selected, args), reference) << name << "." << module->functions[f].name << " with CMOV";
                 ++compared;
                 traps += reference.error != Error::Ok;
             }
@@ -181,6 +188,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
     EXPECT_TRUE(compiled.count("COLLATZ.collatz")) << "collatz not compiled";
     EXPECT_TRUE(compiled.count("GCD.gcd")) << "gcd not compiled";
     EXPECT_GT(compared, 400);
+    EXPECT_GE(selects, 2u) << "collatz's even/odd diamond (and collatz_max's) should become CMOV when asked";
 }
 
 

@@ -14,8 +14,11 @@
 //
 // Values live in registers chosen by a linear scan over the whole function
 // (codegen_general_alloc.h): five GPRs and seven XMM registers, loop-weighted
-// spilling, out of SSA by parallel copies on the edges. Under the standalone
-// convention there is no instance, so calls and gview are refused there.
+// spilling, out of SSA by parallel copies on the edges. Innermost loops whose
+// accesses the IR proved in range under an entry guard run without bounds
+// checks when the guard holds (codegen_general_loops.cpp). Under the
+// standalone convention there is no instance, so calls and gview are refused
+// there. docs/tier2.md, "General code generation", has the whole story.
 #pragma once
 
 #include <microjit/tier2/codegen.h>

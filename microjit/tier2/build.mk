@@ -10,6 +10,8 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/loops.cpp microjit/tier2/simplify.cpp microjit/tier2/loop_opts.cpp \
   microjit/tier2/patterns_loops.cpp microjit/tier2/patterns_function.cpp \
   microjit/tier2/codegen_scalar.cpp microjit/tier2/codegen_vector.cpp microjit/tier2/codegen_matmul.cpp microjit/tier2/codegen_general.cpp \
+  microjit/tier2/codegen_general_alloc.cpp microjit/tier2/codegen_general_values.cpp microjit/tier2/codegen_general_loops.cpp \
+  microjit/tier2/codegen_general_copies.cpp microjit/tier2/codegen_general_memory.cpp \
   microjit/tier2/module_adapter.cpp microjit/tier2/tier2_compiler.cpp
 TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)

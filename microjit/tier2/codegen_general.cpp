@@ -1,47 +1,20 @@
-// The general tier-2 code generator; see codegen_general.h.
-//
-// Frame (after push ebp, ebx, esi, edi; sub esp, size; mov ebp, esp):
-//   [ebp + 0]          the argument pointer
-//   [ebp + 4]          this frame's call depth
-//   [ebp + 8 + 4 * v]  the slot of SSA value v (Inst::id)
-//   [ebp + size]       saved edi, esi, ebx, ebp, then the return address
-//   standalone only:   [ebp + size + 20] args, + 24 result, + 28 depth
-// Phi copies on an edge go through the stack (push every source, then pop
-// into the phi slots in reverse), which makes them a parallel copy: a phi
-// that reads another phi of the same block sees its old value, as SSA says.
-#include <microjit/tier2/codegen_general.h>
+// The general tier-2 code generator's driver: the frame, the prologue with
+// the tier ABI's call-depth and call-counter checks, blocks in reverse
+// post-order, branches, calls through the dispatch table and the trap
+// exits. Values are emitted in codegen_general_values.cpp, phi copies in
+// codegen_general_copies.cpp, versioned loops in codegen_general_loops.cpp,
+// homes chosen in codegen_general_alloc.cpp.
+#include <microjit/jit/jit.h>
+#include <microjit/tier2/codegen_general_emit.h>
 
 namespace Tier2 {
 
-namespace {
-
 using namespace x86;
 
-constexpr i32 max_call_depth = 512; // docs/module-format.md
+namespace {
 
-bool supported_inst(const Inst& inst)
-{
-    switch (inst.op) {
-    case Op::Param:
-        return inst.type == Type::I32;
-    case Op::CONST_I32:
-    case Op::Undef:
-    case Op::Phi:
-    case Op::ADD_I32: case Op::SUB_I32: case Op::MUL_I32: case Op::DIV_I32: case Op::REM_I32:
-    case Op::AND_I32: case Op::OR_I32: case Op::XOR_I32: case Op::SHL_I32: case Op::SHR_I32:
-    case Op::ADDI_I32: case Op::MULI_I32: case Op::NEG_I32: case Op::NOT_I32: case Op::EQZ_I32:
-    case Op::ABS_I32: case Op::MIN_I32: case Op::MAX_I32:
-    case Op::EQ_I32: case Op::NE_I32: case Op::LT_I32: case Op::LE_I32: case Op::GT_I32: case Op::GE_I32:
-    case Op::JMP:
-    case Op::Branch:
-    case Op::RET_VOID:
-        return inst.op != Op::Phi || inst.type == Type::I32;
-    case Op::RET:
-        return inst.arg_count == 1 && inst.arg(0)->type == Type::I32;
-    default:
-        return false;
-    }
-}
+constexpr u32 max_call_depth = 512; // docs/module-format.md
+constexpr u32 max_general_blocks = 320; // labels: the emitter has 512 in all
 
 Condition condition_for(Cond c)
 {
@@ -56,458 +29,489 @@ Condition condition_for(Cond c)
     return Condition::E;
 }
 
-Condition condition_for(Op op)
+bool supported(const Inst& inst, bool tier_abi)
 {
-    switch (op) {
-    case Op::EQ_I32: return Condition::E;
-    case Op::NE_I32: return Condition::NE;
-    case Op::LT_I32: return Condition::L;
-    case Op::LE_I32: return Condition::LE;
-    case Op::GT_I32: return Condition::G;
-    default: return Condition::GE;
+    switch (inst.op) {
+    case Op::CALL:
+    case Op::GVIEW:
+        return tier_abi; // both need the instance
+    case Op::Param: case Op::Phi: case Op::Undef: case Op::CONST_I32: case Op::CONST_F32:
+    case Op::ADD_I32: case Op::SUB_I32: case Op::MUL_I32: case Op::DIV_I32: case Op::REM_I32:
+    case Op::AND_I32: case Op::OR_I32: case Op::XOR_I32: case Op::SHL_I32: case Op::SHR_I32:
+    case Op::ADDI_I32: case Op::MULI_I32: case Op::NEG_I32: case Op::NOT_I32: case Op::EQZ_I32:
+    case Op::ABS_I32: case Op::MIN_I32: case Op::MAX_I32:
+    case Op::EQ_I32: case Op::NE_I32: case Op::LT_I32: case Op::LE_I32: case Op::GT_I32: case Op::GE_I32:
+    case Op::ADD_F32: case Op::SUB_F32: case Op::MUL_F32: case Op::DIV_F32: case Op::MIN_F32: case Op::MAX_F32:
+    case Op::NEG_F32: case Op::ABS_F32: case Op::SQRT_F32: case Op::EXP_F32:
+    case Op::EQ_F32: case Op::NE_F32: case Op::LT_F32: case Op::LE_F32: case Op::GT_F32: case Op::GE_F32:
+    case Op::F32_FROM_I32: case Op::I32_FROM_F32:
+    case Op::LEN: case Op::LOAD_I32: case Op::LOAD_F32: case Op::STORE_I32: case Op::STORE_F32:
+    case Op::JMP: case Op::Branch: case Op::RET: case Op::RET_VOID:
+        return true;
+    default:
+        return false;
     }
 }
 
-class Generator {
-public:
-    Generator(const Function& fn, Assembler& a, const CodegenOptions& options)
-        : m_fn(fn)
-        , m_a(a)
-        , m_env(options.tier_abi)
-        , m_function(options.function)
-    {
-        m_frame = (8 + 4 * static_cast<i32>(fn.next_inst_id) + 15) & ~15;
-    }
+}
 
-    ErrorOr<void> run()
-    {
-        // One label per block id; ids are below next_block_id.
-        if (m_fn.next_block_id > max_blocks)
-            return Error::JitUnsupported;
-        for (u32 i = 0; i < m_fn.next_block_id; ++i)
-            m_labels[i] = m_a.new_label();
-        m_exit = m_a.new_label();
-        choose_registers();
-        prologue();
-        Block* live[max_blocks];
-        u32 count = 0;
-        for (u32 i = 0; i < m_fn.block_count; ++i)
-            if (!m_fn.blocks[i]->removed)
-                live[count++] = m_fn.blocks[i];
-        for (u32 i = 0; i < count; ++i) {
-            m_next = i + 1 < count ? live[i + 1] : nullptr;
-            block(*live[i]);
-        }
-        epilogue();
-        if (m_a.has_error())
-            return m_a.error();
-        return {};
-    }
+// --- traps ----------------------------------------------------------------------------
 
-private:
-    static constexpr u32 max_blocks = 1024;
+Label GeneralEmitter::trap(GeneralTrap kind, u32 offset)
+{
+    if (m_site_count && m_sites[m_site_count - 1].offset == offset && m_sites[m_site_count - 1].kind == kind)
+        return m_sites[m_site_count - 1].label; // a second check of the same instruction
+    if (m_site_count < max_trap_sites) {
+        m_sites[m_site_count] = TrapSite { m_a.new_label(), offset, kind };
+        return m_sites[m_site_count++].label;
+    }
+    // Past that, one exit per kind that cannot say where (as tier 1 does).
+    Label& shared = m_shared_traps[static_cast<u32>(kind)];
+    if (!shared.is_valid())
+        shared = m_a.new_label();
+    return shared;
+}
 
-    Mem slot(const Inst* v) const { return dword_ptr(ebp, 8 + 4 * static_cast<i32>(v->id)); }
+// A call whose callee is interpreted: EAX = the argument pointer. The
+// interpreter counts depth in the instance, so it is told ours.
+void GeneralEmitter::emit_slow_call(const SlowCall& call)
+{
+    m_a.bind(call.entry);
+    m_a.mov(edx, dword_ptr(esp, GeneralFrame::depth));
+    m_a.mov(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->call_depth))), edx);
+    m_a.mov(ecx, eax);
+    m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
+    m_a.mov(edx, static_cast<i32>(call.callee));
+    m_a.call(reinterpret_cast<const void*>(&jit_call_interpreted));
+    if (!m_propagate.is_valid())
+        m_propagate = m_a.new_label();
+    m_a.test(eax, eax);
+    m_a.jnz(m_propagate); // instance.trap is filled in already
+    m_a.mov(eax, edx);    // the result
+    m_a.jmp(call.resume);
+}
 
-    // A value's home: one of the callee-saved registers EBX ESI EDI for the
-    // few values chosen in choose_registers(), else its frame slot. A home
-    // is the value's for the whole function, so no two values ever share one.
-    bool in_register(const Inst* v, Gp32& r) const
-    {
-        for (u32 i = 0; i < m_register_count; ++i)
-            if (m_in_register[i] == v) {
-                r = home_registers[i];
-                return true;
-            }
-        return false;
+void GeneralEmitter::emit_stubs()
+{
+    for (u32 i = 0; i < m_slow_call_count; ++i)
+        emit_slow_call(m_slow_calls[i]);
+    if (m_env) {
+        // The policy may compile a higher tier or re-specialise; this call
+        // goes on in this code either way. EAX (the arguments) survives.
+        m_a.bind(m_hot_stub);
+        m_a.mov(dword_ptr(esp, GeneralFrame::saved_eax), eax);
+        m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
+        m_a.mov(edx, static_cast<i32>(m_function));
+        m_a.call(reinterpret_cast<const void*>(&jit_native_hot));
+        m_a.mov(eax, dword_ptr(esp, GeneralFrame::saved_eax));
+        m_a.jmp(m_hot_return);
     }
-    void load_home(Gp32 into, const Inst* v)
-    {
-        if (Gp32 r; in_register(v, r))
-            m_a.mov(into, r);
-        else
-            m_a.mov(into, slot(v));
-    }
-    void store(const Inst* v, Gp32 from)
-    {
-        if (Gp32 r; in_register(v, r))
-            m_a.mov(r, from);
-        else
-            m_a.mov(slot(v), from);
-    }
-    void push_home(const Inst* v)
-    {
-        if (Gp32 r; in_register(v, r))
-            m_a.push(r);
-        else
-            m_a.push(slot(v));
-    }
-    void pop_home(const Inst* v)
-    {
-        if (Gp32 r; in_register(v, r))
-            m_a.pop(r);
-        else
-            m_a.pop(slot(v));
-    }
-
-    // Picks the values that live in registers: those defined in the deepest
-    // loops, loop-carried phis first, then by number of uses. (A stand-in
-    // for a linear scan: whole-function homes need no interference test.)
-    void choose_registers()
-    {
-        u32 best_score[3] = { 0, 0, 0 };
-        for (u32 i = 0; i < m_fn.block_count; ++i) {
-            const Block* b = m_fn.blocks[i];
-            if (b->removed)
-                continue;
-            u32 depth = b->loop ? b->loop->depth : 0;
-            for (const Inst* inst = b->first; inst; inst = inst->next) {
-                if (inst->type != Type::I32 || inst->op == Op::CONST_I32 || inst->op == Op::Undef)
-                    continue;
-                u32 score = 1 + depth * 64 + (inst->op == Op::Phi ? 32 : 0);
-                for (u32 k = 0; k < 3; ++k) {
-                    if (score > best_score[k]) {
-                        for (u32 j = 2; j > k; --j) {
-                            best_score[j] = best_score[j - 1];
-                            m_in_register[j] = m_in_register[j - 1];
-                        }
-                        best_score[k] = score;
-                        m_in_register[k] = inst;
-                        break;
-                    }
-                }
-            }
-        }
-        m_register_count = 0;
-        while (m_register_count < 3 && m_in_register[m_register_count])
-            ++m_register_count;
-    }
-    Label label(const Block* b) const { return m_labels[b->id]; }
-
-    void prologue()
-    {
-        m_a.push(ebp);
-        m_a.push(ebx);
-        m_a.push(esi);
-        m_a.push(edi);
-        m_a.sub(esp, m_frame);
-        m_a.mov(ebp, esp);
+    static constexpr Error errors[] = {
+        Error::TrapDivideByZero, Error::TrapOverflow, Error::TrapOutOfBounds, Error::TrapCallDepth, Error::TrapBadConversion,
+    };
+    static_assert(sizeof(errors) / sizeof(errors[0]) == static_cast<u32>(GeneralTrap::Count));
+    Label common = m_a.new_label();
+    bool any = false;
+    auto exit = [&](Label label, GeneralTrap kind, u32 offset) {
+        m_a.bind(label);
+        m_a.mov(eax, static_cast<i32>(errors[static_cast<u32>(kind)]));
         if (m_env) {
-            // Tier ABI: EAX = args, EDX = the caller's depth (docs/jit.md).
-            m_a.mov(dword_ptr(ebp, 0), eax);
-            m_a.lea(ecx, ptr(edx, 1));
-            m_a.cmp(ecx, max_call_depth);
-            Label ok = m_a.new_label();
-            m_a.jbe(ok);
-            trap(Error::TrapCallDepth, TrapInfo::unknown_offset);
-            m_a.bind(ok);
-            m_a.mov(dword_ptr(ebp, 4), ecx);
-        } else {
-            m_a.mov(eax, dword_ptr(ebp, m_frame + 20));
-            m_a.mov(dword_ptr(ebp, 0), eax);
-            m_a.mov(eax, dword_ptr(ebp, m_frame + 28));
-            m_a.mov(dword_ptr(ebp, 4), eax);
-        }
-    }
-
-    void epilogue()
-    {
-        m_a.bind(m_exit);
-        m_a.add(esp, m_frame);
-        m_a.pop(edi);
-        m_a.pop(esi);
-        m_a.pop(ebx);
-        m_a.pop(ebp);
-        m_a.ret();
-    }
-
-    // Raises `error` as the bytecode would at `offset`.
-    void trap(Error error, u32 offset)
-    {
-        m_a.mov(eax, static_cast<i32>(error));
-        if (m_env) {
-            m_a.mov(edx, static_cast<i32>(m_function));
             m_a.mov(ecx, static_cast<i32>(offset));
-            m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->trap_exit))));
+            m_a.jmp(common);
         } else {
             m_a.jmp(m_exit);
         }
+        any = true;
+    };
+    for (u32 i = 0; i < m_site_count; ++i)
+        exit(m_sites[i].label, m_sites[i].kind, m_sites[i].offset);
+    for (u32 k = 0; k < static_cast<u32>(GeneralTrap::Count); ++k)
+        if (m_shared_traps[k].is_valid())
+            exit(m_shared_traps[k], static_cast<GeneralTrap>(k), TrapInfo::unknown_offset);
+    if (m_env && any) {
+        // EAX = Error, ECX = bytecode offset, EDX = function: trap_exit
+        // unwinds to the innermost jit_enter and never returns.
+        m_a.bind(common);
+        m_a.mov(edx, static_cast<i32>(m_function));
+        m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->trap_exit))));
+    } else {
+        m_a.bind(common);
     }
-
-    void return_eax()
-    {
-        if (!m_env) {
-            m_a.mov(ecx, dword_ptr(ebp, m_frame + 24));
-            m_a.mov(dword_ptr(ecx), eax);
-            m_a.mov(dword_ptr(ecx, 4), 0);
-            m_a.xor_(eax, eax);
-        }
-        m_a.jmp(m_exit);
+    if (m_propagate.is_valid()) {
+        m_a.bind(m_propagate);
+        m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->propagate_exit))));
     }
-
-    void load(Gp32 into, const Inst* v)
-    {
-        if (v->op == Op::CONST_I32)
-            m_a.mov(into, v->imm);
-        else
-            load_home(into, v);
-    }
-
-    // Copies the phi arguments of the edge pred -> succ into succ's phis.
-    void edge_copies(const Block& pred, const Block& succ)
-    {
-        u32 index = succ.pred_index(&pred);
-        u32 pushed = 0;
-        for (Inst* phi = succ.first; phi && phi->op == Op::Phi; phi = phi->next) {
-            const Inst* source = phi->arg(index);
-            if (source->op == Op::CONST_I32)
-                m_a.push(source->imm);
-            else
-                push_home(source);
-            ++pushed;
-        }
-        if (!pushed)
-            return;
-        Inst* last = succ.first;
-        while (last->next && last->next->op == Op::Phi)
-            last = last->next;
-        for (Inst* phi = last;; phi = phi->prev) {
-            pop_home(phi);
-            if (phi == succ.first)
-                break;
-        }
-    }
-
-    static bool has_phis(const Block& b) { return b.first && b.first->op == Op::Phi; }
-
-    void jump_to(const Block& from, const Block& to)
-    {
-        edge_copies(from, to);
-        if (&to != m_next)
-            m_a.jmp(label(&to));
-    }
-
-    void block(const Block& b)
-    {
-        m_a.bind(label(&b));
-        for (Inst* inst = b.first; inst; inst = inst->next)
-            instruction(b, *inst);
-    }
-
-    void binary(Op op, const Inst& inst)
-    {
-        load(eax, inst.arg(0));
-        load(ecx, inst.arg(1));
-        switch (op) {
-        case Op::ADD_I32: m_a.add(eax, ecx); break;
-        case Op::SUB_I32: m_a.sub(eax, ecx); break;
-        case Op::MUL_I32: m_a.imul(eax, ecx); break;
-        case Op::AND_I32: m_a.and_(eax, ecx); break;
-        case Op::OR_I32: m_a.or_(eax, ecx); break;
-        case Op::XOR_I32: m_a.xor_(eax, ecx); break;
-        case Op::SHL_I32: m_a.shl(eax, cl); break; // the CPU masks the count to 5 bits, as the language does
-        case Op::SHR_I32: m_a.sar(eax, cl); break;
-        case Op::MIN_I32: m_a.cmp(ecx, eax); m_a.cmovl(eax, ecx); break;
-        case Op::MAX_I32: m_a.cmp(ecx, eax); m_a.cmovg(eax, ecx); break;
-        default:
-            m_a.cmp(eax, ecx);
-            m_a.setcc(condition_for(op), al);
-            m_a.movzx(eax, al);
-            break;
-        }
-        store(&inst, eax);
-    }
-
-    void division(const Inst& inst)
-    {
-        const Inst* divisor = inst.arg(1);
-        if (divisor->op == Op::CONST_I32 && divisor->imm > 0 && (divisor->imm & (divisor->imm - 1)) == 0) {
-            power_of_two_division(inst, __builtin_ctz(static_cast<u32>(divisor->imm)));
-            return;
-        }
-        load(eax, inst.arg(0));
-        load(ecx, inst.arg(1));
-        Label nonzero = m_a.new_label();
-        Label safe = m_a.new_label();
-        m_a.test(ecx, ecx);
-        m_a.jne(nonzero);
-        trap(Error::TrapDivideByZero, inst.offset);
-        m_a.bind(nonzero);
-        // INT_MIN / -1 and INT_MIN % -1 trap (opcodes.def); IDIV would fault.
-        m_a.cmp(ecx, -1);
-        m_a.jne(safe);
-        m_a.cmp(eax, static_cast<i32>(0x80000000u));
-        m_a.jne(safe);
-        trap(Error::TrapOverflow, inst.offset);
-        m_a.bind(safe);
-        m_a.cdq();
-        m_a.idiv(ecx);
-        store(&inst, inst.op == Op::DIV_I32 ? eax : edx);
-    }
-
-    // x / 2^k and x % 2^k rounding toward zero, as IDIV does: a negative x
-    // is biased by 2^k - 1 first. No trap is possible with such a divisor.
-    void power_of_two_division(const Inst& inst, u32 k)
-    {
-        load(eax, inst.arg(0));
-        if (k == 0) {
-            if (inst.op == Op::REM_I32)
-                m_a.xor_(eax, eax);
-            store(&inst, eax);
-            return;
-        }
-        m_a.mov(ecx, eax);
-        m_a.mov(edx, eax);
-        m_a.sar(edx, static_cast<u8>(31));
-        m_a.shr(edx, static_cast<u8>(32 - k));
-        m_a.add(eax, edx);
-        if (inst.op == Op::DIV_I32) {
-            m_a.sar(eax, static_cast<u8>(k));
-            store(&inst, eax);
-        } else {
-            m_a.and_(eax, static_cast<i32>(~((1u << k) - 1)));
-            m_a.sub(ecx, eax);
-            store(&inst, ecx);
-        }
-    }
-
-    void instruction(const Block& b, const Inst& inst)
-    {
-        switch (inst.op) {
-        case Op::Param:
-            m_a.mov(ecx, dword_ptr(ebp, 0));
-            m_a.mov(eax, dword_ptr(ecx, 8 * inst.imm));
-            store(&inst, eax);
-            break;
-        case Op::CONST_I32:
-        case Op::Undef:
-        case Op::Phi:
-            break; // constants are used as immediates; phis are written on the edges
-        case Op::ADD_I32: case Op::SUB_I32: case Op::MUL_I32: case Op::AND_I32: case Op::OR_I32:
-        case Op::XOR_I32: case Op::SHL_I32: case Op::SHR_I32: case Op::MIN_I32: case Op::MAX_I32:
-        case Op::EQ_I32: case Op::NE_I32: case Op::LT_I32: case Op::LE_I32: case Op::GT_I32: case Op::GE_I32:
-            binary(inst.op, inst);
-            break;
-        case Op::DIV_I32:
-        case Op::REM_I32:
-            division(inst);
-            break;
-        case Op::ADDI_I32:
-            load(eax, inst.arg(0));
-            m_a.add(eax, inst.imm);
-            store(&inst, eax);
-            break;
-        case Op::MULI_I32:
-            load(eax, inst.arg(0));
-            m_a.imul(eax, inst.imm);
-            store(&inst, eax);
-            break;
-        case Op::NEG_I32:
-            load(eax, inst.arg(0));
-            m_a.neg(eax);
-            store(&inst, eax);
-            break;
-        case Op::NOT_I32:
-            load(eax, inst.arg(0));
-            m_a.not_(eax);
-            store(&inst, eax);
-            break;
-        case Op::EQZ_I32:
-            load(eax, inst.arg(0));
-            m_a.test(eax, eax);
-            m_a.sete(al);
-            m_a.movzx(eax, al);
-            store(&inst, eax);
-            break;
-        case Op::ABS_I32:
-            // abs(INT_MIN) stays INT_MIN, as the language says.
-            load(eax, inst.arg(0));
-            m_a.cdq();
-            m_a.xor_(eax, edx);
-            m_a.sub(eax, edx);
-            store(&inst, eax);
-            break;
-        case Op::JMP:
-            jump_to(b, *b.succ[0]);
-            break;
-        case Op::Branch: {
-            load(eax, inst.arg(0));
-            if (inst.arg(1)->op == Op::CONST_I32) {
-                m_a.cmp(eax, inst.arg(1)->imm);
-            } else {
-                if (Gp32 r; in_register(inst.arg(1), r))
-                    m_a.cmp(eax, r);
-                else
-                    m_a.cmp(eax, slot(inst.arg(1)));
-            }
-            const Block& taken = *b.succ[0];
-            const Block& other = *b.succ[1];
-            Condition cc = condition_for(inst.cond);
-            if (!has_phis(taken)) {
-                m_a.jcc(cc, label(&taken));
-                jump_to(b, other);
-            } else if (!has_phis(other)) {
-                m_a.jcc(negate(cc), label(&other));
-                jump_to(b, taken);
-            } else {
-                Label edge = m_a.new_label();
-                m_a.jcc(cc, edge);
-                edge_copies(b, other);
-                m_a.jmp(label(&other));
-                m_a.bind(edge);
-                edge_copies(b, taken);
-                m_a.jmp(label(&taken));
-            }
-            break;
-        }
-        case Op::RET:
-            load(eax, inst.arg(0));
-            return_eax();
-            break;
-        case Op::RET_VOID:
-            m_a.xor_(eax, eax);
-            return_eax();
-            break;
-        default:
-            m_a.ud2(); // general_supports refused it already
-            break;
-        }
-    }
-
-    const Function& m_fn;
-    Assembler& m_a;
-    const NativeEnvironment* m_env;
-    u32 m_function;
-    i32 m_frame { 0 };
-    Label m_labels[max_blocks];
-    Label m_exit;
-    const Block* m_next { nullptr };
-    static constexpr Gp32 home_registers[3] = { ebx, esi, edi };
-    const Inst* m_in_register[3] { nullptr, nullptr, nullptr };
-    u32 m_register_count { 0 };
-};
-
 }
 
-bool general_supports(const Function& fn)
+// --- frame ------------------------------------------------------------------------------
+
+// One function, so that a later entry snippet (e.g. an argument profile) has
+// one place to go: after the checks, before the parameters are loaded.
+void GeneralEmitter::emit_prologue()
 {
+    for (u32 i = 0; i < m_layout.saved_count; ++i)
+        m_a.push(Gp32 { m_layout.saved[i] });
+    m_a.sub(esp, m_layout.frame_size);
+    i32 above = m_layout.frame_size + 4 * static_cast<i32>(m_layout.saved_count);
+    if (m_env) {
+        // Tier ABI: EAX = args, EDX = the caller's depth; this frame is one
+        // deeper and checks the limit itself.
+        m_a.lea(ecx, ptr(edx, 1));
+        m_a.cmp(ecx, static_cast<i32>(max_call_depth));
+        m_a.ja(trap(GeneralTrap::CallDepth, TrapInfo::unknown_offset));
+        m_a.mov(dword_ptr(esp, GeneralFrame::depth), ecx);
+        // The caller counted this call; the policy's next threshold is
+        // checked here, so tier-up and re-specialisation keep working.
+        m_hot_stub = m_a.new_label();
+        m_hot_return = m_a.new_label();
+        m_a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->profiles[m_function].calls))));
+        m_a.cmp(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->states[m_function].next_threshold))));
+        m_a.jae(m_hot_stub);
+        m_a.bind(m_hot_return);
+    } else {
+        // Standalone: args, result, depth (this frame's) on the stack.
+        m_a.mov(eax, dword_ptr(esp, above + 4));
+        m_a.mov(ecx, dword_ptr(esp, above + 12));
+        m_a.mov(dword_ptr(esp, GeneralFrame::depth), ecx);
+    }
+    for (u32 p = 0; p < m_fn.info->param_count; ++p) {
+        const Inst* param = m_fn.params[p];
+        Mem arg = dword_ptr(eax, 8 * static_cast<i32>(p));
+        switch (where(param).home) {
+        case Home::Gpr:
+            m_a.mov(gpr(param), arg);
+            break;
+        case Home::Xmm:
+            m_a.movss(xmm(param), arg);
+            break;
+        case Home::Slot:
+            m_a.mov(edx, arg);
+            m_a.mov(slot(param), edx);
+            break;
+        case Home::View:
+            m_a.mov(edx, arg);
+            m_a.mov(slot(param), edx);
+            m_a.mov(edx, dword_ptr(eax, 8 * static_cast<i32>(p) + 4));
+            m_a.mov(slot(param, 4), edx);
+            break;
+        default:
+            break; // never read
+        }
+    }
+}
+
+void GeneralEmitter::emit_epilogue()
+{
+    m_a.add(esp, m_layout.frame_size);
+    for (u32 i = m_layout.saved_count; i-- > 0;)
+        m_a.pop(Gp32 { m_layout.saved[i] });
+    m_a.ret();
+}
+
+void GeneralEmitter::return_eax()
+{
+    if (m_env) {
+        emit_epilogue();
+        return;
+    }
+    i32 above = m_layout.frame_size + 4 * static_cast<i32>(m_layout.saved_count);
+    m_a.mov(ecx, dword_ptr(esp, above + 8));
+    m_a.mov(dword_ptr(ecx), eax);
+    m_a.mov(dword_ptr(ecx, 4), 0);
+    m_a.xor_(eax, eax);
+    m_a.jmp(m_exit);
+}
+
+// --- calls --------------------------------------------------------------------------------
+
+// Through the callee's dispatch entry, as every call must (docs/jit.md):
+// native code directly under the tier ABI, an entry of 0 through
+// jit_call_interpreted. The caller counts the call. Nothing lives in ECX or
+// an XMM register across a call (codegen_general_alloc.h).
+void GeneralEmitter::emit_call(const Inst& inst)
+{
+    u32 callee = static_cast<u32>(inst.imm);
+    for (u32 k = 0; k < inst.arg_count; ++k) {
+        const Inst* arg = inst.arg(k);
+        i32 at = m_layout.out_args + 8 * static_cast<i32>(k);
+        const Location& loc = where(arg);
+        if (loc.home == Home::View) {
+            m_a.mov(eax, slot(arg));
+            m_a.mov(dword_ptr(esp, at), eax);
+            m_a.mov(eax, slot(arg, 4));
+            m_a.mov(dword_ptr(esp, at + 4), eax);
+        } else if (loc.home == Home::Buffer) {
+            const View& b = m_env->instance->buffers[arg->imm];
+            m_a.mov(dword_ptr(esp, at), static_cast<i32>(reinterpret_cast<uptr>(b.base)));
+            m_a.mov(dword_ptr(esp, at + 4), static_cast<i32>(b.length));
+        } else if (in_xmm(arg)) {
+            m_a.movss(dword_ptr(esp, at), xmm(arg));
+        } else if (in_gpr(arg)) {
+            m_a.mov(dword_ptr(esp, at), gpr(arg));
+        } else if (loc.home == Home::Slot) {
+            m_a.mov(eax, slot(arg));
+            m_a.mov(dword_ptr(esp, at), eax);
+        } else {
+            m_a.mov(dword_ptr(esp, at), arg->is_const() ? arg->imm : 0);
+        }
+    }
+    Label slow = m_a.new_label(), done = m_a.new_label();
+    m_a.lea(eax, ptr(esp, m_layout.out_args));
+    m_a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->dispatch[callee]))));
+    m_a.test(ecx, ecx);
+    m_a.jz(slow);
+    m_a.inc(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->profiles[callee].calls))));
+    m_a.mov(edx, dword_ptr(esp, GeneralFrame::depth)); // the callee's caller depth: ours
+    m_a.call(ecx);
+    SlowCall call { slow, done, callee };
+    if (m_slow_call_count < max_slow_calls) {
+        m_slow_calls[m_slow_call_count++] = call;
+    } else {
+        m_a.jmp(done); // out of room for out-of-line paths: this one inline
+        emit_slow_call(call);
+    }
+    m_a.bind(done);
+    if (inst.type == Type::I32)
+        finish_i32(&inst, eax);
+    else if (inst.type == Type::F32)
+        finish_bits(&inst, eax);
+}
+
+void GeneralEmitter::jump_to(const Block& from, const Block& to)
+{
+    edge_copies(from, to);
+    if (&to != m_next)
+        m_a.jmp(label(&to));
+}
+
+// Compares for `branch` and returns the condition under which it takes
+// succ[0].
+Condition GeneralEmitter::emit_condition(const Inst& inst)
+{
+    const Inst* x = inst.arg(0);
+    const Inst* y = inst.arg(1);
+    Condition cc = condition_for(inst.cond);
+    if (inst.prev == x && low_bits_test(*x, m_layout)) {
+        const Inst* value = x->arg(0);
+        Gp32 r = in_gpr(value) ? gpr(value) : eax;
+        load_i32(r, value);
+        m_a.test(r, x->arg(1)->imm - 1);
+        return cc;
+    }
+    if (!in_gpr(x) && in_gpr(y)) {
+        const Inst* t = x;
+        x = y;
+        y = t;
+        cc = condition_for(swap_operands(inst.cond));
+    }
+    Gp32 left = in_gpr(x) ? gpr(x) : eax;
+    load_i32(left, x);
+    if (in_gpr(y))
+        m_a.cmp(left, gpr(y));
+    else if (where(y).home == Home::Slot)
+        m_a.cmp(left, slot(y));
+    else if (y->is_const() && y->imm == 0 && (cc == Condition::E || cc == Condition::NE))
+        m_a.test(left, left);
+    else
+        m_a.cmp(left, y->is_const() ? y->imm : 0);
+    return cc;
+}
+
+// A diamond chosen by select_diamond: both arms in sequence, then the join's
+// phi by CMOV. Nothing after the compare may change the flags.
+void GeneralEmitter::emit_select(const Block& b)
+{
+    const Block& taken = *b.succ[0];
+    const Block& other = *b.succ[1];
+    bool taken_first = m_layout.position[taken.last->id] < m_layout.position[other.last->id];
+    const Block* arms[2] = { taken_first ? &taken : &other, taken_first ? &other : &taken };
+    for (const Block* arm : arms)
+        for (Inst* inst = arm->first; inst && inst->op != Op::JMP; inst = inst->next)
+            emit_inst(*arm, *inst);
+    Condition cc = emit_condition(*b.last);
+    const Block& join = *taken.succ[0];
+    const Inst* phi = join.first;
+    const Inst* if_taken = phi->arg(join.pred_index(&taken));
+    const Inst* if_other = phi->arg(join.pred_index(&other));
+    if (in_gpr(if_other))
+        m_a.mov(eax, gpr(if_other));
+    else if (where(if_other).home == Home::Slot)
+        m_a.mov(eax, slot(if_other));
+    else
+        m_a.mov(eax, if_other->is_const() ? if_other->imm : 0); // mov, not xor: the flags are live
+    if (in_gpr(if_taken)) {
+        m_a.cmovcc(cc, eax, gpr(if_taken));
+    } else if (where(if_taken).home == Home::Slot) {
+        m_a.cmovcc(cc, eax, slot(if_taken));
+    } else {
+        m_a.mov(edx, if_taken->is_const() ? if_taken->imm : 0);
+        m_a.cmovcc(cc, eax, edx);
+    }
+    finish_i32(phi, eax);
+    if (&join != m_next)
+        m_a.jmp(label(&join));
+}
+
+void GeneralEmitter::emit_branch(const Block& b, const Inst& inst)
+{
+    Condition cc = emit_condition(inst);
+    const Block& taken = *b.succ[0];
+    const Block& other = *b.succ[1];
+    bool taken_moves = edge_moves(b, taken), other_moves = edge_moves(b, other);
+    if (!taken_moves && !other_moves) {
+        if (&taken == m_next) {
+            m_a.jcc(negate(cc), label(&other));
+        } else {
+            m_a.jcc(cc, label(&taken));
+            if (&other != m_next)
+                m_a.jmp(label(&other));
+        }
+    } else if (!taken_moves) {
+        m_a.jcc(cc, label(&taken));
+        jump_to(b, other);
+    } else if (!other_moves) {
+        m_a.jcc(negate(cc), label(&other));
+        jump_to(b, taken);
+    } else {
+        Label edge = m_a.new_label();
+        m_a.jcc(cc, edge);
+        edge_copies(b, other);
+        m_a.jmp(label(&other)); // never falls through: the other edge's copies follow
+        m_a.bind(edge);
+        edge_copies(b, taken);
+        m_a.jmp(label(&taken));
+    }
+}
+
+void GeneralEmitter::emit_inst(const Block& b, const Inst& inst)
+{
+    switch (inst.op) {
+    case Op::Param: case Op::Phi: case Op::Undef: case Op::CONST_I32: case Op::CONST_F32: case Op::GVIEW:
+        break; // loaded by the prologue, written on the edges, or used as immediates
+    case Op::JMP:
+        if (!m_copy && m_versioned[b.id])
+            emit_versioned_entry(b, *m_versioned[b.id]);
+        else
+            jump_to(b, *b.succ[0]);
+        break;
+    case Op::Branch:
+        if (m_layout.select[b.id] == SelectBranch)
+            emit_select(b);
+        else
+            emit_branch(b, inst);
+        break;
+    case Op::RET:
+        load_bits(eax, inst.arg(0));
+        return_eax();
+        break;
+    case Op::RET_VOID:
+        m_a.xor_(eax, eax);
+        return_eax();
+        break;
+    case Op::CALL:
+        emit_call(inst);
+        break;
+    case Op::LEN: case Op::LOAD_I32: case Op::LOAD_F32: case Op::STORE_I32: case Op::STORE_F32:
+        emit_memory(inst);
+        break;
+    default:
+        if (inst.type == Type::F32 || (inst.arg_count && inst.arg(0)->type == Type::F32))
+            emit_float(inst);
+        else
+            emit_integer(inst);
+        break;
+    }
+}
+
+void GeneralEmitter::emit_block(const Block& b)
+{
+    if (b.loop && b.loop->header == &b)
+        m_a.align(16); // a loop head: its jumps land on a fresh fetch line
+    m_a.bind(label(&b));
+    for (Inst* inst = b.first; inst; inst = inst->next)
+        emit_inst(b, *inst);
+}
+
+ErrorOr<void> GeneralEmitter::run()
+{
+    Arena& arena = *m_fn.arena;
+    m_labels = TRY(arena.allocate<Label>(m_fn.next_block_id));
+    Block** order = TRY(arena.allocate<Block*>(m_fn.block_count));
+    u32 count = live_blocks(m_fn, order);
+    for (u32 i = 0; i < count; ++i)
+        m_labels[order[i]->id] = m_a.new_label();
+    m_exit = m_a.new_label();
+    TRY(plan_versions(order, count));
+    emit_prologue();
+    // The arms of a select are emitted inside their branch block.
+    u32 emitted = 0;
+    for (u32 i = 0; i < count; ++i)
+        if (m_layout.select[order[i]->id] != SelectArm)
+            order[emitted++] = order[i];
+    for (u32 i = 0; i < emitted; ++i) {
+        m_next = i + 1 < emitted ? order[i + 1] : nullptr;
+        emit_block(*order[i]);
+    }
+    emit_copies(order, emitted);
+    emit_stubs();
+    if (!m_env) {
+        m_a.bind(m_exit);
+        m_a.add(esp, m_layout.frame_size);
+        for (u32 i = m_layout.saved_count; i-- > 0;)
+            m_a.pop(Gp32 { m_layout.saved[i] });
+        m_a.ret();
+    }
+    if (m_a.has_error())
+        return m_a.error();
+    return {};
+}
+
+bool general_supports(const Function& fn, bool tier_abi)
+{
+    if (fn.next_block_id > max_general_blocks)
+        return false;
     for (u32 i = 0; i < fn.block_count; ++i) {
         const Block* b = fn.blocks[i];
         if (b->removed)
             continue;
-        for (const Inst* inst = b->first; inst; inst = inst->next)
-            if (!supported_inst(*inst))
+        u32 phis = 0;
+        for (const Inst* inst = b->first; inst; inst = inst->next) {
+            if (!supported(*inst, tier_abi))
                 return false;
+            phis += inst->op == Op::Phi;
+        }
+        if (phis > 64)
+            return false;
     }
-    return fn.next_block_id <= 1024 && fn.next_inst_id <= 8192;
+    return true;
 }
 
-ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const CodegenOptions& options)
+ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const CodegenOptions& options, GeneralStats* stats,
+    const GeneralOptions& general)
 {
-    if (!general_supports(fn))
+    if (!general_supports(fn, options.tier_abi != nullptr))
         return Error::JitUnsupported;
-    Generator generator(fn, a, options);
-    return generator.run();
+    Arena& arena = *fn.arena;
+    usize mark = arena.mark();
+    auto layout = allocate_registers(fn, general.if_convert);
+    if (layout.is_error()) {
+        arena.rewind(mark);
+        return layout.error() == Error::OutOfMemory ? Error::JitUnsupported : layout.error();
+    }
+    if (options.tier_abi) {
+        // 512 frames of this size must fit the stack the runtime promises.
+        u32 bytes = static_cast<u32>(layout.value().frame_size) + 4 + 4 * layout.value().saved_count;
+        if (bytes > options.tier_abi->jit->runtime().policy().max_native_frame_bytes) {
+            arena.rewind(mark);
+            return Error::JitUnsupported;
+        }
+    }
+    GeneralEmitter emitter(fn, a, options, layout.value());
+    auto result = emitter.run();
+    if (stats)
+        *stats = GeneralStats { layout.value().in_registers, layout.value().spilled, emitter.m_version_count, layout.value().selects };
+    arena.rewind(mark);
+    return result;
 }
 
 }

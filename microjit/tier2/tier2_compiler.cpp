@@ -2,6 +2,7 @@
 #include <microjit/jit/jit.h>
 #include <microjit/tier2/codegen_general.h>
 #include <microjit/tier2/module_adapter.h>
+#include <microjit/tier2/optimize.h>
 #include <microjit/tier2/ssa_builder.h>
 #include <microjit/tier2/tier2_compiler.h>
 
@@ -14,10 +15,10 @@ namespace {
 constexpr usize code_capacity = 4096;
 
 // The general code generator (codegen_general.h) for functions that match no
-// pattern. Off until its tier-ABI path is tested inside the runtime and the
-// runtime tests that expect such functions to stay at tier 1 are updated;
-// with it off they stay JitUnsupported, as before.
-constexpr bool use_general_codegen = false;
+// pattern; with it off they stay JitUnsupported, at tier 1.
+constexpr bool use_general_codegen = true;
+// Its worst case grows with the function (about 40 bytes per instruction).
+usize general_capacity(const Function& fn) { return code_capacity + 48 * static_cast<usize>(fn.next_inst_id); }
 
 // The function's IR with each folded parameter's uses replaced by its
 // constant, prepared like any other.
@@ -79,7 +80,12 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
         fn = folded.value();
     }
     if (use_general_codegen && compiled.is_error() && compiled.error() == Error::JitUnsupported && general_supports(*fn)) {
-        x86::Assembler& general = m_assembler.construct(code, code_capacity);
+        pool.free(code);
+        OptimizeStats stats {};
+        TRY(optimize(*fn, stats)); // strength reduction and bounds facts on top of the patterns' preparation
+        usize capacity = general_capacity(*fn);
+        code = static_cast<u8*>(TRY(pool.allocate(capacity)));
+        x86::Assembler& general = m_assembler.construct(code, capacity);
         auto emitted = compile_general(*fn, general, options);
         auto size = emitted.is_error() ? ErrorOr<usize>(emitted.error()) : general.finish();
         if (size.is_error()) {

@@ -3,7 +3,8 @@
 Under TCG, on a CPU with AVX2 (Haswell) and on one without (qemu64):
   - `bench` on the bench module's dot, sum, fib_iter and fib_rec makes them
     tier up 0 -> 1 -> 2 at the policy's 1,000 calls, and every result after
-    that is the tier-0 one;
+    that is the tier-0 one; functions without a pattern (bench_dot) get the
+    general code generator's tier-2 code;
   - `tiers` shows the ISA each function's code was compiled for: avx2 where
     CPUID and XCR0 allow it, sse2 otherwise; `jit isa sse2` forces the SSE2
     path (and recompiles what runs at tier 2), `jit isa avx2` is refused on
@@ -97,10 +98,13 @@ class Tier2WithAvx2(unittest.TestCase):
             tier, isa, origin, compiles = isa_row(self.tiers_avx2, function)
             self.assertEqual((tier, isa, origin), (2, "avx2", "jit"), self.tiers_avx2)
             self.assertEqual(compiles, 2)  # tier 1, then tier 2
-        # A function no pattern matches stays at tier 1 (tier 2 refused it).
-        tier, isa, _, _ = isa_row(self.tiers_avx2, "bench_dot")
-        self.assertEqual((tier, isa), (1, "sse2"))
-        self.assertRegex(self.tiers_avx2, r"bench_dot .*(given up|last failure at tier 2): function cannot be compiled")
+        # Functions no pattern matches (bench_dot, the prepare it calls,
+        # bench_sum) reach tier 2 too, with the general code generator, and
+        # their results stay the tier-0 ones (checked above).
+        for function in ("bench_dot", "prepare", "bench_sum"):
+            tier, isa, origin, compiles = isa_row(self.tiers_avx2, function)
+            self.assertEqual((tier, isa, origin, compiles), (2, "avx2", "jit", 2), self.tiers_avx2)
+        self.assertNotRegex(self.tiers_avx2, r"bench_dot .*function cannot be compiled")
 
     def test_tier2_code_decodes_completely(self):
         size = re.search(r"BENCH\.dot: tier 2, (\d+) bytes at 0x[0-9a-f]+", self.dis)
@@ -116,9 +120,11 @@ class Tier2WithAvx2(unittest.TestCase):
 
     def test_jit_isa_sse2_forces_the_sse2_path(self):
         self.assertIn("jit isa: auto, tier 2 compiles for avx2 (AVX2 allowed by CPUID and XCR0)", self.isa_show)
-        self.assertIn("jit isa: 4 tier-2 functions compiled again (0 failed)", self.isa_sse2)
+        # The four kernels' patterns and the general code of bench_dot,
+        # prepare and bench_sum.
+        self.assertIn("jit isa: 7 tier-2 functions compiled again (0 failed)", self.isa_sse2)
         self.assertIn("jit isa: sse2, tier 2 compiles for sse2", self.isa_sse2)
-        for function, _, _ in KERNELS:
+        for function in [k for k, _, _ in KERNELS] + ["bench_dot", "prepare", "bench_sum"]:
             tier, isa, _, compiles = isa_row(self.tiers_sse2, function)
             self.assertEqual((tier, isa, compiles), (2, "sse2", 3), self.tiers_sse2)
         for expected, out in zip(self.tier0, self.sse2_runs):

@@ -4,8 +4,9 @@
 // set_compiler(2)) and called through the dispatch table as any caller
 // would; the same kernel in C from gcc -O2 and from gcc -O3 -march=native
 // -ffast-math; compile time per tier and code bytes. All in one run, results
-// checked bit for bit. Tier 2 compiles what a pattern matches; any other
-// function stays at tier 1 (docs/tier2.md), and its tier-2 cells are "-".
+// checked bit for bit. Tier 2 compiles what a pattern matches and gives
+// every other function general code (docs/tier2.md); a function it refuses
+// stays at tier 1, and its tier-2 cells are "-".
 //
 // Usage: headline_bench MODULES_DIR OUTPUT.json [--isa auto|sse2|avx2]
 #include "../bench/bench.h"
@@ -139,7 +140,7 @@ public:
         }
         if (tier == 2) {
             for (u32 f = 0; f < module.function_count; ++f)
-                (void)jit->compile(f, 2); // JitUnsupported: no pattern, stays at tier 1
+                (void)jit->compile(f, 2); // JitUnsupported: refused, stays at tier 1
         }
         return { instance.value(), std::move(jit) };
     }

@@ -8,6 +8,7 @@
 #include <microjit/module/interpreter.h>
 #include <microjit/module/module.h>
 #include <microjit/tier2/codegen_general.h>
+#include <microjit/tier2/codegen_general_alloc.h>
 #include <microjit/tier2/eval.h>
 #include <microjit/tier2/module_adapter.h>
 #include <microjit/tier2/optimize.h>
@@ -60,10 +61,10 @@ class GeneralNative {
 public:
     GeneralNative() { m_memory = static_cast<u8*>(mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)); }
     ~GeneralNative() { munmap(m_memory, size); }
-    StandaloneEntry compile(const Function& fn)
+    StandaloneEntry compile(const Function& fn, GeneralStats* stats = nullptr, GeneralOptions general = {})
     {
         auto a = std::make_unique<x86::Assembler>(m_memory, size);
-        auto r = compile_general(fn, *a, CodegenOptions {});
+        auto r = compile_general(fn, *a, CodegenOptions {}, stats, general);
         EXPECT_FALSE(r.is_error()) << fn.info->name << ": " << error_name(r.error()) << "\n" << listing(fn);
         if (r.is_error())
             return nullptr;
@@ -110,6 +111,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
     const char* build = std::getenv("BAREFLOW_BUILD");
     std::set<std::string> compiled;
     int compared = 0, traps = 0;
+    u32 selects = 0;
     const std::vector<i32> values = interesting();
     for (const char* name : all_modules) {
         std::string path = std::string(build ? build : "build") + "/modules/" + name + ".BFM";
@@ -130,14 +132,14 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
         Arena arena(memory.data(), memory.size());
         ModuleInfo info;
         ASSERT_FALSE(describe_module(*module, arena, info).is_error());
-        GeneralNative native;
+        GeneralNative native, converted;
         for (u32 f = 0; f < module->function_count; ++f) {
             auto built = build_function(arena, info, f);
             ASSERT_FALSE(built.is_error());
             Function* fn = built.value();
             OptimizeStats stats {};
             ASSERT_FALSE(optimize(*fn, stats).is_error());
-            if (!general_supports(*fn)) {
+            if (!general_supports(*fn, false)) {
                 // Refused functions must be refused cleanly, never half-emitted.
                 x86::Assembler a(memory.data(), 16);
                 EXPECT_EQ(compile_general(*fn, a, CodegenOptions {}).error(), Error::JitUnsupported);
@@ -145,6 +147,11 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
             }
             StandaloneEntry entry = native.compile(*fn);
             ASSERT_NE(entry, nullptr);
+            // The same function with if-conversion, in a second code area.
+            GeneralStats select_stats {};
+            StandaloneEntry selected = converted.compile(*fn, &select_stats, GeneralOptions { true });
+            ASSERT_NE(selected, nullptr);
+            selects += select_stats.selects;
             compiled.insert(std::string(name) + "." + module->functions[f].name);
             u32 params = module->functions[f].param_count;
             std::mt19937 rng(f + 1);
@@ -169,6 +176,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
                     continue; // the native code has no step limit
                 Outcome got = run_native(entry, args);
                 EXPECT_EQ(got, reference) << name << "." << module->functions[f].name << " args " << (params ? args[0].i : 0) << (params > 1 ? ", " + std::to_string(args[1].i) : std::string());
+                EXPECT_EQ(run_native(selected, args), reference) << name << "." << module->functions[f].name << " with CMOV";
                 ++compared;
                 traps += reference.error != Error::Ok;
             }
@@ -180,6 +188,7 @@ TEST(Tier2General, AgreesWithTheInterpreterOnEveryAcceptedModuleFunction)
     EXPECT_TRUE(compiled.count("COLLATZ.collatz")) << "collatz not compiled";
     EXPECT_TRUE(compiled.count("GCD.gcd")) << "gcd not compiled";
     EXPECT_GT(compared, 400);
+    EXPECT_GE(selects, 2u) << "collatz's even/odd diamond (and collatz_max's) should become CMOV when asked";
 }
 
 
@@ -277,4 +286,145 @@ TEST(Tier2General, EveryI32OpcodeAndItsTrapsAgreeWithTheEvaluator)
         check(m, "swap loop");
     }
     EXPECT_GT(traps, 10); // division by zero and INT_MIN / -1 were exercised
+}
+
+// Register pressure: ten values computed before a loop and read after it
+// cannot all have a register next to the loop's own values. The allocator
+// must keep the loop's phis in registers and send the cold values to the
+// frame, and the code must still agree with the evaluator, for i32 (five
+// GPRs) and f32 (seven XMM registers).
+TEST(Tier2General, PressureSpillsColdValuesAndKeepsLoopValuesInRegisters)
+{
+    using Tier2Test::FunctionBuilder;
+    using Tier2Test::ModuleBuilder;
+    for (Type type : { Type::I32, Type::F32 }) {
+        bool f32 = type == Type::F32;
+        ModuleBuilder m;
+        auto& f = m.function("pressure", { type, type, Type::I32 }, type);
+        const Opcode add = f32 ? Opcode::ADD_F32 : Opcode::ADD_I32;
+        const Opcode mul = f32 ? Opcode::MUL_F32 : Opcode::MUL_I32;
+        // cold[k] = p0 * (k + 3) + p1
+        std::vector<u8> cold;
+        u8 c = f.reg(type);
+        for (int k = 0; k < 10; ++k) {
+            u8 v = f.reg(type);
+            if (f32)
+                f.const_f32(c, static_cast<float>(k + 3) * 0.5f);
+            else
+                f.const_i32(c, k + 3);
+            f.op(mul, v, 0, c);
+            f.op(add, v, v, 1);
+            cold.push_back(v);
+        }
+        // s = p1; for i in 0..(p2 & 15): s = s * p0 + p1
+        u8 s = f.reg(type), i = f.reg(Type::I32), zero = f.reg(Type::I32), n = f.reg(Type::I32), mask = f.reg(Type::I32);
+        f.mov(s, 1);
+        f.const_i32(zero, 0);
+        f.const_i32(mask, 15);
+        f.op(Opcode::AND_I32, n, 2, mask);
+        f.for_range(i, zero, n, [&] {
+            f.op(mul, s, s, 0);
+            f.op(add, s, s, 1);
+        });
+        for (u8 v : cold)
+            f.op(add, s, s, v);
+        f.ret(s);
+        const ModuleInfo& mod = m.finish();
+
+        std::vector<u8> memory(1 << 20);
+        Arena arena(memory.data(), memory.size());
+        Function* fn = build_function(arena, mod, 0).value();
+        OptimizeStats stats {};
+        ASSERT_FALSE(optimize(*fn, stats).is_error());
+        auto layout = allocate_registers(*fn, false);
+        ASSERT_FALSE(layout.is_error());
+        EXPECT_GE(layout.value().spilled, 3u) << (f32 ? "f32" : "i32") << "\n" << listing(*fn);
+        ASSERT_GE(fn->loop_count, 1u);
+        for (Inst* phi = fn->loops[0]->header->first; phi && phi->op == Op::Phi; phi = phi->next) {
+            Home home = layout.value().where[phi->id].home;
+            EXPECT_TRUE(home == Home::Gpr || home == Home::Xmm) << "loop phi v" << phi->id << " is not in a register\n" << listing(*fn);
+        }
+
+        GeneralNative native;
+        StandaloneEntry entry = native.compile(*fn);
+        ASSERT_NE(entry, nullptr);
+        for (i32 a : { 1, -3, 7, 1000 })
+            for (i32 b : { 0, 2, -9 })
+                for (i32 count : { 0, 1, 5, 15, 16 }) {
+                    std::vector<Value> args = { f32 ? Value::from_f32(static_cast<float>(a) * 0.25f) : Value::from_i32(a),
+                        f32 ? Value::from_f32(static_cast<float>(b)) : Value::from_i32(b), Value::from_i32(count) };
+                    std::vector<u8> eval_memory(1 << 16);
+                    Arena eval_arena(eval_memory.data(), eval_memory.size());
+                    EvalContext ctx {};
+                    ctx.depth = 1;
+                    ctx.step_limit = 1'000'000;
+                    auto r = evaluate(*fn, args.data(), ctx, eval_arena);
+                    ASSERT_FALSE(r.is_error());
+                    Outcome expected;
+                    expected.bits = static_cast<u32>(r.value().i);
+                    EXPECT_EQ(run_native(entry, args), expected) << (f32 ? "f32 " : "i32 ") << a << " " << b << " " << count;
+                }
+    }
+}
+
+// Bounds-check elimination by loop versioning: b[i] = a[i + 1] * 3 and
+// s += a[i] over i in 0..n. The loop runs without compares when the guard at
+// its entry holds (n + 1 <= len(a), n <= len(b)), and the checked copy runs
+// otherwise, storing exactly the elements tier 0 stores before it traps at
+// the same access.
+TEST(Tier2General, GuardedLoopsRunUncheckedAndTrapWhereTier0Does)
+{
+    using Tier2Test::FunctionBuilder;
+    using Tier2Test::ModuleBuilder;
+    ModuleBuilder m;
+    auto& f = m.function("scale_next", { Type::ViewI32, Type::ViewI32, Type::I32 }, Type::I32);
+    u8 i = f.reg(Type::I32), zero = f.reg(Type::I32), j = f.reg(Type::I32), x = f.reg(Type::I32), s = f.reg(Type::I32);
+    f.const_i32(zero, 0);
+    f.const_i32(s, 0);
+    f.for_range(i, zero, 2, [&] {
+        f.op_imm(Opcode::ADDI_I32, j, i, 1);
+        f.load(Opcode::LOAD_I32, x, 0, j);
+        f.op(Opcode::ADD_I32, s, s, x);
+        f.op_imm(Opcode::MULI_I32, x, x, 3);
+        f.store(Opcode::STORE_I32, 1, i, x);
+    });
+    f.ret(s);
+    const ModuleInfo& mod = m.finish();
+    std::vector<u8> memory(1 << 20);
+    Arena arena(memory.data(), memory.size());
+    Function* fn = build_function(arena, mod, 0).value();
+    OptimizeStats opt {};
+    ASSERT_FALSE(optimize(*fn, opt).is_error());
+    ASSERT_GE(opt.unchecked, 2u) << listing(*fn);
+    GeneralNative native;
+    GeneralStats stats {};
+    StandaloneEntry entry = native.compile(*fn, &stats);
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(stats.versioned_loops, 1u);
+    int traps = 0;
+    for (u32 len_a : { 0u, 5u, 9u })
+        for (u32 len_b : { 0u, 4u, 8u })
+            for (i32 n : { -3, 0, 1, 4, 8, 9, 20 }) {
+                std::vector<i32> a(len_a + 1), b_native(len_b + 1, -1), b_eval(len_b + 1, -1);
+                for (u32 k = 0; k < a.size(); ++k)
+                    a[k] = static_cast<i32>(k * 7) - 5;
+                std::vector<Value> args_native = { Value::from_view(a.data(), len_a), Value::from_view(b_native.data(), len_b), Value::from_i32(n) };
+                std::vector<Value> args_eval = { Value::from_view(a.data(), len_a), Value::from_view(b_eval.data(), len_b), Value::from_i32(n) };
+                std::vector<u8> eval_memory(1 << 16);
+                Arena eval_arena(eval_memory.data(), eval_memory.size());
+                EvalContext ctx {};
+                ctx.depth = 1;
+                ctx.step_limit = 1'000'000;
+                auto r = evaluate(*fn, args_eval.data(), ctx, eval_arena);
+                Outcome expected;
+                if (r.is_error())
+                    expected.error = r.error();
+                else
+                    expected.bits = static_cast<u32>(r.value().i);
+                traps += expected.error != Error::Ok;
+                EXPECT_EQ(ctx.fact_violations, 0u);
+                EXPECT_EQ(run_native(entry, args_native), expected) << len_a << " " << len_b << " " << n;
+                EXPECT_EQ(b_native, b_eval) << len_a << " " << len_b << " " << n << ": memory";
+            }
+    EXPECT_GT(traps, 10);
 }

@@ -1,7 +1,7 @@
-// The general code generator's tier-ABI path inside the JIT runtime: a
-// test-local tier-2 compiler that uses only compile_general (Tier2Compiler
-// keeps it switched off for now, see tier2_compiler.cpp) installs the code in
-// the dispatch table, and calls through it must agree with the interpreter.
+// The general code generator's tier-ABI path inside the JIT runtime, alone:
+// a test-local tier-2 compiler that uses only compile_general (never a
+// pattern) installs the code in the dispatch table, and calls through it
+// must agree with the interpreter.
 #include "../jit/jit_harness.h"
 
 #include <microjit/tier2/codegen_general.h>

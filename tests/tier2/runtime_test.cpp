@@ -124,17 +124,65 @@ TEST(Tier2Runtime, ReductionsMapsAndMatmulRunAtTier2)
     }
 }
 
-TEST(Tier2Runtime, FunctionsWithoutAPatternStayAtTheirTier)
+// Functions no pattern matches (collatz, primes with its call, gcd) now get
+// the general code generator's tier-2 code: installed at tier 2, reported
+// as pattern None, and equal to tier 0 on every argument, traps included.
+TEST(Tier2Runtime, FunctionsWithoutAPatternGetGeneralTier2Code)
 {
     Tier2System t;
-    const Module* module = t.system.load("modules/COLLATZ.BFM");
+    struct Case {
+        const char* module;
+        const char* function;
+        std::vector<std::vector<i32>> args;
+    } cases[] = {
+        { "modules/COLLATZ.BFM", "collatz", { { 27 }, { 1 }, { 0 }, { -5 }, { 97 }, { 871 } } },
+        { "modules/COLLATZ.BFM", "collatz_max", { { 1 }, { 10 }, { 100 }, { 1000 } } },
+        { "modules/PRIMES.BFM", "is_prime", { { 0 }, { 1 }, { 2 }, { 9 }, { 97 }, { 7919 }, { -7 } } },
+        { "modules/PRIMES.BFM", "primes", { { 0 }, { 3 }, { 100 }, { 2000 } } },
+        { "modules/GCD.BFM", "gcd", { { 48, 18 }, { 0, 5 }, { 5, 0 }, { -36, 24 }, { 17, 5 } } },
+    };
+    for (const Case& c : cases) {
+        const Module* module = t.system.load(c.module);
+        ASSERT_NE(module, nullptr);
+        Runner reference(t.system, *module, Mode::Interpreter);
+        Runner tier2(t.system, *module, Mode::Interpreter);
+        u32 f = tier2.function(c.function);
+        auto compiled = tier2.jit().compile(f, 2);
+        ASSERT_FALSE(compiled.is_error()) << c.function << ": " << error_name(compiled.error());
+        EXPECT_EQ(t.compiler.last_pattern(), CompiledPattern::None) << c.function;
+        EXPECT_EQ(tier2.jit().profile(f).tier, 2) << c.function;
+        for (const auto& a : c.args) {
+            std::vector<Value> args;
+            for (i32 v : a)
+                args.push_back(i32v(v));
+            EXPECT_EQ(tier2.call(f, args), reference.call(f, args)) << c.function << "(" << a[0] << ")";
+        }
+    }
+}
+
+// Traps in general tier-2 code, also inside a recursive callee (gcd_rec's
+// INT_MIN % -1 one call down), reach the host as tier 0's trap, at the same
+// function and bytecode offset.
+TEST(Tier2Runtime, GeneralCodeTrapsLikeTier0)
+{
+    Tier2System t;
+    const Module* module = t.system.load("modules/GCD.BFM");
     ASSERT_NE(module, nullptr);
-    Runner runner(t.system, *module, Mode::Interpreter);
+    Runner reference(t.system, *module, Mode::Interpreter);
+    Runner tier2(t.system, *module, Mode::Interpreter);
+    ASSERT_FALSE(tier2.jit().compile_all(1).is_error());
+    for (u32 f = 0; f < module->function_count; ++f)
+        ASSERT_FALSE(tier2.jit().compile(f, 2).is_error()) << module->functions[f].name;
     for (u32 f = 0; f < module->function_count; ++f) {
-        auto compiled = runner.jit().compile(f, 2);
-        ASSERT_TRUE(compiled.is_error());
-        EXPECT_EQ(compiled.error(), Error::JitUnsupported);
-        EXPECT_NE(runner.jit().profile(f).tier, 2);
+        std::vector<Value> args;
+        for (u32 p = 0; p < module->functions[f].param_count; ++p)
+            args.push_back(i32v(p == 0 ? -2147483647 - 1 : -1));
+        Outcome expected = reference.call(f, args);
+        EXPECT_EQ(tier2.call(f, args), expected) << module->functions[f].name;
+        if (expected.error != Error::Ok && expected.error != Error::TrapCallDepth) {
+            EXPECT_EQ(tier2.instance().trap.function, reference.instance().trap.function);
+            EXPECT_EQ(tier2.instance().trap.offset, reference.instance().trap.offset);
+        }
     }
 }
 

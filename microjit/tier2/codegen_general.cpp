@@ -79,8 +79,10 @@ void GeneralEmitter::emit_slow_call(const SlowCall& call)
     m_a.bind(call.entry);
     m_a.mov(edx, dword_ptr(esp, GeneralFrame::depth));
     m_a.mov(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->call_depth))), edx);
+    m_a.note_absolute(); // every instance address is rebased when a snapshot moves the code
     m_a.mov(ecx, eax);
     m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
+    m_a.note_absolute();
     m_a.mov(edx, static_cast<i32>(call.callee));
     m_a.call(reinterpret_cast<const void*>(&jit_call_interpreted));
     if (!m_propagate.is_valid())
@@ -101,10 +103,13 @@ void GeneralEmitter::emit_stubs()
         m_a.bind(m_hot_stub);
         m_a.mov(dword_ptr(esp, GeneralFrame::saved_eax), eax);
         m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
+        m_a.note_absolute();
         m_a.mov(edx, static_cast<i32>(m_function));
         m_a.call(reinterpret_cast<const void*>(&jit_native_hot));
         m_a.mov(eax, dword_ptr(esp, GeneralFrame::saved_eax));
         m_a.jmp(m_hot_return);
+        m_profile.emit_misses(m_a);
+        m_guard.emit_failure(m_a);
     }
     static constexpr Error errors[] = {
         Error::TrapDivideByZero, Error::TrapOverflow, Error::TrapOutOfBounds, Error::TrapCallDepth, Error::TrapBadConversion,
@@ -134,12 +139,14 @@ void GeneralEmitter::emit_stubs()
         m_a.bind(common);
         m_a.mov(edx, static_cast<i32>(m_function));
         m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->trap_exit))));
+        m_a.note_absolute();
     } else {
         m_a.bind(common);
     }
     if (m_propagate.is_valid()) {
         m_a.bind(m_propagate);
         m_a.jmp(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->stubs->propagate_exit))));
+        m_a.note_absolute();
     }
 }
 
@@ -149,6 +156,10 @@ void GeneralEmitter::emit_stubs()
 // one place to go: after the checks, before the parameters are loaded.
 void GeneralEmitter::emit_prologue()
 {
+    // Specialised code: arguments other than the folded values go to the
+    // generic code before anything is pushed.
+    if (m_env && m_spec)
+        m_guard.emit(m_a, *m_env, m_function, *m_spec);
     for (u32 i = 0; i < m_layout.saved_count; ++i)
         m_a.push(Gp32 { m_layout.saved[i] });
     m_a.sub(esp, m_layout.frame_size);
@@ -165,9 +176,14 @@ void GeneralEmitter::emit_prologue()
         m_hot_stub = m_a.new_label();
         m_hot_return = m_a.new_label();
         m_a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->profiles[m_function].calls))));
+        m_a.note_absolute();
         m_a.cmp(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->states[m_function].next_threshold))));
+        m_a.note_absolute();
         m_a.jae(m_hot_stub);
         m_a.bind(m_hot_return);
+        // What tier 2 may specialise on (generic code only); EAX survives.
+        if (!m_spec)
+            m_profile.emit(m_a, *m_env, m_function);
     } else {
         // Standalone: args, result, depth (this frame's) on the stack.
         m_a.mov(eax, dword_ptr(esp, above + 4));
@@ -243,6 +259,7 @@ void GeneralEmitter::emit_call(const Inst& inst)
         } else if (loc.home == Home::Buffer) {
             const View& b = m_env->instance->buffers[arg->imm];
             m_a.mov(dword_ptr(esp, at), static_cast<i32>(reinterpret_cast<uptr>(b.base)));
+            m_a.note_absolute();
             m_a.mov(dword_ptr(esp, at + 4), static_cast<i32>(b.length));
         } else if (in_xmm(arg)) {
             m_a.movss(dword_ptr(esp, at), xmm(arg));
@@ -258,9 +275,11 @@ void GeneralEmitter::emit_call(const Inst& inst)
     Label slow = m_a.new_label(), done = m_a.new_label();
     m_a.lea(eax, ptr(esp, m_layout.out_args));
     m_a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->dispatch[callee]))));
+    m_a.note_absolute();
     m_a.test(ecx, ecx);
     m_a.jz(slow);
     m_a.inc(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->profiles[callee].calls))));
+    m_a.note_absolute();
     m_a.mov(edx, dword_ptr(esp, GeneralFrame::depth)); // the callee's caller depth: ours
     m_a.call(ecx);
     SlowCall call { slow, done, callee };

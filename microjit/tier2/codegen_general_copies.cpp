@@ -59,6 +59,7 @@ void GeneralEmitter::edge_copies(const Block& from, const Block& to)
             } else if (where(source).home == Home::Buffer) {
                 const View& b = m_env->instance->buffers[source->imm];
                 m_a.mov(dword_ptr(esp, at), static_cast<i32>(reinterpret_cast<uptr>(b.base)));
+                m_a.note_absolute(); // rebased when a snapshot moves the code
                 m_a.mov(dword_ptr(esp, at + 4), static_cast<i32>(b.length));
             }
             continue;

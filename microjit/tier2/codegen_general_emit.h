@@ -14,6 +14,7 @@
 // bounds checks their entry guards prove (codegen_general_loops.cpp).
 #pragma once
 
+#include <microjit/jit/native_entry.h>
 #include <microjit/tier2/codegen_general.h>
 #include <microjit/tier2/codegen_general_alloc.h>
 
@@ -29,6 +30,7 @@ public:
         , m_env(options.tier_abi)
         , m_function(options.function)
         , m_layout(layout)
+        , m_spec(options.spec && !options.spec->empty() ? options.spec : nullptr)
     {
     }
 
@@ -141,6 +143,11 @@ private:
     x86::Label m_hot_stub {};
     x86::Label m_hot_return {};
     x86::Label m_propagate {};
+    // Value specialisation (native_entry.h): generic code profiles its
+    // arguments, specialised code guards them.
+    const Specialisation* m_spec;
+    ArgumentProfileEmitter m_profile {};
+    SpecialisationGuard m_guard {};
     const Block* m_next { nullptr };
 };
 

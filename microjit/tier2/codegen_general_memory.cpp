@@ -77,12 +77,19 @@ void GeneralEmitter::emit_memory(const Inst& inst)
             element = dword_ptr(edx, i, 4);
         }
     }
+    // A buffer element's address is a constant of the instance, the last
+    // field of each instruction below that uses it: noted for snapshots.
+    auto noted = [&] {
+        if (buffer)
+            m_a.note_absolute();
+    };
     switch (inst.op) {
     case Op::LOAD_I32: {
         if (where(&inst).home == Home::None)
             return; // nobody reads it: the check was all that mattered
         Gp32 out = def_gpr(&inst);
         m_a.mov(out, element);
+        noted();
         finish_i32(&inst, out);
         return;
     }
@@ -91,6 +98,7 @@ void GeneralEmitter::emit_memory(const Inst& inst)
             return;
         Xmm out = def_xmm(&inst);
         m_a.movss(out, element);
+        noted();
         finish_f32(&inst, out);
         return;
     }
@@ -99,13 +107,22 @@ void GeneralEmitter::emit_memory(const Inst& inst)
         const Inst* value = inst.arg(2);
         if (in_gpr(value)) {
             m_a.mov(element, gpr(value));
+            noted();
         } else if (in_xmm(value)) {
             m_a.movss(element, xmm(value));
+            noted();
         } else if (where(value).home == Home::Slot) {
             // EAX may be the index and EDX the base: fold them first.
             m_a.lea(edx, element);
+            noted();
             m_a.mov(eax, slot(value));
             m_a.mov(dword_ptr(edx), eax);
+        } else if (buffer) {
+            // Through EDX (never an index or a buffer's base), so that the
+            // address stays the instruction's last field.
+            m_a.mov(edx, value->is_const() ? value->imm : 0);
+            m_a.mov(element, edx);
+            noted();
         } else {
             m_a.mov(element, value->is_const() ? value->imm : 0);
         }

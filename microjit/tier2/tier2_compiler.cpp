@@ -88,13 +88,15 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
         x86::Assembler& general = m_assembler.construct(code, capacity);
         auto emitted = compile_general(*fn, general, options);
         auto size = emitted.is_error() ? ErrorOr<usize>(emitted.error()) : general.finish();
-        if (size.is_error()) {
+        // The block keeps the list of absolute addresses after the code.
+        auto block = size.is_error() ? ErrorOr<CodeBlock>(size.error())
+                                     : seal_code_block(general, pool, code, capacity, size.value(), m_avx2 ? CodeIsa::Avx2 : CodeIsa::Sse2);
+        if (block.is_error()) {
             pool.free(code);
             return Error::JitUnsupported; // too big for the block: stays at its tier
         }
-        pool.shrink(code, size.value());
         m_last = CompiledPattern::None;
-        return CodeBlock { code, static_cast<u32>(size.value()), m_avx2 ? CodeIsa::Avx2 : CodeIsa::Sse2 };
+        return block.value();
     }
     if (compiled.is_error()) {
         pool.free(code);

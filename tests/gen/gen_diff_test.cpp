@@ -1,6 +1,6 @@
 // Random programs from tests/gen/flowgen.py run at tier 0, at tier 1, at
 // tier 2 on the SSE2 path, at tier 2 on the AVX2 path (when the host has
-// AVX2) and under `auto` (tier-ups to tier 2 while running, low thresholds):
+// AVX2), specialised on their arguments on both paths, and under `auto` (tier-ups to tier 2 while running, low thresholds):
 // every call must give the same value or the same trap at the same place,
 // and leave the same buffer contents, bit for bit. (The one documented
 // exception, docs/tier2.md, is an f32 reduction compiled by its pattern; the
@@ -159,7 +159,8 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
     std::vector<std::string> names = list_modules(dir);
     ASSERT_EQ(names.size(), count);
 
-    u32 calls = 0, traps = 0, mismatches = 0, step_limited = 0, tiered_up = 0, auto_tier2 = 0;
+    u32 calls = 0, traps = 0, mismatches = 0, step_limited = 0, tiered_up = 0, auto_tier2 = 0, specialised = 0;
+    u32 guard_failures = 0;
     Tier2Counts sse2_counts, avx2_counts;
     const bool with_avx2 = host_has_avx2();
     if (!with_avx2)
@@ -187,6 +188,17 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
             t2avx = std::make_unique<Runner>(system, *module, Mode::Interpreter);
             compile_tier2(*t2avx, *module, avx2, avx2_counts, f32_reduction);
         }
+        // Specialised code (docs/specialisation.md): each call of an even
+        // round first specialises the function on its arguments; the odd
+        // rounds call with new arguments, which fail the guard and run the
+        // generic code. One runner per ISA path.
+        system.runtime().set_compiler(2, &sse2);
+        Runner spec_sse2(system, *module, Mode::Interpreter);
+        std::unique_ptr<Runner> spec_avx2;
+        if (with_avx2) {
+            system.runtime().set_compiler(2, &avx2);
+            spec_avx2 = std::make_unique<Runner>(system, *module, Mode::Interpreter);
+        }
         Runner automatic(system, *module, Mode::Auto); // tiers up to tier 2 with the last compiler set
         std::mt19937 rng(seed * 7919u + index);
 
@@ -209,24 +221,45 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
                 Outcome at2 = t2.call(f, args);
                 Outcome at2avx = t2avx ? t2avx->call(f, args) : at2;
                 Outcome under_auto = automatic.call(f, args);
+                auto specialised_call = [&](Runner& runner, Tier2::Tier2Compiler& compiler) {
+                    if (round % 2 == 0) {
+                        system.runtime().set_compiler(2, &compiler);
+                        auto made = runner.jit().specialise(f, args.data(), static_cast<u32>(args.size()));
+                        if (!made.is_error())
+                            ++specialised;
+                        else
+                            EXPECT_EQ(made.error(), Error::JitUnsupported) << source << ": " << fn.name;
+                    }
+                    return runner.call(f, args);
+                };
+                u32 failed_before = round % 2 ? spec_sse2.jit().native_state(f).guard_failures : 0;
+                Outcome spec2 = specialised_call(spec_sse2, sse2);
+                Outcome spec2avx = spec_avx2 ? specialised_call(*spec_avx2, avx2) : spec2;
+                guard_failures += spec_sse2.jit().native_state(f).guard_failures > failed_before;
                 ++calls;
                 traps += expected.error != Error::Ok;
                 bool same = expected == at1 && expected == under_auto;
-                bool same2 = expected == at2 && expected == at2avx;
-                if (!same2 && f32_reduction[f] && expected.error == Error::Ok && at2.error == Error::Ok && at2avx.error == Error::Ok) {
+                bool same2 = expected == at2 && expected == at2avx && expected == spec2 && expected == spec2avx;
+                if (!same2 && f32_reduction[f] && expected.error == Error::Ok && at2.error == Error::Ok && at2avx.error == Error::Ok
+                    && spec2.error == Error::Ok && spec2avx.error == Error::Ok) {
                     // An f32 reduction regrouped by its pattern: docs/tier2.md's bound
                     // needs the terms, which a random program hides; such functions
                     // are counted and printed, and only NaN-for-NaN is demanded.
-                    float e, a, b;
+                    float e, a, b, c, d;
                     std::memcpy(&e, &expected.bits, 4);
                     std::memcpy(&a, &at2.bits, 4);
                     std::memcpy(&b, &at2avx.bits, 4);
-                    same2 = std::isnan(e) == std::isnan(a) && std::isnan(e) == std::isnan(b);
+                    std::memcpy(&c, &spec2.bits, 4);
+                    std::memcpy(&d, &spec2avx.bits, 4);
+                    same2 = std::isnan(e) == std::isnan(a) && std::isnan(e) == std::isnan(b) && std::isnan(e) == std::isnan(c)
+                        && std::isnan(e) == std::isnan(d);
                 }
                 same = same && same2;
                 if (same && expected.error != Error::Ok && expected.error != Error::TrapCallDepth) {
                     same = same_trap_place(t0.instance().trap, t2.instance().trap)
-                        && (!t2avx || same_trap_place(t0.instance().trap, t2avx->instance().trap));
+                        && (!t2avx || same_trap_place(t0.instance().trap, t2avx->instance().trap))
+                        && same_trap_place(t0.instance().trap, spec_sse2.instance().trap)
+                        && (!spec_avx2 || same_trap_place(t0.instance().trap, spec_avx2->instance().trap));
                     if (!same)
                         ADD_FAILURE() << source << ": " << fn.name << " trap at function " << t0.instance().trap.function << " +"
                                       << t0.instance().trap.offset << " at tier 0, function " << t2.instance().trap.function << " +"
@@ -248,13 +281,16 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
                     same = buffer_words(t0.instance(), b) == buffer_words(t1.instance(), b)
                         && buffer_words(t0.instance(), b) == buffer_words(automatic.instance(), b)
                         && buffer_words(t0.instance(), b) == buffer_words(t2.instance(), b)
-                        && (!t2avx || buffer_words(t0.instance(), b) == buffer_words(t2avx->instance(), b));
+                        && (!t2avx || buffer_words(t0.instance(), b) == buffer_words(t2avx->instance(), b))
+                        && buffer_words(t0.instance(), b) == buffer_words(spec_sse2.instance(), b)
+                        && (!spec_avx2 || buffer_words(t0.instance(), b) == buffer_words(spec_avx2->instance(), b));
                 if (!same) {
                     ++mismatches;
                     ADD_FAILURE() << source << ": " << fn.name << "(" << describe_args(args, fn) << ") round " << round
                                   << "\n  tier 0: " << expected << "\n  tier 1: " << at1 << "\n  tier 2 (SSE2): " << at2
                                   << " [" << (t2.jit().profile(f).tier == 2 ? "tier 2" : "stayed at tier 1") << "]"
                                   << "\n  tier 2 (AVX2): " << at2avx << "\n  auto:   " << under_auto
+                                  << "\n  specialised (SSE2): " << spec2 << "\n  specialised (AVX2): " << spec2avx
                                   << (expected == at1 && expected == under_auto && expected == at2 && expected == at2avx ? "\n  (buffers or trap places differ)" : "");
                     stop = true;
                 }
@@ -280,7 +316,11 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
     // comparison above says little about tier 2.
     EXPECT_GT(sse2_counts.at_tier2, sse2_counts.functions * 3 / 4) << "too few functions compiled at tier 2";
     EXPECT_GT(sse2_counts.general, sse2_counts.functions / 2) << "too few functions got general tier-2 code";
-    if (with_avx2)
+    if (with_avx2) {
         EXPECT_EQ(avx2_counts.at_tier2, sse2_counts.at_tier2) << "the AVX2 path should compile what the SSE2 path does";
+    }
     EXPECT_GT(auto_tier2, 0u) << "auto mode should reach tier 2";
+    std::printf("specialised compiles: %u; calls through a failed guard (SSE2): %u\n", specialised, guard_failures);
+    EXPECT_GT(specialised, calls / 2) << "too few calls ran specialised code";
+    EXPECT_GT(guard_failures, 0u) << "no call went through a failed guard to the generic code";
 }

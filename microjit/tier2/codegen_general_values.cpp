@@ -183,6 +183,33 @@ bool GeneralEmitter::low_bits_test(const Inst& rem, const GeneralLayout& layout)
     return layout.use_count[rem.id] == 1 && branch->arg(0) == &rem && branch->arg(1)->is_const() && branch->arg(1)->imm == 0;
 }
 
+// True if `x` is a multiple of 2^k wherever `block` runs: the block's only
+// predecessor branches into it on x % 2^m == 0 or x & (2^m - 1) == 0, m >= k
+// (collatz's `if x % 2 == 0 { x = x / 2 }`). Then x / 2^k is exact, and an
+// arithmetic shift computes it for either sign.
+static bool known_multiple(const Inst* x, u32 k, const Block* block)
+{
+    if (!block || block->pred_count != 1)
+        return false;
+    const Block* pred = block->preds[0];
+    const Inst* branch = pred->last;
+    if (!branch || branch->op != Op::Branch || pred->succ_count != 2 || pred->succ[0] == pred->succ[1])
+        return false;
+    bool taken = pred->succ[0] == block;
+    if (!((branch->cond == Cond::Eq && taken) || (branch->cond == Cond::Ne && !taken)))
+        return false;
+    const Inst* test = branch->arg(0);
+    const Inst* zero = branch->arg(1);
+    if (!zero->is_const() || zero->imm != 0 || test->arg_count != 2 || test->arg(0) != x || !test->arg(1)->is_const())
+        return false;
+    u32 c = static_cast<u32>(test->arg(1)->imm);
+    if (test->op == Op::REM_I32)
+        return c && (c & (c - 1)) == 0 && static_cast<u32>(__builtin_ctz(c)) >= k;
+    if (test->op == Op::AND_I32)
+        return c != 0xFFFFFFFFu && ((c + 1) & c) == 0 && static_cast<u32>(__builtin_ctz(c + 1)) >= k;
+    return false;
+}
+
 void GeneralEmitter::emit_integer(const Inst& inst)
 {
     const Inst* d = &inst;
@@ -345,6 +372,13 @@ void GeneralEmitter::emit_integer(const Inst& inst)
                     m_a.xor_(out, out);
                     finish_i32(d, out);
                 }
+                return;
+            }
+            if (div && known_multiple(x, k, inst.block)) {
+                if (out != value)
+                    m_a.mov(out, value);
+                m_a.sar(out, static_cast<u8>(k));
+                finish_i32(d, out);
                 return;
             }
             m_a.mov(edx, value);

@@ -162,10 +162,10 @@ Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* r
 // Check 4 for the function records: reserved fields zero, known flags,
 // and a specialisation only of parameters the JIT profiles, with its two
 // code entries.
-Error check_records(const u8* data, const snapshot::Header& h, const Module& m, char* why, usize size)
+Error check_records(const u8* data, const snapshot::Header& h, const Module& m, u64& entries, char* why, usize size)
 {
     auto* records = reinterpret_cast<const snapshot::FunctionRecord*>(data + h.profiles_offset);
-    u64 entries = 0;
+    entries = 0;
     for (u32 f = 0; f < h.function_count; ++f) {
         snapshot::FunctionRecord r;
         memcpy(&r, records + f, sizeof(r));
@@ -187,9 +187,6 @@ Error check_records(const u8* data, const snapshot::Header& h, const Module& m, 
         }
         entries += r.code_entries;
     }
-    if (entries != h.code_count)
-        return fail(Error::SnapshotCorrupt, why, size, "the function records name %llu code entries, the header %u", entries,
-                    h.code_count);
     return Error::Ok;
 }
 
@@ -203,19 +200,19 @@ Error check_entry_order(const snapshot::CodeEntry& entry, const snapshot::Functi
     u32 f = entry.function;
     if (entry.kind == snapshot::CodeSpecialised) {
         if (!generic_open || previous != f)
-            return fail(Error::SnapshotCorrupt, why, size, "function %u: specialised code without its generic code", f);
+            return fail(Error::SnapshotBadCode, why, size, "function %u: specialised code without its generic code", f);
         generic_open = false;
     } else {
         if (generic_open)
-            return fail(Error::SnapshotCorrupt, why, size, "function %u: generic code without the specialised code it backs",
+            return fail(Error::SnapshotBadCode, why, size, "function %u: generic code without the specialised code it backs",
                         static_cast<u32>(previous));
         if (static_cast<i64>(f) <= previous)
-            return fail(Error::SnapshotCorrupt, why, size, "code entries out of order at function %u", f);
+            return fail(Error::SnapshotBadCode, why, size, "code entries out of order at function %u", f);
         generic_open = entry.kind == snapshot::CodeGeneric;
         previous = f;
     }
     if ((entry.kind != snapshot::CodeInstalled) != (record.code_entries == 2) || (entry.kind != snapshot::CodeInstalled && entry.tier != 2))
-        return fail(Error::SnapshotCorrupt, why, size, "function %u: code entry of kind %u does not match its record", f,
+        return fail(Error::SnapshotBadCode, why, size, "function %u: code entry of kind %u does not match its record", f,
                     entry.kind);
     return Error::Ok;
 }
@@ -292,7 +289,8 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
     if (differs)
         return fail(Error::SnapshotLayoutChanged, why, why_size, "%s has another size in the snapshot", differs);
 
-    Error records = check_records(data, h, m, why, why_size);
+    u64 recorded_entries = 0;
+    Error records = check_records(data, h, m, recorded_entries, why, why_size);
     if (records != Error::Ok)
         return records;
 
@@ -323,8 +321,12 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
         at = static_cast<u32>(end);
     }
     if (generic_open)
-        return fail(Error::SnapshotCorrupt, why, why_size, "function %u: generic code without the specialised code it backs",
+        return fail(Error::SnapshotBadCode, why, why_size, "function %u: generic code without the specialised code it backs",
                     static_cast<u32>(previous));
+    // Each entry matched its own record; together they are all the records name.
+    if (recorded_entries != h.code_count)
+        return fail(Error::SnapshotCorrupt, why, why_size, "the function records name %llu code entries, the header %u",
+                    recorded_entries, h.code_count);
     if (at != size)
         return fail(Error::SnapshotCorrupt, why, why_size, "%u bytes after the last code entry", size - at);
     return {};

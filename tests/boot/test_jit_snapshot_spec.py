@@ -14,7 +14,9 @@ disk then show:
     the saved count;
   - a snapshot whose specialised code has lost its generic code is refused
     with that reason, and fib_iter runs right from tier 0.
-Everything under TCG.
+And FMA is part of the CPU key (tier 2 fuses multiply-adds on the AVX2 path
+when the CPU has FMA): a snapshot made on Haswell is refused on Haswell
+without FMA. Everything under TCG.
 """
 import os
 import re
@@ -109,7 +111,8 @@ class SpecialisedSnapshots(unittest.TestCase):
                                 r"spec arg0=25, guard failures 1, 1 compiled, 0 re-specialised, back-offs 0\n")
 
     def test_warm_boot_runs_the_specialised_code_at_once_and_the_guard_still_falls_back(self):
-        lines = ["tiers fib", "bench fib.fib_iter 3 25", "run fib.fib_iter 25", "run fib.fib_iter 30", "tiers fib"]
+        lines = ["tiers fib", "bench fib.fib_iter 3 25", "run fib.fib_iter 25", "run fib.fib_iter 30", "tiers fib",
+                 "snap ls"]
         log, outputs = self.boot(make_image_copy(self.saved), lines)
         self.assertRegex(log, r"snap: /JIT/FIB\.SNP loaded: 1 function with native code \(1 specialised\)")
         self.assertNotIn("ignored", log)
@@ -125,6 +128,8 @@ class SpecialisedSnapshots(unittest.TestCase):
         row = tier_row(outputs[4], "fib_iter", "FIB")
         self.assertEqual((row["tier"], row["from"], row["compiles"]), (2, "snap", 0), outputs[4])
         self.assertEqual(spec_of(outputs[4], "fib_iter"), ("arg0=25", 2), outputs[4])
+        self.assertRegex(outputs[5], r"FIB\.SNP .* 1 of 2 functions with code \(1 specialised\), boot 1\n"
+                                     r"\s+valid for the loaded")
 
     def test_specialised_code_without_its_generic_code_is_refused(self):
         image = make_image_copy(self.saved)
@@ -141,6 +146,26 @@ class SpecialisedSnapshots(unittest.TestCase):
         self.assertEqual(result_of(outputs[1]), str(fib(30)))
         row = tier_row(outputs[2], "fib_iter", "FIB")
         self.assertEqual((row["tier"], row["from"]), (0, "-"), outputs[2])
+
+
+class FmaInTheKey(unittest.TestCase):
+
+    def test_a_snapshot_made_with_fma_is_refused_without_it(self):
+        image = make_image_copy()
+        with Qemu(image, timeout=120, cpu="Haswell") as vm:
+            vm.wait_prompt(timeout=60)
+            command(vm, "bench fib.fib_iter 150 25", timeout=60)
+            self.assertIn("snap: saved /JIT/FIB.SNP", command(vm, "snap save"))
+        with Qemu(image, timeout=120, cpu="Haswell,-fma") as vm:
+            vm.wait_prompt(timeout=60)
+            out = command(vm, "run fib.fib_iter 25")
+            log = output_of(vm)
+        m = re.search(r"snap: /JIT/FIB\.SNP ignored: snapshot was made for a different CPU feature set "
+                      r"\(made for CPU features 0x([0-9a-f]+), this CPU has 0x([0-9a-f]+)\)", log)
+        self.assertTrue(m, log)
+        self.assertEqual(int(m.group(1), 16) ^ int(m.group(2), 16), 1 << 7)  # the FMA bit alone
+        self.assertEqual(result_of(out), str(fib(25)))
+        self.assertIn("(tier 0)", out)
 
 
 if __name__ == "__main__":

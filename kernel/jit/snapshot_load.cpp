@@ -5,6 +5,10 @@
 //   3. the key: module content hash, JIT version, CPU feature set;
 //   4. the structure: function and buffer counts match the module, every
 //      offset and length stays inside the file, reserved fields are zero;
+//      each function record's specialisation names only profiled i32
+//      parameters, and its code entries are its code alone or its generic
+//      code followed by its specialised code (never specialised code alone,
+//      whose guard would jump through a null pointer);
 //   5. the regions: each memory region the code refers to has the size it
 //      had when saved (where it is does not matter: addresses are rebased);
 //   6. each code blob: the length decoder walks it cleanly to its end;
@@ -16,7 +20,9 @@
 //      relocation is left unused.
 // Only then are the counters restored and the blobs installed through the
 // dispatch table (compile_tracker.h), each address rebased into the running
-// instance. Any failure prints one line with the reason and the module runs
+// instance: a specialised function's generic code first, then its
+// specialised code in front of it, and last the specialisation profile
+// (JitInstance::restore_specialisation_profile). Any failure prints one line with the reason and the module runs
 // from tier 0 as if there were no snapshot.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/code_walk.h>
@@ -180,8 +186,8 @@ Error check_records(const u8* data, const snapshot::Header& h, const Module& m, 
         for (u32 a = 0; a < 8; ++a) {
             bool folded = (r.spec_mask >> a) & 1;
             if (folded && !is_profiled_parameter(m.functions[f], a))
-                return fail(Error::SnapshotCorrupt, why, size, "function %u: specialised on parameter %u, which is not a profiled i32",
-                            f, a);
+                return fail(Error::SnapshotCorrupt, why, size,
+                            "function %u: specialised on parameter %u, which is not a profiled i32", f, a);
             if (!folded && a < snapshot::saved_arguments && r.spec_values[a])
                 return fail(Error::SnapshotCorrupt, why, size, "function record %u is malformed", f);
         }
@@ -211,7 +217,8 @@ Error check_entry_order(const snapshot::CodeEntry& entry, const snapshot::Functi
         generic_open = entry.kind == snapshot::CodeGeneric;
         previous = f;
     }
-    if ((entry.kind != snapshot::CodeInstalled) != (record.code_entries == 2) || (entry.kind != snapshot::CodeInstalled && entry.tier != 2))
+    bool paired = entry.kind != snapshot::CodeInstalled;
+    if (paired != (record.code_entries == 2) || (paired && entry.tier != 2))
         return fail(Error::SnapshotBadCode, why, size, "function %u: code entry of kind %u does not match its record", f,
                     entry.kind);
     return Error::Ok;
@@ -423,8 +430,8 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
         // Only a code-pool shortage, or relocated code that no longer walks
         // as checked, gets here; the functions installed before it are
         // whole and keep running their code.
-        kprintf("snap: %s partly loaded: %u of %u code entries installed, then: %s\n", path, installed + specialised, h.code_count,
-                error_message(failure));
+        kprintf("snap: %s partly loaded: %u of %u code entries installed, then: %s\n", path, installed + specialised,
+                h.code_count, error_message(failure));
         return failure;
     }
     mark_snapshot_current(slot);

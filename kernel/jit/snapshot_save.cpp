@@ -5,7 +5,10 @@
 // helpers, jumps to the runtime's trap exits) keeps its absolute target, and
 // each absolute address the compiler noted (x86::Assembler::note_absolute)
 // becomes a region and an offset in it (snapshot_regions.h), so the code
-// can be loaded into an instance anywhere in memory.
+// can be loaded into an instance anywhere in memory. A specialised function
+// is saved as two blocks, its generic code and then its specialised code,
+// with the values folded in, its guard failures and argument profiles in its
+// record; never its specialised code alone.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/boot_hooks.h>
 #include <kernel/jit/code_walk.h>
@@ -270,7 +273,8 @@ ErrorOr<u32> save_snapshot(LoadedModule& slot, bool report_left_out)
         kfree(entries);
         return Error::OutOfMemory;
     }
-    u32 size = sizeof(snapshot::Header) + sizeof(snapshot::Regions) + 4 * m.buffer_count + sizeof(snapshot::FunctionRecord) * count;
+    u32 size = sizeof(snapshot::Header) + sizeof(snapshot::Regions) + 4 * m.buffer_count
+        + sizeof(snapshot::FunctionRecord) * count;
     u32 code_count = 0;
     for (u32 f = 0; f < count; ++f) {
         entries[f] = static_cast<u8>(prepare(slot, f, prepared + 2 * f, report_left_out));

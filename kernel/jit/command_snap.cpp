@@ -81,6 +81,17 @@ void list_one(const char* name)
     snapshot::Header h {};
     if (size >= sizeof(h))
         memcpy(&h, data, sizeof(h));
+    // Functions with code, from the records (a specialised function has two
+    // code entries), when the file is of this version and holds them.
+    u32 with_code = 0, specialised = 0;
+    bool counted = size >= sizeof(h) && h.format_version == snapshot::format_version
+        && static_cast<u64>(h.profiles_offset) + sizeof(snapshot::FunctionRecord) * static_cast<u64>(h.function_count) <= size;
+    for (u32 f = 0; counted && f < h.function_count; ++f) {
+        snapshot::FunctionRecord r;
+        memcpy(&r, data + h.profiles_offset + sizeof(r) * f, sizeof(r));
+        with_code += r.code_entries ? 1 : 0;
+        specialised += r.code_entries == 2 ? 1 : 0;
+    }
     kfree(data);
     if (checked.is_error() && (checked.error() == Error::SnapshotBadMagic || checked.error() == Error::SnapshotTruncated
                                || checked.error() == Error::SnapshotCorrupt)) {
@@ -88,8 +99,13 @@ void list_one(const char* name)
         return;
     }
     h.module_name[sizeof(h.module_name) - 1] = 0;
-    kprintf("%-12s %8u bytes  module %s hash %016llx, jit %016llx, cpu %#x, %u of %u functions with code, boot %u\n", name,
-            size, h.module_name, h.module_hash, h.jit_version, h.cpu_features, h.code_count, h.function_count, h.boot_count);
+    kprintf("%-12s %8u bytes  module %s hash %016llx, jit %016llx, cpu %#x, ", name, size, h.module_name, h.module_hash,
+            h.jit_version, h.cpu_features);
+    if (counted)
+        kprintf("%u of %u functions with code (%u specialised), boot %u\n", with_code, h.function_count, specialised,
+                h.boot_count);
+    else
+        kprintf("%u code entries, boot %u\n", h.code_count, h.boot_count);
     if (checked.is_error())
         kprintf("%-12s would be ignored: %s (%s)\n", "", error_message(checked.error()), why);
     else if (!owner)

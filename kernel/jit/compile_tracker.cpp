@@ -120,15 +120,20 @@ void install_compile_trackers()
 
 void set_tracking_slot(LoadedModule* slot) { CompileTracker::s_tracking = slot; }
 
-ErrorOr<void> install_native_code(LoadedModule& slot, u32 function, u8 tier, const PendingInstall& install)
+ErrorOr<void> install_native_code(LoadedModule& slot, u32 function, u8 tier, const PendingInstall& install,
+                                  const Specialisation* spec)
 {
     if (tier == 0 || tier > max_tier || function >= slot.module->function_count)
+        return Error::InvalidArgument;
+    // Specialised code without its generic code would send a failed guard
+    // through a null pointer.
+    if (spec && (tier != 2 || slot.jit->profile(function).tier != 2 || !slot.jit->profile(function).code))
         return Error::InvalidArgument;
     JitRuntime& runtime = jit_runtime();
     TierCompiler* previous = runtime.compiler(tier);
     s_trackers[tier].set_pending(&install);
     runtime.set_compiler(tier, &s_trackers[tier]);
-    auto result = slot.jit->compile(function, tier);
+    auto result = spec ? slot.jit->specialise(function, *spec) : slot.jit->compile(function, tier);
     s_trackers[tier].set_pending(nullptr);
     runtime.set_compiler(tier, previous);
     TRY(result);

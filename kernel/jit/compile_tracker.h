@@ -39,4 +39,8 @@ void set_tracking_slot(LoadedModule* slot);
 // Refused (SnapshotBadCode) when a relocation names a region this instance
 // does not have or points past its end, or when the relocated code does not
 // walk as the stored code did; nothing is installed then.
-ErrorOr<void> install_native_code(LoadedModule& slot, u32 function, u8 tier, const PendingInstall& install);
+// With `spec`, `install` is specialised code, installed in front of the
+// function's generic tier-2 code (which must be installed first) through
+// JitInstance::specialise, so its guard falls back to that code.
+ErrorOr<void> install_native_code(LoadedModule& slot, u32 function, u8 tier, const PendingInstall& install,
+                                  const Specialisation* spec = nullptr);

@@ -5,9 +5,12 @@
 //   Header          96 bytes
 //   Regions         32 bytes + 4 per module buffer (the sizes of the memory
 //                   regions the code embeds addresses of)
-//   FunctionRecord  16 bytes per function of the module (the profile)
+//   FunctionRecord  104 bytes per function of the module (the profile:
+//                   counters, specialisation, argument profiles)
 //   code entries    CodeEntry (16 bytes), its relocations (12 bytes each),
-//                   its code, zero-padded to 4 bytes; code_count of them
+//                   its code, zero-padded to 4 bytes; code_count of them (a
+//                   specialised function has two: its generic code, then
+//                   its specialised code)
 #pragma once
 
 #include <bareflow/types.h>
@@ -17,12 +20,14 @@ namespace snapshot {
 inline constexpr u8 magic[4] = { 'S', 'N', 'A', 'P' };
 // 2: relocations name a region for every absolute address the code embeds,
 // so code loads into any layout (version 1 only ran in the same layout).
-inline constexpr u16 format_version = 2;
+// 3: specialised code with its generic code, and the specialisation profile
+// (the folded values, guard failures, argument profiles).
+inline constexpr u16 format_version = 3;
 inline constexpr const char* directory = "/JIT";
 
 struct [[gnu::packed]] Header {
     u8 magic[4];          // "SNAP"
-    u16 format_version;   // 1
+    u16 format_version;   // format_version
     u16 header_size;      // 96
     u32 file_size;        // bytes in the whole file
     u32 crc32;            // CRC-32 (IEEE) of the whole file with this field zero
@@ -69,21 +74,53 @@ enum Region : u16 {
     RegionBuffer = 16,            // + the buffer's index
 };
 
-struct [[gnu::packed]] FunctionRecord {
-    u32 calls;           // every tier together
-    u32 loop_iterations;
-    u8 tier;             // the tier running it when saved
-    u8 has_code;         // 1 if a code entry follows for it
-    u16 compiles;        // JIT compiles in the saving boot (information only)
-    u32 reserved;        // zero; room for argument profiles and guard values
+// One parameter's ArgumentProfile (microjit/jit/native_abi.h), as saved.
+struct [[gnu::packed]] SavedArgument {
+    i32 value;
+    u32 hits;
+    u32 misses;
 };
-static_assert(sizeof(FunctionRecord) == 16);
+static_assert(sizeof(SavedArgument) == 12);
+
+inline constexpr u32 saved_arguments = 4; // max_profiled_arguments when format 3 was made
+
+enum FunctionFlags : u8 {
+    FunctionSpecialised = 1 << 0, // its code entries are generic + specialised code
+    FunctionSpecGivenUp = 1 << 1, // specialisation given up: generic tier 2 for good
+};
+
+struct [[gnu::packed]] FunctionRecord {
+    u32 calls;            // every tier together
+    u32 loop_iterations;
+    u8 tier;              // the tier running it when saved
+    u8 code_entries;      // code entries that follow for it: 0, 1, or 2 when specialised
+    u16 compiles;         // JIT compiles in the saving boot (information only)
+    u8 flags;             // FunctionFlags
+    u8 spec_mask;         // Specialisation::mask: parameters folded in (0 unless specialised)
+    u16 reserved;         // zero
+    i32 spec_values[saved_arguments]; // Specialisation::values (zero where the mask has no bit)
+    u64 guard_failures;   // calls the guard sent to the generic code, all windows together
+    u32 specialisations;  // specialised blocks compiled
+    u32 respecialisations;
+    u32 spec_backoffs;
+    u32 reserved2;        // zero
+    SavedArgument arguments[saved_arguments]; // NativeFunctionState::arguments
+};
+static_assert(sizeof(FunctionRecord) == 104);
+
+// What a code entry's code is for its function.
+enum CodeKind : u8 {
+    CodeInstalled = 0,   // the function's code (not specialised)
+    CodeGeneric = 1,     // generic tier-2 code: a specialised function's guard falls back to it
+    CodeSpecialised = 2, // specialised tier-2 code, entered through the dispatch table; follows its CodeGeneric entry
+};
 
 struct [[gnu::packed]] CodeEntry {
     u32 function;
     u8 tier;
     u8 isa;               // CodeIsa the code was compiled for (0: not recorded, taken as SSE2)
-    u8 reserved[2];       // zero
+    u8 kind;              // CodeKind
+    u8 reserved;          // zero
     u32 code_size;
     u32 relocation_count; // Relocations that follow, ascending by offset
 };

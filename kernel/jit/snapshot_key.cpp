@@ -39,6 +39,8 @@ u32 current_cpu_features()
     bits |= cpu.has_popcnt ? u32(CPU_POPCNT) : 0u;
     bits |= cpu.has_avx ? u32(CPU_AVX) : 0u;
     bits |= cpu.has_avx2 ? u32(CPU_AVX2) : 0u;
+    // Tier 2 emits VFMADD231PS on the AVX2 path when the CPU has FMA
+    // (tier2_setup.cpp): code made with it must not run without it.
     bits |= cpu.has_fma ? u32(CPU_FMA) : 0u;
     bits |= cpu.has_bmi1 ? u32(CPU_BMI1) : 0u;
     bits |= cpu.has_bmi2 ? u32(CPU_BMI2) : 0u;

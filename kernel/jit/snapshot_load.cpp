@@ -5,6 +5,10 @@
 //   3. the key: module content hash, JIT version, CPU feature set;
 //   4. the structure: function and buffer counts match the module, every
 //      offset and length stays inside the file, reserved fields are zero;
+//      each function record's specialisation names only profiled i32
+//      parameters, and its code entries are its code alone or its generic
+//      code followed by its specialised code (never specialised code alone,
+//      whose guard would jump through a null pointer);
 //   5. the regions: each memory region the code refers to has the size it
 //      had when saved (where it is does not matter: addresses are rebased);
 //   6. each code blob: the length decoder walks it cleanly to its end;
@@ -16,7 +20,9 @@
 //      relocation is left unused.
 // Only then are the counters restored and the blobs installed through the
 // dispatch table (compile_tracker.h), each address rebased into the running
-// instance. Any failure prints one line with the reason and the module runs
+// instance: a specialised function's generic code first, then its
+// specialised code in front of it, and last the specialisation profile
+// (JitInstance::restore_specialisation_profile). Any failure prints one line with the reason and the module runs
 // from tier 0 as if there were no snapshot.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/code_walk.h>
@@ -35,6 +41,8 @@ extern "C" u8 __kernel_start[];
 extern "C" u8 __init_array_start[];
 
 namespace {
+
+static_assert(snapshot::saved_arguments == max_profiled_arguments);
 
 constexpr u32 align4(u32 n) { return (n + 3) & ~3u; }
 constexpr u32 max_snapshot = 8u << 20;
@@ -157,6 +165,65 @@ Error check_blob(const snapshot::CodeEntry& entry, const snapshot::Relocation* r
     return result;
 }
 
+// Check 4 for the function records: reserved fields zero, known flags,
+// and a specialisation only of parameters the JIT profiles, with its two
+// code entries.
+Error check_records(const u8* data, const snapshot::Header& h, const Module& m, u64& entries, char* why, usize size)
+{
+    auto* records = reinterpret_cast<const snapshot::FunctionRecord*>(data + h.profiles_offset);
+    entries = 0;
+    for (u32 f = 0; f < h.function_count; ++f) {
+        snapshot::FunctionRecord r;
+        memcpy(&r, records + f, sizeof(r));
+        bool specialised = r.flags & snapshot::FunctionSpecialised;
+        if (r.reserved || r.reserved2 || (r.flags & ~(snapshot::FunctionSpecialised | snapshot::FunctionSpecGivenUp))
+            || r.tier > max_tier || r.code_entries > 2)
+            return fail(Error::SnapshotCorrupt, why, size, "function record %u is malformed", f);
+        if (specialised != (r.spec_mask != 0) || specialised != (r.code_entries == 2))
+            return fail(Error::SnapshotCorrupt, why, size,
+                        "function %u: its specialisation does not match its code entries (mask %#x, %u entries)", f,
+                        r.spec_mask, r.code_entries);
+        for (u32 a = 0; a < 8; ++a) {
+            bool folded = (r.spec_mask >> a) & 1;
+            if (folded && !is_profiled_parameter(m.functions[f], a))
+                return fail(Error::SnapshotCorrupt, why, size,
+                            "function %u: specialised on parameter %u, which is not a profiled i32", f, a);
+            if (!folded && a < snapshot::saved_arguments && r.spec_values[a])
+                return fail(Error::SnapshotCorrupt, why, size, "function record %u is malformed", f);
+        }
+        entries += r.code_entries;
+    }
+    return Error::Ok;
+}
+
+// Check 4 for the order of the code entries: ascending by function, one
+// group per function: its code alone, or its generic code followed by its
+// specialised code (never specialised code alone: its guard jumps to the
+// generic code).
+Error check_entry_order(const snapshot::CodeEntry& entry, const snapshot::FunctionRecord& record, i64& previous,
+                        bool& generic_open, char* why, usize size)
+{
+    u32 f = entry.function;
+    if (entry.kind == snapshot::CodeSpecialised) {
+        if (!generic_open || previous != f)
+            return fail(Error::SnapshotBadCode, why, size, "function %u: specialised code without its generic code", f);
+        generic_open = false;
+    } else {
+        if (generic_open)
+            return fail(Error::SnapshotBadCode, why, size, "function %u: generic code without the specialised code it backs",
+                        static_cast<u32>(previous));
+        if (static_cast<i64>(f) <= previous)
+            return fail(Error::SnapshotBadCode, why, size, "code entries out of order at function %u", f);
+        generic_open = entry.kind == snapshot::CodeGeneric;
+        previous = f;
+    }
+    bool paired = entry.kind != snapshot::CodeInstalled;
+    if (paired != (record.code_entries == 2) || (paired && entry.tier != 2))
+        return fail(Error::SnapshotBadCode, why, size, "function %u: code entry of kind %u does not match its record", f,
+                    entry.kind);
+    return Error::Ok;
+}
+
 } // namespace
 
 ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot, char* why, usize why_size)
@@ -199,7 +266,7 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
                     slot->file_name, m.content_hash);
 
     // 4. Structure.
-    if (h.function_count != m.function_count || h.buffer_count != m.buffer_count || h.code_count > h.function_count
+    if (h.function_count != m.function_count || h.buffer_count != m.buffer_count || h.code_count > 2ull * h.function_count
         || h.reserved[0] || h.reserved[1] || h.reserved[2])
         return fail(Error::SnapshotCorrupt, why, why_size, "counts do not match the module");
     u64 regions_end = static_cast<u64>(h.regions_offset) + sizeof(snapshot::Regions) + 4ull * h.buffer_count;
@@ -229,8 +296,16 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
     if (differs)
         return fail(Error::SnapshotLayoutChanged, why, why_size, "%s has another size in the snapshot", differs);
 
+    u64 recorded_entries = 0;
+    Error records = check_records(data, h, m, recorded_entries, why, why_size);
+    if (records != Error::Ok)
+        return records;
+
     // 6. Code entries.
+    auto* record = reinterpret_cast<const snapshot::FunctionRecord*>(data + h.profiles_offset);
     u32 at = h.code_offset;
+    i64 previous = -1;
+    bool generic_open = false;
     for (u32 i = 0; i < h.code_count; ++i) {
         snapshot::CodeEntry entry;
         if (size - at < sizeof(entry))
@@ -239,8 +314,12 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
         u64 end = static_cast<u64>(at) + sizeof(entry) + sizeof(snapshot::Relocation) * static_cast<u64>(entry.relocation_count)
             + align4(entry.code_size);
         if (entry.function >= h.function_count || entry.tier == 0 || entry.tier > max_tier || entry.code_size == 0
-            || entry.isa > static_cast<u8>(CodeIsa::Avx2) || entry.reserved[0] || entry.reserved[1] || end > size)
+            || entry.isa > static_cast<u8>(CodeIsa::Avx2) || entry.kind > snapshot::CodeSpecialised || entry.reserved
+            || end > size)
             return fail(Error::SnapshotCorrupt, why, why_size, "code entry %u is malformed", i);
+        Error order = check_entry_order(entry, record[entry.function], previous, generic_open, why, why_size);
+        if (order != Error::Ok)
+            return order;
         auto* relocations = reinterpret_cast<const snapshot::Relocation*>(data + at + sizeof(entry));
         const u8* code = data + at + sizeof(entry) + sizeof(snapshot::Relocation) * entry.relocation_count;
         Error e = check_blob(entry, relocations, code, regions, why, why_size);
@@ -248,6 +327,13 @@ ErrorOr<void> check_snapshot(const u8* data, u32 size, const LoadedModule* slot,
             return e;
         at = static_cast<u32>(end);
     }
+    if (generic_open)
+        return fail(Error::SnapshotBadCode, why, why_size, "function %u: generic code without the specialised code it backs",
+                    static_cast<u32>(previous));
+    // Each entry matched its own record; together they are all the records name.
+    if (recorded_entries != h.code_count)
+        return fail(Error::SnapshotCorrupt, why, why_size, "the function records name %llu code entries, the header %u",
+                    recorded_entries, h.code_count);
     if (at != size)
         return fail(Error::SnapshotCorrupt, why, why_size, "%u bytes after the last code entry", size - at);
     return {};
@@ -282,7 +368,7 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
     // threshold, which the interpreter must still reach to report it.
     for (u32 f = 0; f < h.function_count; ++f) {
         u32 calls = records[f].calls, loops = records[f].loop_iterations;
-        if (!records[f].has_code) {
+        if (!records[f].code_entries) {
             if (instance.hot_call_threshold && calls >= instance.hot_call_threshold)
                 calls = instance.hot_call_threshold - 1;
             if (instance.hot_loop_threshold && loops >= instance.hot_loop_threshold)
@@ -292,7 +378,7 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
         instance.profiles[f].loop_iterations = loops;
     }
     PendingInstall install {};
-    u32 at = h.code_offset, installed = 0;
+    u32 at = h.code_offset, installed = 0, specialised = 0;
     Error failure = Error::Ok;
     for (u32 i = 0; i < h.code_count; ++i) {
         snapshot::CodeEntry entry;
@@ -303,24 +389,53 @@ ErrorOr<void> load_snapshot(LoadedModule& slot, bool report_missing)
         install.size = entry.code_size;
         install.isa = entry.isa ? static_cast<CodeIsa>(entry.isa) : CodeIsa::Sse2;
         at += sizeof(entry) + sizeof(snapshot::Relocation) * entry.relocation_count + align4(entry.code_size);
-        auto done = install_native_code(slot, entry.function, entry.tier, install);
+        const snapshot::FunctionRecord& record = records[entry.function];
+        Specialisation spec {};
+        if (entry.kind == snapshot::CodeSpecialised) {
+            spec.mask = record.spec_mask;
+            for (u32 a = 0; a < snapshot::saved_arguments; ++a)
+                spec.values[a] = record.spec_values[a];
+        }
+        // The generic code goes in first (as a tier-2 compile would put it),
+        // then the specialised code in front of it, with its guard's way out.
+        auto done = install_native_code(slot, entry.function, entry.tier, install,
+                                        entry.kind == snapshot::CodeSpecialised ? &spec : nullptr);
         if (done.is_error()) {
             failure = done.error();
             break;
         }
-        ++installed;
+        if (entry.kind == snapshot::CodeSpecialised)
+            ++specialised;
+        else
+            ++installed;
+    }
+    // The specialisation profile last: installing specialised code counts a
+    // specialisation and starts a window, which the saved state replaces.
+    for (u32 f = 0; f < h.function_count; ++f) {
+        if (!records[f].code_entries || !slot.jit->profile(f).code)
+            continue;
+        SpecialisationProfile saved {};
+        saved.spec_given_up = records[f].flags & snapshot::FunctionSpecGivenUp;
+        saved.specialisations = records[f].specialisations;
+        saved.respecialisations = records[f].respecialisations;
+        saved.spec_backoffs = records[f].spec_backoffs;
+        saved.guard_failures = records[f].guard_failures;
+        for (u32 a = 0; a < snapshot::saved_arguments; ++a)
+            saved.arguments[a] = ArgumentProfile { records[f].arguments[a].value, records[f].arguments[a].hits,
+                                                   records[f].arguments[a].misses };
+        slot.jit->restore_specialisation_profile(f, saved);
     }
     kfree(data);
     if (failure != Error::Ok) {
         // Only a code-pool shortage, or relocated code that no longer walks
         // as checked, gets here; the functions installed before it are
         // whole and keep running their code.
-        kprintf("snap: %s partly loaded: %u of %u functions installed, then: %s\n", path, installed, h.code_count,
-                error_message(failure));
+        kprintf("snap: %s partly loaded: %u of %u code entries installed, then: %s\n", path, installed + specialised,
+                h.code_count, error_message(failure));
         return failure;
     }
     mark_snapshot_current(slot);
-    kprintf("snap: %s loaded: %u function%s with native code, counters of %u restored (saved at boot %u)\n", path,
-            installed, installed == 1 ? "" : "s", h.function_count, h.boot_count);
+    kprintf("snap: %s loaded: %u function%s with native code (%u specialised), counters of %u restored (saved at boot %u)\n",
+            path, installed, installed == 1 ? "" : "s", specialised, h.function_count, h.boot_count);
     return {};
 }

@@ -48,14 +48,16 @@ KERNEL_INIT(KERNEL_INIT_SERVICES, "snapshot-periodic", install_idle_hook);
 u64 snapshot_state_fingerprint(const LoadedModule& slot)
 {
     // What a save would write as code: which functions have code, at which
-    // tier and ISA, and which block (a recompile always gives a new block).
+    // tier and ISA, and which blocks (a recompile or a specialisation always
+    // gives a new block).
     u64 hash = fnv1a64_offset_basis;
     for (u32 f = 0; f < slot.module->function_count; ++f) {
         const JitFunctionProfile& p = slot.jit->profile(f);
         struct [[gnu::packed]] {
-            u32 function, code, size;
+            u32 function, code, size, generic_code;
             u8 tier, isa;
-        } item { f, reinterpret_cast<u32>(p.code), p.code_size, p.tier, static_cast<u8>(p.isa) };
+        } item { f, reinterpret_cast<u32>(p.code), p.code_size, reinterpret_cast<u32>(p.generic_code), p.tier,
+                 static_cast<u8>(p.isa) };
         hash = fnv1a64_update(hash, reinterpret_cast<const u8*>(&item), sizeof(item));
     }
     // Never 0, which means "no snapshot written or loaded".

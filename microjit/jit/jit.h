@@ -56,6 +56,7 @@ struct JitFunctionProfile {
     Specialisation spec;           // the values the installed code folds in
     const u8* generic_code;        // while specialised: the generic tier-2 code its guard falls back to
     u32 generic_size;
+    const AbsoluteFields* generic_absolutes; // the generic code's address fields (`absolutes` is the specialised code's)
     u32 specialisations;           // specialised blocks compiled (the first and every re-specialisation)
     u32 respecialisations;         // of those, replacing a failing specialisation
     u32 spec_backoffs;             // decisions that found no stable value, or dropped a failing specialisation
@@ -63,6 +64,17 @@ struct JitFunctionProfile {
     u64 window_start;              // calls() when the current profile window began
     u32 next_check;                // the instance's call counter at the next decision
     u64 spec_compile_cycles;       // the last specialised compile
+};
+
+// What a JIT snapshot keeps of a function's specialisation state
+// (docs/snapshot-format.md, FunctionRecord).
+struct SpecialisationProfile {
+    bool spec_given_up;
+    u32 specialisations;
+    u32 respecialisations;
+    u32 spec_backoffs;
+    u64 guard_failures;            // all windows together
+    ArgumentProfile arguments[max_profiled_arguments];
 };
 
 class JitRuntime {
@@ -131,6 +143,12 @@ public:
     // During a CompileReason::Respecialise compile: what to fold in.
     const Specialisation* specialisation_request() const { return m_request; }
     const NativeFunctionState& native_state(u32 function) const { return m_states[function]; }
+    // A snapshot's specialisation profile, restored once the function's
+    // code is installed (kernel/jit/snapshot_load.cpp): the counters, the
+    // guard failures and the argument profiles. The next decision is
+    // scheduled as after a fresh specialisation, or, for generic code, as
+    // after `spec_backoffs` back-offs.
+    void restore_specialisation_profile(u32 function, const SpecialisationProfile&);
 
     // Automatic tier-up from the counters (on by default: --tier auto). Off
     // keeps every function at the tier it was explicitly compiled to

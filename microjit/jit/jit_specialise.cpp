@@ -59,6 +59,7 @@ ErrorOr<void> JitInstance::install_specialised(u32 function, const Specialisatio
     } else {
         p.generic_code = p.code;
         p.generic_size = p.code_size;
+        p.generic_absolutes = p.absolutes;
     }
     // The guard's way out must be in place before the code can run.
     m_states[function].generic_code = p.generic_code;
@@ -66,6 +67,9 @@ ErrorOr<void> JitInstance::install_specialised(u32 function, const Specialisatio
     p.code = block.code;
     p.code_size = block.size;
     p.isa = block.isa;
+    // Each block keeps its own list of address fields: a snapshot relocates
+    // the specialised and the generic code separately.
+    p.absolutes = block.absolutes;
     p.specialised = true;
     p.spec = spec;
     ++p.specialisations;
@@ -85,8 +89,10 @@ void JitInstance::drop_specialisation(u32 function)
         store_dispatch_entry(m_instance->dispatch, function, p.generic_code);
     p.code = p.generic_code;
     p.code_size = p.generic_size;
+    p.absolutes = p.generic_absolutes;
     p.generic_code = nullptr;
     p.generic_size = 0;
+    p.generic_absolutes = nullptr;
     p.specialised = false;
     p.spec = {};
     // NativeFunctionState::generic_code keeps pointing at the generic code:
@@ -192,4 +198,34 @@ ErrorOr<void> JitInstance::specialise(u32 function, const Value* args, u32 arg_c
     if (!m_instance || function >= m_function_count)
         return Error::InvalidArgument;
     return specialise(function, specialisation_for(m_module->functions[function], args, arg_count));
+}
+
+void JitInstance::restore_specialisation_profile(u32 function, const SpecialisationProfile& saved)
+{
+    if (!m_instance || function >= m_function_count)
+        return;
+    auto& p = m_profiles[function];
+    auto& state = m_states[function];
+    p.spec_given_up = saved.spec_given_up;
+    p.specialisations = saved.specialisations;
+    p.respecialisations = saved.respecialisations;
+    p.spec_backoffs = saved.spec_backoffs;
+    p.guard_failures = saved.guard_failures;
+    // A new window starts now, with the saved argument profile: it describes
+    // the calls the installed code did not cover, which is what the next
+    // decision weighs.
+    start_window(function);
+    for (u32 a = 0; a < max_profiled_arguments; ++a)
+        state.arguments[a] = saved.arguments[a];
+    if (p.tier != 2) {
+        state.next_threshold = next_native_threshold(function);
+        return;
+    }
+    const TierPolicy& policy = m_runtime.policy();
+    if (p.spec_given_up || !m_auto_tier_up) {
+        state.next_threshold = never;
+        return;
+    }
+    u32 shift = p.specialised || !p.spec_backoffs ? 0 : (p.spec_backoffs < 16 ? p.spec_backoffs : 16);
+    schedule_check(function, static_cast<u64>(policy.respecialise_calls) << shift);
 }

@@ -94,7 +94,7 @@ class SnapshotsAcrossLayouts(unittest.TestCase):
         for module, _, _, _ in HOT:
             self.assertRegex(self.cold_log, rf"snap: saved /JIT/{module}\.SNP")
         data = read_snapshot(self.saved, "GCD.SNP")
-        self.assertEqual(HEADER.unpack_from(data)[1], 2)
+        self.assertEqual(HEADER.unpack_from(data)[1], 3)
         regions = {fields[1] for _, _, relocations in code_entries(data) for _, fields in relocations}
         self.assertIn(REGION_RUNTIME, regions)
         self.assertTrue(regions - {REGION_RUNTIME}, "no absolute address was relocated")

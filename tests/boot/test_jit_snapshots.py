@@ -97,7 +97,7 @@ class Snapshots(unittest.TestCase):
         data = read_snapshot(self.saved, "FIB.SNP")
         fields = HEADER.unpack_from(data)
         self.assertEqual(fields[0], b"SNAP")
-        self.assertEqual(fields[1:4], (2, 96, len(data)))
+        self.assertEqual(fields[1:4], (3, 96, len(data)))
         self.assertEqual(reseal(data), data)
         self.assertEqual(fields[9].rstrip(b"\0"), b"FIB")
 

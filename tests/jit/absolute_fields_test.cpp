@@ -309,4 +309,85 @@ TEST(AbsoluteFields, Tier2PatternCodeNotesEveryAddressItEmbeds)
     EXPECT_GT(compiled, 5u);
 }
 
+// A specialised function has two blocks, and a snapshot saves each with its
+// own list: the specialised block's is not the generic block's.
+TEST(AbsoluteFields, SpecialisedCodeKeepsItsOwnListBesideTheGenericOne)
+{
+    System system;
+    std::vector<u8> scratch(1 << 20);
+    Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
+    Recorder recorder(tier2, 2);
+    system.runtime().set_compiler(2, &recorder);
+    const Module* module = system.load("modules/FIB.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner runner(system, *module, Mode::Interpreter);
+    u32 f = runner.function("fib_iter");
+    ASSERT_FALSE(runner.jit().compile(f, 2).is_error());
+    CodeBlock generic = recorder.last_block;
+    Value args[1] = { Value::from_i32(25) };
+    ASSERT_FALSE(runner.jit().specialise(f, args, 1).is_error());
+    CodeBlock specialised = recorder.last_block;
+    ASSERT_NE(specialised.code, generic.code);
+    const JitFunctionProfile& p = runner.jit().profile(f);
+    EXPECT_EQ(p.code, specialised.code);
+    EXPECT_EQ(p.absolutes, specialised.absolutes);
+    EXPECT_EQ(p.generic_code, generic.code);
+    EXPECT_EQ(p.generic_absolutes, generic.absolutes);
+    expect_every_address_noted(specialised, recorder.last_env, "FIB.fib_iter specialised");
+}
+
+// What a snapshot restores of a specialisation (JitInstance::
+// restore_specialisation_profile): the counters and the argument profiles,
+// with the next decision a window from now, or later after back-offs.
+TEST(AbsoluteFields, RestoredSpecialisationProfileSchedulesTheNextDecision)
+{
+    System system;
+    std::vector<u8> scratch(1 << 20);
+    Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
+    system.runtime().set_compiler(2, &tier2);
+    const Module* module = system.load("modules/FIB.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner runner(system, *module, Mode::Auto);
+    JitInstance& jit = runner.jit();
+    u32 f = runner.function("fib_iter");
+    u32 window = system.runtime().policy().respecialise_calls;
+    Value args[1] = { Value::from_i32(25) };
+    ASSERT_FALSE(jit.specialise(f, args, 1).is_error());
+    runner.instance().profiles[f].calls = 5000;
+
+    SpecialisationProfile saved {};
+    saved.specialisations = 3;
+    saved.respecialisations = 2;
+    saved.spec_backoffs = 1;
+    saved.guard_failures = 77;
+    saved.arguments[0] = ArgumentProfile { 26, 40, 3 };
+    jit.restore_specialisation_profile(f, saved);
+    const JitFunctionProfile& p = jit.profile(f);
+    EXPECT_TRUE(p.specialised);
+    EXPECT_EQ(p.spec.values[0], 25);
+    EXPECT_EQ(p.specialisations, 3u);
+    EXPECT_EQ(p.respecialisations, 2u);
+    EXPECT_EQ(p.spec_backoffs, 1u);
+    EXPECT_EQ(p.guard_failures, 77u);
+    EXPECT_EQ(jit.native_state(f).guard_failures, 0u);
+    EXPECT_EQ(jit.native_state(f).arguments[0].value, 26);
+    EXPECT_EQ(jit.native_state(f).arguments[0].hits, 40u);
+    EXPECT_EQ(jit.native_state(f).arguments[0].misses, 3u);
+    EXPECT_EQ(jit.native_state(f).generic_code, p.generic_code);
+    // Specialised: one window, whatever the back-offs before it.
+    EXPECT_EQ(jit.native_state(f).next_threshold, 5000u + window);
+
+    u32 g = runner.function("fib_rec");
+    ASSERT_FALSE(jit.compile(g, 2).is_error());
+    runner.instance().profiles[g].calls = 100;
+    saved.spec_backoffs = 2;
+    jit.restore_specialisation_profile(g, saved);
+    EXPECT_FALSE(jit.profile(g).specialised);
+    EXPECT_EQ(jit.native_state(g).next_threshold, 100u + (window << 2)); // as after a second back-off
+    saved.spec_given_up = true;
+    jit.restore_specialisation_profile(g, saved);
+    EXPECT_TRUE(jit.profile(g).spec_given_up);
+    EXPECT_EQ(jit.native_state(g).next_threshold, 0xFFFFFFFFu);
+}
+
 } // namespace

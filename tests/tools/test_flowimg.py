@@ -353,24 +353,50 @@ class ReadTest(ImageCase):
         self.assertEqual(self.digest(img), before)
 
 
-def make_snapshot(module_hash, functions=((5, 2, b"\x90\xc3"), (100, 1, b"\x31\xc0\xc3"), (3, 0, None)),
-                  cpu_features=0x10067, boot_count=4, name=b"FIB"):
-    """A version-1 snapshot laid out as docs/snapshot-format.md says:
-    header, layout (no buffers), function records, code entries."""
+# A specialised function: its generic code, its specialised code, and the
+# values folded in (docs/snapshot-format.md, version 3).
+SPECIALISED = (b"\x31\xc0\xc3", b"\x83\x38\x19\x90\xc3", 0b1, (25, 0, 0, 0))
+
+
+def make_snapshot(module_hash, functions=((5, 2, b"\x90\xc3"), (100, 1, b"\x31\xc0\xc3"), (3, 0, None),
+                                          (300, 2, SPECIALISED)),
+                  cpu_features=0x10067, boot_count=4, name=b"FIB", version=3):
+    """A snapshot laid out as docs/snapshot-format.md says (version 3, or
+    2): header, regions (no buffers), function records, code entries. A
+    function's code is None, its bytes, or SPECIALISED's shape (version 3)."""
     records, entries = b"", b""
+
+    def entry(index, tier, kind, code):
+        relocation = struct.pack("<IHHI", 0, 0, 0, 0x101000)
+        if version == 2:
+            head = struct.pack("<IBB2xII", index, tier, 1, len(code), 1)
+        else:
+            head = struct.pack("<IBBBxII", index, tier, 1, kind, len(code), 1)
+        return head + relocation + code + bytes(-len(code) % 4)
+
+    codes = 0
     for index, (calls, tier, code) in enumerate(functions):
-        records += struct.pack("<IIBBHI", calls, 0, tier, code is not None, 1, 0)
-        if code is not None:
-            entries += struct.pack("<IB3xII", index, tier, len(code), 1) + struct.pack("<II", 0, 0x101000) + code
-            entries += bytes(-len(entries) % 4)
-    layout = struct.pack("<8I", 0x200000, 0x200000, 4096, 0x300000, 0x310000, 0x320000, 0x330000, 0)
-    profiles = 96 + len(layout)
+        specialised = isinstance(code, tuple)
+        count = 0 if code is None else 2 if specialised else 1
+        codes += count
+        if version == 2:
+            records += struct.pack("<IIBBHI", calls, 0, tier, count, 1, 0)
+        else:
+            mask, values = (code[2], code[3]) if specialised else (0, (0, 0, 0, 0))
+            arguments = (25, 280, 1) + (0, 0, 0) * 3
+            records += struct.pack("<IIBBHBBH4iQIIII" + "iII" * 4, calls, 0, tier, count, 1, int(specialised), mask, 0,
+                                   *values, 7 if specialised else 0, int(specialised), 0, 0, 0, *arguments)
+        if specialised:
+            entries += entry(index, tier, 1, code[0]) + entry(index, tier, 2, code[1])
+        elif code is not None:
+            entries += entry(index, tier, 0, code)
+    regions = struct.pack("<8I", 0x200000, 0x2c0, 4096, 256, 16, 0, 0, 0)
+    profiles = 96 + len(regions)
     code_at = profiles + len(records)
     size = code_at + len(entries)
-    codes = sum(code is not None for _, _, code in functions)
-    header = struct.pack("<4sHHIIQQII20sIIIIII12s", b"SNAP", 1, 96, size, 0, module_hash, 0x1234ABCD5678EF00,
+    header = struct.pack("<4sHHIIQQII20sIIIIII12s", b"SNAP", version, 96, size, 0, module_hash, 0x1234ABCD5678EF00,
                          cpu_features, boot_count, name, len(functions), codes, 0, 96, profiles, code_at, bytes(12))
-    data = bytearray(header + layout + records + entries)
+    data = bytearray(header + regions + records + entries)
     struct.pack_into("<I", data, 12, zlib.crc32(bytes(data)) & 0xFFFFFFFF)
     return bytes(data)
 
@@ -386,6 +412,7 @@ class SnapshotTest(ImageCase):
         flipped[-2] ^= 0x01
         self.mtools("mmd", img, off, "::/JIT")
         for name, data in (("FIB.SNP", good), ("GCD.SNP", make_snapshot(fib_hash, name=b"GCD")),
+                           ("OLD.SNP", make_snapshot(fib_hash, functions=((9, 1, b"\x90\xc3"),), version=2)),
                            ("BAD.SNP", b"JUNKJUNK"), ("CUT.SNP", good[:100]), ("FLIP.SNP", bytes(flipped)),
                            ("BOOT.CNT", b"7")):
             self.mtools("mcopy", img, off, self.write(name, data), "::/JIT/" + name)
@@ -393,14 +420,25 @@ class SnapshotTest(ImageCase):
         out = self.flowimg("snapshots", img).stdout
         blocks = {b.split()[0]: b for b in ("\n" + out).split("\n/JIT/")[1:]}
         self.assertIn("boot count 12 (/BOOTCNT.TXT)", out)
-        self.assertEqual(sorted(blocks), ["BAD.SNP", "CUT.SNP", "FIB.SNP", "FLIP.SNP", "GCD.SNP"])
+        self.assertEqual(sorted(blocks), ["BAD.SNP", "CUT.SNP", "FIB.SNP", "FLIP.SNP", "GCD.SNP", "OLD.SNP"])
         fib_block = blocks["FIB.SNP"]
         self.assertRegex(fib_block, rf"^FIB\.SNP\s+{len(good)} bytes")
         for pattern in (r"module_name\s+FIB", rf"module_hash\s+{fib_hash:#018x}", r"jit_version\s+0x1234abcd5678ef00",
                         r"cpu_features\s+0x10067 \(SSE3 SSSE3 SSE4.1 AVX AVX2 AVX-state\)", r"boot_count\s+4",
-                        r"checksum\s+CRC-32 matches", r"functions\s+3 \(1 at tier 2, 1 at tier 1, 1 at tier 0\)",
-                        r"code\s+2 entries, 5 bytes of machine code", r"module\s+matches /MODULES/FIB.BFM"):
+                        r"checksum\s+CRC-32 matches", r"functions\s+4 \(2 at tier 2, 1 at tier 1, 1 at tier 0\)",
+                        r"code\s+4 entries, 13 bytes of machine code", r"module\s+matches /MODULES/FIB.BFM",
+                        r"entry\s+function 0: tier 2 sse2, 2 bytes, 1 relocation\n",
+                        r"entry\s+function 1: tier 1 sse2, 3 bytes, 1 relocation\n",
+                        r"entry\s+function 3: tier 2 sse2 generic, 3 bytes, 1 relocation\n",
+                        r"entry\s+function 3: tier 2 sse2 specialised, 5 bytes, 1 relocation, spec arg0=25, "
+                        r"guard failures 7, 1 compiled, 0 re-specialised, back-offs 0\n"):
             self.assertRegex(fib_block, pattern)
+        self.assertNotIn("format ", fib_block)
+        # Version 2 is still read (the kernel ignores it and rewrites it).
+        for pattern in (r"format_version\s+2\n", r"format\s+version 2: the kernel reads version 3 only",
+                        r"checksum\s+CRC-32 matches", r"code\s+1 entries, 2 bytes of machine code",
+                        r"entry\s+function 0: tier 1 sse2, 2 bytes, 1 relocation\n"):
+            self.assertRegex(blocks["OLD.SNP"], pattern)
         self.assertIn("not a snapshot", blocks["BAD.SNP"])
         self.assertIn("truncated", blocks["CUT.SNP"])
         self.assertIn("CRC-32 mismatch", blocks["FLIP.SNP"])

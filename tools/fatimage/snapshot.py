@@ -1,24 +1,77 @@
 """What `flowimg.py snapshots` shows of a JIT snapshot (/JIT/NAME.SNP).
 
-The byte layout is docs/snapshot-format.md's (version 1; the kernel's
-structs are kernel/jit/snapshot_format.h). This module describes a file for a
-person and decides nothing: the kernel alone judges whether a snapshot may be
-loaded (it also checks the JIT version, the CPU and the code, which a host
-cannot). The header is read through HEADER_FIELDS, a table of (name, offset,
-struct format, how to show it): a new field, or a new format version, is a
-line in that table.
+The byte layout is docs/snapshot-format.md's; the kernel writes it in
+kernel/jit/snapshot_save.cpp from the structs of kernel/jit/snapshot_format.h.
+This module reads versions 1 to 3 (the header is the same in all three; the
+function records, code entries and relocations differ, see LAYOUTS). It
+describes a file for a person and decides nothing: the kernel alone judges
+whether a snapshot may be loaded (it also checks the JIT version, the CPU and
+the code, which a host cannot). The header is read through HEADER_FIELDS, a
+table of (name, offset, struct format, how to show it): a new field is a line
+in that table, a new format version a line in LAYOUTS.
 """
 import struct
 import zlib
 
 MAGIC = b"SNAP"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3          # what the kernel writes now
 HEADER_SIZE = 96
 CRC_OFFSET = 12
-FUNCTION_RECORD = struct.Struct("<IIBBHI")       # calls, loop_iterations, tier, has_code, compiles, reserved
-assert FUNCTION_RECORD.size == 16
-CODE_ENTRY = struct.Struct("<IB3xII")            # function index, tier, code_size, relocation_count
-assert CODE_ENTRY.size == 16
+
+# Version 3's FunctionRecord (104 bytes): calls, loop_iterations, tier,
+# code_entries, compiles, flags, spec_mask, reserved, spec_values[4],
+# guard_failures, specialisations, respecialisations, spec_backoffs,
+# reserved2, then arguments[4] as (value, hits, misses).
+FUNCTION_RECORD_V3 = struct.Struct("<IIBBHBBH4iQIIII" + "iII" * 4)
+assert FUNCTION_RECORD_V3.size == 104
+FUNCTION_RECORD_V1 = struct.Struct("<IIBBHI")      # calls, loop_iterations, tier, has_code, compiles, reserved
+assert FUNCTION_RECORD_V1.size == 16
+# Code entries: function, tier, isa, kind (version 3; reserved before), code_size, relocation_count.
+CODE_ENTRY_V3 = struct.Struct("<IBBBxII")
+CODE_ENTRY_V2 = struct.Struct("<IBB2xII")
+CODE_ENTRY_V1 = struct.Struct("<IB3xII")
+assert CODE_ENTRY_V3.size == CODE_ENTRY_V2.size == CODE_ENTRY_V1.size == 16
+
+FLAG_SPECIALISED = 1
+FLAG_SPEC_GIVEN_UP = 2
+KINDS = {0: "", 1: "generic", 2: "specialised"}
+ISAS = {0: "sse2", 1: "sse2", 2: "avx2"}
+
+
+def _record_v3(data, at):
+    v = FUNCTION_RECORD_V3.unpack_from(data, at)
+    return {"calls": v[0], "tier": v[2], "code_entries": v[3], "flags": v[5], "spec_mask": v[6],
+            "spec_values": v[8:12], "guard_failures": v[12], "specialisations": v[13],
+            "respecialisations": v[14], "spec_backoffs": v[15],
+            "arguments": [v[17 + 3 * a:20 + 3 * a] for a in range(4)]}
+
+
+def _record_v1(data, at):
+    v = FUNCTION_RECORD_V1.unpack_from(data, at)
+    return {"calls": v[0], "tier": v[2], "code_entries": v[3], "flags": 0, "spec_mask": 0}
+
+
+def _entry_v3(data, at):
+    function, tier, isa, kind, size, relocations = CODE_ENTRY_V3.unpack_from(data, at)
+    return function, tier, isa, kind, size, relocations
+
+
+def _entry_v2(data, at):
+    function, tier, isa, size, relocations = CODE_ENTRY_V2.unpack_from(data, at)
+    return function, tier, isa, 0, size, relocations
+
+
+def _entry_v1(data, at):
+    function, tier, size, relocations = CODE_ENTRY_V1.unpack_from(data, at)
+    return function, tier, 0, 0, size, relocations
+
+
+# version: (record size, read a record, read a code entry, relocation size)
+LAYOUTS = {
+    1: (FUNCTION_RECORD_V1.size, _record_v1, _entry_v1, 8),
+    2: (FUNCTION_RECORD_V1.size, _record_v1, _entry_v2, 12),
+    3: (FUNCTION_RECORD_V3.size, _record_v3, _entry_v3, 12),
+}
 
 # cpu_features bits (docs/snapshot-format.md, "CPU feature bits").
 CPU_FEATURES = {0: "SSE3", 1: "SSSE3", 2: "SSE4.1", 3: "SSE4.2", 4: "POPCNT", 5: "AVX", 6: "AVX2",
@@ -77,6 +130,11 @@ def is_snapshot(data):
     return data[:4] == MAGIC
 
 
+def format_specialisation(mask, values):
+    """"arg0=25" or "arg0=3,arg2=64", as the kernel's `tiers` shows it."""
+    return ",".join(f"arg{p}={values[p]}" for p in range(4) if mask >> p & 1) or "-"
+
+
 def _integrity(data):
     """Lines on the size and the CRC-32, as the kernel's first two checks see them."""
     out = []
@@ -93,31 +151,54 @@ def _integrity(data):
     return out
 
 
-def _contents(data):
-    """Tiers of the function records and the size of the code entries, read
-    only as far as the file goes."""
+def _entry_text(entry, records, names):
+    function, tier, isa, kind, size, relocations = entry
+    name = names[function] if names and function < len(names) else f"function {function}"
+    parts = [f"{name}: tier {tier} {ISAS.get(isa, f'isa {isa}')}"]
+    if KINDS.get(kind):
+        parts[0] += f" {KINDS[kind]}"
+    elif kind not in KINDS:
+        parts[0] += f" (unknown kind {kind})"
+    parts.append(f"{size} bytes, {relocations} relocation{'' if relocations == 1 else 's'}")
+    record = records.get(function)
+    if kind == 2 and record is not None:
+        parts.append(f"spec {format_specialisation(record['spec_mask'], record['spec_values'])}, "
+                     f"guard failures {record['guard_failures']}, {record['specialisations']} compiled, "
+                     f"{record['respecialisations']} re-specialised, back-offs {record['spec_backoffs']}")
+    return ", ".join(parts)
+
+
+def _contents(data, version, names):
+    """The function records (tiers) and each code entry, read only as far
+    as the file goes."""
+    record_size, read_record, read_entry, relocation_size = LAYOUTS[version]
     functions, codes = field(data, "function_count"), field(data, "code_count")
     profiles, code_at = (struct.unpack_from("<II", data, 76) if len(data) >= 84 else (None, None))
     if functions is None or profiles is None:
         return []
-    tiers = {}
+    tiers, records = {}, {}
     for i in range(min(functions, 1 << 16)):
-        at = profiles + i * FUNCTION_RECORD.size
-        if at + FUNCTION_RECORD.size > len(data):
+        at = profiles + i * record_size
+        if at + record_size > len(data):
             return [("functions", f"{functions}, but the records run past the end of the file")]
-        tier = FUNCTION_RECORD.unpack_from(data, at)[2]
-        tiers[tier] = tiers.get(tier, 0) + 1
-    code_bytes, at = 0, code_at
+        record = read_record(data, at)
+        records[i] = record
+        tiers[record["tier"]] = tiers.get(record["tier"], 0) + 1
+    out = [("functions", _tier_text(functions, tiers))]
+    given_up = [i for i, r in records.items() if r["flags"] & FLAG_SPEC_GIVEN_UP]
+    if given_up:
+        out.append(("spec given up", ", ".join(names[i] if names and i < len(names) else f"function {i}"
+                                                for i in given_up)))
+    code_bytes, at, lines = 0, code_at, []
     for i in range(min(codes or 0, 1 << 16)):
-        if at + CODE_ENTRY.size > len(data):
-            return [("functions", _tier_text(functions, tiers)),
-                    ("code", f"{codes} entries, but entry {i} runs past the end of the file")]
-        _, _, size, relocations = CODE_ENTRY.unpack_from(data, at)
-        code_bytes += size
-        at += CODE_ENTRY.size + 8 * relocations + size
+        if at + 16 > len(data):
+            return out + [("code", f"{codes} entries, but entry {i} runs past the end of the file")] + lines
+        entry = read_entry(data, at)
+        code_bytes += entry[4]
+        lines.append(("entry", _entry_text(entry, records, names)))
+        at += 16 + relocation_size * entry[5] + entry[4]
         at += -at % 4
-    return [("functions", _tier_text(functions, tiers)),
-            ("code", f"{codes} entries, {code_bytes} bytes of machine code")]
+    return out + [("code", f"{codes} entries, {code_bytes} bytes of machine code")] + lines
 
 
 def _tier_text(functions, tiers):
@@ -125,9 +206,10 @@ def _tier_text(functions, tiers):
     return f"{functions}" + (f" ({parts})" if parts else "")
 
 
-def describe(data):
+def describe(data, names=None):
     """[(field, text)] for the snapshot bytes `data`; a file without the
-    magic, or too short for a field, says so rather than guessing."""
+    magic, or too short for a field, says so rather than guessing. `names`,
+    the module's function names in order, labels the code entries."""
     if not is_snapshot(data):
         shown = data[:4].hex() or "empty"
         return [("magic", f"not a snapshot (starts with {shown}, expected 'SNAP')")]
@@ -136,8 +218,11 @@ def describe(data):
         value = field(data, name)
         out.append((name, f"missing (the file ends at byte {len(data)})" if value is None else render(value)))
     version = field(data, "format_version")
-    if version is not None and version != FORMAT_VERSION:
-        out.append(("format", f"version {version}; this tool reads version {FORMAT_VERSION}, fields above "
-                              "may be misread"))
+    if version is not None and version not in LAYOUTS:
+        out.append(("format", f"version {version}; this tool reads versions {min(LAYOUTS)} to {max(LAYOUTS)}, "
+                              "fields above may be misread"))
         return out + _integrity(data)
-    return out + _integrity(data) + _contents(data)
+    if version is not None and version != FORMAT_VERSION:
+        out.append(("format", f"version {version}: the kernel reads version {FORMAT_VERSION} only, so it ignores "
+                              "this file and rewrites it at the next save"))
+    return out + _integrity(data) + (_contents(data, version, names) if version is not None else [])

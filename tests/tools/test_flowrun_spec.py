@@ -3,34 +3,11 @@ specialised on the arguments given (docs/specialisation.md). The results are
 tier 0's on both ISA paths, --stats names the folded values, and the dumped
 specialised code starts with its guard and decodes completely with objdump."""
 import os
-import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-ROOT = os.environ.get("BAREFLOW_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("BAREFLOW_BUILD") or os.path.join(ROOT, "build")
-FLOWRUN = os.path.join(BUILD, "host", "flowrun")
-BENCH = os.path.join(BUILD, "modules", "BENCH.BFM")
-
-
-def host_has_avx2():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " avx2" in f.read()
-    except OSError:
-        return False
-
-
-def flowrun(*args):
-    return subprocess.run([FLOWRUN, BENCH] + list(args), capture_output=True, text=True, timeout=120)
-
-
-def objdump_lines(path):
-    out = subprocess.run(["objdump", "-D", "-b", "binary", "-m", "i386", path], capture_output=True, text=True,
-                         check=True).stdout
-    return [line for line in out.splitlines() if re.match(r"^\s+[0-9a-f]+:\t", line)]
+from flowrun_support import BENCH, FLOWRUN, flowrun, host_has_avx2, objdump_lines
 
 
 @unittest.skipUnless(os.path.exists(FLOWRUN) and os.path.exists(BENCH), "flowrun or BENCH.BFM not built")

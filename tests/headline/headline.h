@@ -14,7 +14,7 @@ constexpr double absent = -1;
 
 struct Row {
     std::string kernel;    // "dot(4096)"
-    std::string pattern;   // tier 2's pattern, or "none" (the function stays at tier 1)
+    std::string pattern;   // tier 2's pattern, "general" (general tier-2 code) or "none" (no tier-2 code)
     double tier0_ns { absent };
     double tier1_ns { absent };
     double tier2_ns { absent };

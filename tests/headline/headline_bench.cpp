@@ -213,7 +213,9 @@ Row measure(System& system, const Kernel& k, const std::string& modules)
         // The pattern of this function: compile it once more, alone.
         if (tiers[2].second->compile(f, 2).is_error())
             die("tier 2 compiled once but not twice");
-        row.pattern = Tier2::compiled_pattern_name(system.tier2().last_pattern());
+        Tier2::CompiledPattern pattern = system.tier2().last_pattern();
+        // No pattern but tier-2 code: the general code generator's.
+        row.pattern = pattern == Tier2::CompiledPattern::None ? "general" : Tier2::compiled_pattern_name(pattern);
     }
 
     row.tier0_ns = bench::ns_per_call([&] { call(tiers[0].first, f, args[0]); }, k.slow_tier0 ? 3 : 7);

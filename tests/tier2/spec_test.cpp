@@ -365,3 +365,41 @@ TEST(Specialisation, WholeTripDotHasNoRemainderCode)
             EXPECT_EQ(run.call(f, args(n)), reference.call(f, args(n))) << n << " avx2 " << avx2;
     }
 }
+
+// Matmul specialised on n (a multiple of 4) runs its k loop four steps a
+// trip with b's rows at constant offsets: the same products and sums in the
+// same order, so the results are bit-identical to the interpreter's.
+TEST(Specialisation, MatmulOnAConstantNUnrollsItsInnerLoop)
+{
+    for (bool avx2 : isas()) {
+        SpecSystem t(avx2);
+        const Module* module = t.system.load("modules/MATMUL.BFM");
+        ASSERT_NE(module, nullptr);
+        Runner reference(t.system, *module, Mode::Interpreter);
+        Runner run(t.system, *module, Mode::Interpreter);
+        u32 f = run.function("matmul");
+        auto fill = [](std::vector<float>& v, int seed) {
+            for (u32 i = 0; i < v.size(); ++i)
+                v[i] = static_cast<float>(static_cast<int>((i * 7 + seed) % 13) - 6) * 0.125f + 0.1f * static_cast<float>(i % 3);
+        };
+        auto call = [&](Runner& r, i32 n) {
+            std::vector<float> a(400), b(400), c(400, 0.0f);
+            fill(a, 1);
+            fill(b, 2);
+            Outcome o = r.call(f, { Value::from_view(a.data(), 400), Value::from_view(b.data(), 400), Value::from_view(c.data(), 400), i32v(n) });
+            return std::make_pair(o, c);
+        };
+        ASSERT_FALSE(run.jit().compile(f, 2).is_error());
+        u32 generic_size = run.jit().profile(f).code_size;
+        std::vector<float> a(400), b(400), c(400);
+        Value spec_args[4] = { Value::from_view(a.data(), 400), Value::from_view(b.data(), 400), Value::from_view(c.data(), 400), i32v(16) };
+        ASSERT_FALSE(run.jit().specialise(f, spec_args, 4).is_error());
+        EXPECT_GT(run.jit().profile(f).code_size, generic_size) << "the unrolled k loop";
+        for (i32 n : { 16, 4, 15, 20, 21, 16 }) {
+            auto expected = call(reference, n);
+            auto got = call(run, n);
+            EXPECT_EQ(got.first, expected.first) << n;
+            EXPECT_EQ(0, std::memcmp(got.second.data(), expected.second.data(), 400 * sizeof(float))) << "n " << n << " avx2 " << avx2;
+        }
+    }
+}

@@ -186,24 +186,30 @@ def cmd_rm(args):
 
 
 def module_match(volume, snap_entry, data):
-    """Whether the snapshot's module_hash is the content hash of the module
-    it belongs to (/MODULES/NAME.BFM for /JIT/NAME.SNP): after a swap it is
-    not, and the kernel ignores the snapshot ("module changed")."""
+    """(text, names): whether the snapshot's module_hash is the content hash
+    of the module it belongs to (/MODULES/NAME.BFM for /JIT/NAME.SNP; after a
+    swap it is not, and the kernel ignores the snapshot: "module changed"),
+    and, when it matches, the module's function names to label the code
+    entries with."""
     saved = snapshot.field(data, "module_hash")
     if not snapshot.is_snapshot(data) or saved is None:
-        return None
+        return None, None
     base = snap_entry.short_name.rsplit(".", 1)[0]
     path = f"{MODULE_DIR}/{base}.BFM"
     try:
         module = volume.read_file(path)
     except ImageError:
-        return f"no {path}: nothing to load it for"
+        return f"no {path}: nothing to load it for", None
     if module[:4] != bfm.MAGIC or len(module) < 40:
-        return f"{path} is not a module"
+        return f"{path} is not a module", None
     current = struct.unpack_from("<Q", module, 32)[0]
-    if current == saved:
-        return f"matches {path} (content hash {current:016x})"
-    return f"stale: {path} is now {current:016x}; the kernel will ignore this snapshot (module changed)"
+    if current != saved:
+        return f"stale: {path} is now {current:016x}; the kernel will ignore this snapshot (module changed)", None
+    try:
+        names = [f.name for f in bfm.read(module).functions]
+    except bfm.BfmError:
+        names = None
+    return f"matches {path} (content hash {current:016x})", names
 
 
 def cmd_snapshots(args):
@@ -221,7 +227,7 @@ def cmd_snapshots(args):
             for e in volume.list(SNAPSHOT_DIR):
                 if not e.is_dir and e.short_name.upper().endswith(".SNP"):
                     data = volume.read_file(f"{SNAPSHOT_DIR}/{e.short_name}")
-                    found.append((e, data, module_match(volume, e, data)))
+                    found.append((e, data) + module_match(volume, e, data))
     if boot_count is not None:
         print(f"boot count {boot_count} ({BOOT_COUNT_FILE})")
     if directory is None or not directory.is_dir:
@@ -230,9 +236,9 @@ def cmd_snapshots(args):
     if not found:
         print(f"no snapshots (no *.SNP in {SNAPSHOT_DIR})")
         return
-    for entry, data, match in found:
+    for entry, data, match, names in found:
         print(f"{SNAPSHOT_DIR}/{entry.short_name}  {entry.size} bytes  {entry.modified()}")
-        for name, text in snapshot.describe(data):
+        for name, text in snapshot.describe(data, names):
             print(f"    {name:<16} {text}")
         if match:
             print(f"    {'module':<16} {match}")

@@ -274,7 +274,9 @@ ErrorOr<void> unroll(Function& fn, const CountedLoop& counted)
 
 ErrorOr<void> unroll_counted_loops(Function& fn, OptimizeStats& stats)
 {
-    if (!enable_unrolling)
+    // Guards name loops and values that the rewrite would leave stale; the
+    // pass belongs before bounds-check elimination.
+    if (!enable_unrolling || fn.guard_count)
         return {};
     TRY(analyze(fn));
     // Each rewrite changes the CFG, so loops are found again after it; the

@@ -2,12 +2,14 @@
 // (issue 7: "counted loops ... unrolled by 4 with a remainder loop"). See
 // optimize.h for the contract and docs/tier2.md ("General code generation").
 //
-// A counted loop of one block (loops.h: the header is its own latch) is
+// A counted loop (loops.h) of a few blocks that only its latch leaves is
 // rewritten as
 //
 //   preheader:  limit = max(end, INT_MIN + 3) - 3
 //               branch lt start limit -> main, remainder_entry
 //   main:       phis; body(iv); body(iv+1); body(iv+2); body(iv+3)
+//               (each body all of the loop's blocks, the latch of one
+//               copy jumping to the header of the next)
 //               branch lt iv+4 limit -> main, main_exit
 //   main_exit:  branch lt iv+4 end -> remainder_entry, exit_join
 //   remainder_entry: phis merging the entry values and main's results
@@ -33,6 +35,7 @@
 // counted loop (its step is 4), so it keeps every check. Loops whose
 // accesses a guard would cover (index affine in iv) are therefore left alone:
 // the unchecked copy of the whole loop is worth more than the unrolling.
+#include <bareflow/panic.h>
 #include <microjit/tier2/cfg.h>
 #include <microjit/tier2/loops.h>
 #include <microjit/tier2/optimize.h>
@@ -48,6 +51,8 @@ constexpr u32 unroll_factor = 4;
 // of more than this cost more in code size and registers than the three
 // saved compare-and-branches win.
 constexpr u32 max_body_instructions = 40;
+// A body with an `if` or two; more blocks rarely stay under the size limit.
+constexpr u32 max_body_blocks = 6;
 // Enough for every loop a Flow function realistically has.
 constexpr u32 max_unrolled_loops = 16;
 
@@ -76,27 +81,34 @@ bool is_candidate(const Function& fn, Loop* loop, CountedLoop& counted)
 {
     if (!match_counted_loop(fn, loop, counted))
         return false;
-    Block* header = loop->header;
-    if (loop->latch != header || loop->block_count != 1 || !counted.single_exit)
+    if (!counted.single_exit || loop->block_count > max_body_blocks)
         return false;
+    for (u32 l = 0; l < fn.loop_count; ++l)
+        if (fn.loops[l] != loop && loop->contains(fn.loops[l]->header))
+            return false; // not innermost
     u32 body = 0;
-    for (const Inst* inst = header->first; inst; inst = inst->next) {
-        if (inst->op == Op::Phi || inst->is_terminator())
+    for (u32 b = 0; b < fn.block_count; ++b) {
+        if (!loop->contains(fn.blocks[b]))
             continue;
-        if (++body > max_body_instructions || inst->op == Op::CALL)
-            return false;
-        bool memory = inst->op == Op::LOAD_I32 || inst->op == Op::LOAD_F32 || inst->op == Op::STORE_I32 || inst->op == Op::STORE_F32;
-        if (memory && defined_outside(inst->args[0], loop) && follows_iv(inst->args[1], counted.iv, loop))
-            return false;
+        for (const Inst* inst = fn.blocks[b]->first; inst; inst = inst->next) {
+            if (inst->op == Op::Phi || inst->is_terminator())
+                continue;
+            if (++body > max_body_instructions || inst->op == Op::CALL)
+                return false;
+            bool memory = inst->op == Op::LOAD_I32 || inst->op == Op::LOAD_F32 || inst->op == Op::STORE_I32 || inst->op == Op::STORE_F32;
+            if (memory && defined_outside(inst->args[0], loop) && follows_iv(inst->args[1], counted.iv, loop))
+                return false;
+        }
     }
     return true;
 }
 
-// The value `v` has in the copy being built: its clone if it belongs to the
-// loop's block, else itself.
-Inst* in_copy(Inst** map, const Block* header, Inst* v)
+// The value `v` has in the copy being built: its clone if the loop defines
+// it, else itself. (Only original values are looked up, whose blocks the
+// loop's member set covers.)
+Inst* in_copy(Inst** map, const Loop* loop, Inst* v)
 {
-    return v->block == header ? map[v->id] : v;
+    return loop->contains(v->block) ? map[v->id] : v;
 }
 
 ErrorOr<Inst*> make_inst(Function& fn, Op op, Type type, u32 offset, u32 arg_count)
@@ -141,16 +153,37 @@ ErrorOr<void> unroll(Function& fn, const CountedLoop& counted)
 {
     Loop* loop = counted.loop;
     Block* header = loop->header;
+    Block* latch = loop->latch;
     Block* pre = loop->preheader;
     Block* exit = counted.exit;
     u32 entry_index = header->pred_index(pre);
-    u32 back_index = header->pred_index(header);
+    u32 back_index = header->pred_index(latch);
     u32 offset = header->offset;
     u32 original_ids = fn.next_inst_id;
     Inst** previous = TRY(fn.arena->allocate<Inst*>(original_ids));
     Inst** current = TRY(fn.arena->allocate<Inst*>(original_ids));
 
-    Block* main = TRY(create_block(fn, offset));
+    // The loop's blocks in reverse post-order: the header first, the latch
+    // (the only block that leaves or closes the loop) last, every definition
+    // before its uses.
+    u32 member_count = 0;
+    Block** members = TRY(fn.arena->allocate<Block*>(loop->block_count));
+    for (u32 b = 0; b < fn.block_count; ++b)
+        if (loop->contains(fn.blocks[b]))
+            members[member_count++] = fn.blocks[b];
+    if (members[0] != header || members[member_count - 1] != latch)
+        panic("tier2: unroll: loop blocks out of order");
+    // copies[c * member_count + m] is copy c's clone of members[m].
+    Block** copies = TRY(fn.arena->allocate<Block*>(unroll_factor * member_count));
+    auto clone_of = [&](u32 copy, const Block* original) -> Block* {
+        for (u32 m = 0; m < member_count; ++m)
+            if (members[m] == original)
+                return copies[copy * member_count + m];
+        panic("tier2: unroll: block outside the loop");
+    };
+    for (u32 i = 0; i < unroll_factor * member_count; ++i)
+        copies[i] = TRY(create_block(fn, members[i % member_count]->offset));
+    Block* main = copies[0];
     Block* main_exit = TRY(create_block(fn, offset));
     Block* remainder_entry = TRY(create_block(fn, offset));
     Block* exit_join = TRY(create_block(fn, offset));
@@ -172,7 +205,6 @@ ErrorOr<void> unroll(Function& fn, const CountedLoop& counted)
 
     // Main's phis start from the loop's entry values; their back-edge
     // arguments are the fourth copy's, filled in below.
-    TRY(set_preds(fn, main, pre, main));
     for (Inst* phi = header->first; phi && phi->op == Op::Phi; phi = phi->next) {
         Inst* merged = TRY(make_inst(fn, Op::Phi, phi->type, phi->offset, 2));
         merged->args[0] = phi->args[entry_index];
@@ -180,35 +212,74 @@ ErrorOr<void> unroll(Function& fn, const CountedLoop& counted)
         previous[phi->id] = merged;
     }
     for (u32 copy = 0; copy < unroll_factor; ++copy) {
-        // A phi's value in this copy is its back-edge argument's value in
-        // the previous one (all read before any is written).
+        // A header phi's value in this copy is its back-edge argument's
+        // value in the previous one (all read before any is written).
         for (Inst* phi = header->first; phi && phi->op == Op::Phi; phi = phi->next)
-            current[phi->id] = copy == 0 ? previous[phi->id] : in_copy(previous, header, phi->args[back_index]);
-        for (Inst* inst = header->first; inst && !inst->is_terminator(); inst = inst->next) {
-            if (inst->op == Op::Phi)
-                continue;
-            Inst* clone = TRY(make_inst(fn, inst->op, inst->type, inst->offset, inst->arg_count));
-            clone->cond = inst->cond;
-            clone->flags = static_cast<u8>(inst->flags & ~(Unchecked | ForloopBackEdge));
-            clone->imm = inst->imm;
-            for (u32 k = 0; k < inst->arg_count; ++k)
-                clone->args[k] = in_copy(current, header, inst->args[k]);
-            append_inst(main, clone);
-            current[inst->id] = clone;
+            current[phi->id] = copy == 0 ? previous[phi->id] : in_copy(previous, loop, phi->args[back_index]);
+        for (u32 m = 0; m < member_count; ++m) {
+            Block* original = members[m];
+            Block* clone_block = copies[copy * member_count + m];
+            // Inner blocks keep their predecessors (all inside the copy);
+            // the header's copy has one, the previous copy's latch.
+            if (original != header) {
+                clone_block->preds = TRY(fn.arena->allocate<Block*>(original->pred_count));
+                for (u32 p = 0; p < original->pred_count; ++p)
+                    clone_block->preds[p] = clone_of(copy, original->preds[p]);
+                clone_block->pred_count = original->pred_count;
+            } else if (copy == 0) {
+                TRY(set_preds(fn, main, pre, clone_of(unroll_factor - 1, latch)));
+            } else {
+                clone_block->preds = TRY(fn.arena->allocate<Block*>(1));
+                clone_block->preds[0] = clone_of(copy - 1, latch);
+                clone_block->pred_count = 1;
+            }
+            for (Inst* inst = original->first; inst; inst = inst->next) {
+                if ((inst->op == Op::Phi && original == header) || inst == latch->terminator())
+                    continue;
+                Inst* clone = TRY(make_inst(fn, inst->op, inst->type, inst->offset, inst->arg_count));
+                clone->cond = inst->cond;
+                clone->flags = static_cast<u8>(inst->flags & ~(Unchecked | ForloopBackEdge));
+                clone->imm = inst->imm;
+                append_inst(clone_block, clone);
+                current[inst->id] = clone;
+                if (inst->is_terminator()) {
+                    clone_block->succ_count = original->succ_count;
+                    for (u32 s = 0; s < original->succ_count; ++s)
+                        clone_block->succ[s] = clone_of(copy, original->succ[s]);
+                }
+            }
         }
+        // Arguments last: an inner phi may name a value of a later block.
+        for (u32 m = 0; m < member_count; ++m) {
+            Block* original = members[m];
+            Inst* clone = copies[copy * member_count + m]->first;
+            if (original == header && copy == 0)
+                while (clone && clone->op == Op::Phi)
+                    clone = clone->next;
+            for (Inst* inst = original->first; inst; inst = inst->next) {
+                if ((inst->op == Op::Phi && original == header) || inst == latch->terminator())
+                    continue;
+                for (u32 k = 0; k < inst->arg_count; ++k)
+                    clone->args[k] = in_copy(current, loop, inst->args[k]);
+                clone = clone->next;
+            }
+        }
+        // Copies 1 to 3 run on into the next copy: the trip is known to follow.
+        if (copy + 1 < unroll_factor)
+            TRY(make_jump(fn, clone_of(copy, latch), clone_of(copy + 1, header), latch->terminator()->offset));
         Inst** swap = previous;
         previous = current;
         current = swap;
     }
     for (Inst* phi = header->first, *merged = main->first; phi && phi->op == Op::Phi; phi = phi->next, merged = merged->next)
-        merged->args[1] = in_copy(previous, header, phi->args[back_index]);
-    Inst* next4 = in_copy(previous, header, counted.next);
-    u32 branch_offset = header->terminator()->offset;
-    TRY(make_branch(fn, main, next4, limit, main, main_exit, branch_offset));
+        merged->args[1] = in_copy(previous, loop, phi->args[back_index]);
+    Inst* next4 = in_copy(previous, loop, counted.next);
+    u32 branch_offset = latch->terminator()->offset;
+    TRY(make_branch(fn, clone_of(unroll_factor - 1, latch), next4, limit, main, main_exit, branch_offset));
 
     // After main, trip iv + 4 runs exactly when the original would run it.
     main_exit->preds = TRY(fn.arena->allocate<Block*>(1));
-    main_exit->preds[0] = main;
+    main_exit->preds[0] = clone_of(unroll_factor - 1, latch);
     main_exit->pred_count = 1;
     TRY(make_branch(fn, main_exit, next4, counted.end, remainder_entry, exit_join, branch_offset));
 
@@ -217,52 +288,55 @@ ErrorOr<void> unroll(Function& fn, const CountedLoop& counted)
     for (Inst* phi = header->first; phi && phi->op == Op::Phi; phi = phi->next) {
         Inst* merged = TRY(make_inst(fn, Op::Phi, phi->type, phi->offset, 2));
         merged->args[0] = phi->args[entry_index];
-        merged->args[1] = in_copy(previous, header, phi->args[back_index]);
+        merged->args[1] = in_copy(previous, loop, phi->args[back_index]);
         append_inst(remainder_entry, merged);
         phi->args[entry_index] = merged;
     }
     TRY(make_jump(fn, remainder_entry, header, offset));
     header->preds[entry_index] = remainder_entry;
 
-    // Both loops leave through exit_join, where each value of the loop's
-    // block that is used later gets a phi of its two versions. Uses outside
-    // the loop are all dominated by its single exit edge, which now runs
-    // through exit_join.
-    TRY(set_preds(fn, exit_join, header, main_exit));
+    // Both loops leave through exit_join, where each value of the loop that
+    // is used later gets a phi of its two versions. Uses outside the loop
+    // are all dominated by its single exit edge, which now runs through
+    // exit_join.
+    TRY(set_preds(fn, exit_join, latch, main_exit));
     TRY(make_jump(fn, exit_join, exit, offset));
-    for (u32 s = 0; s < header->succ_count; ++s)
-        if (header->succ[s] == exit)
-            header->succ[s] = exit_join;
-    exit->preds[exit->pred_index(header)] = exit_join;
+    for (u32 s = 0; s < latch->succ_count; ++s)
+        if (latch->succ[s] == exit)
+            latch->succ[s] = exit_join;
+    exit->preds[exit->pred_index(latch)] = exit_join;
     Inst* join_jump = exit_join->first;
-    for (Inst* value = header->first; value; value = value->next) {
-        if (value->type == Type::Void)
-            continue;
-        Inst* merged = nullptr;
-        for (u32 b = 0; b < fn.block_count; ++b) {
-            Block* block = fn.blocks[b];
-            if (block == header)
+    for (u32 m = 0; m < member_count; ++m) {
+        for (Inst* value = members[m]->first; value; value = value->next) {
+            if (value->type == Type::Void)
                 continue;
-            for (Inst* user = block->first; user; user = user->next) {
-                for (u32 k = 0; k < user->arg_count; ++k) {
-                    if (user->args[k] != value)
-                        continue;
-                    if (!merged) {
-                        merged = TRY(make_inst(fn, Op::Phi, value->type, value->offset, 2));
-                        merged->args[0] = value;
-                        merged->args[1] = in_copy(previous, header, value);
-                        insert_before(join_jump, merged);
+            Inst* merged = nullptr;
+            for (u32 b = 0; b < fn.block_count; ++b) {
+                Block* block = fn.blocks[b];
+                if (loop->contains(block))
+                    continue;
+                for (Inst* user = block->first; user; user = user->next) {
+                    for (u32 k = 0; k < user->arg_count; ++k) {
+                        if (user->args[k] != value)
+                            continue;
+                        if (!merged) {
+                            merged = TRY(make_inst(fn, Op::Phi, value->type, value->offset, 2));
+                            merged->args[0] = value;
+                            merged->args[1] = in_copy(previous, loop, value);
+                            insert_before(join_jump, merged);
+                        }
+                        user->args[k] = merged;
                     }
-                    user->args[k] = merged;
                 }
             }
         }
     }
 
-    Block** blocks = TRY(fn.arena->allocate<Block*>(fn.block_count + 4));
+    Block** blocks = TRY(fn.arena->allocate<Block*>(fn.block_count + unroll_factor * member_count + 3));
     for (u32 b = 0; b < fn.block_count; ++b)
         blocks[b] = fn.blocks[b];
-    blocks[fn.block_count++] = main;
+    for (u32 i = 0; i < unroll_factor * member_count; ++i)
+        blocks[fn.block_count++] = copies[i];
     blocks[fn.block_count++] = main_exit;
     blocks[fn.block_count++] = remainder_entry;
     blocks[fn.block_count++] = exit_join;

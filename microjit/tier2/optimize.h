@@ -37,9 +37,9 @@ ErrorOr<void> reduce_strength(Function&, OptimizeStats&);
 // a Guard at the loop's preheader (see Guard in ir.h).
 ErrorOr<void> eliminate_bounds_checks(Function&, OptimizeStats&);
 
-// Unrolls small single-block innermost counted loops by 4: a main loop that
-// runs while at least 4 trips remain, then the original loop for the rest
-// (loop_unroll.cpp). General code only, before optimize(), which then treats
+// Unrolls small innermost counted loops (a few blocks, left only through the
+// latch) by 4: a main loop that runs while at least 4 trips remain, then the
+// original loop for the rest (loop_unroll.cpp). General code only, before optimize(), which then treats
 // the remainder like any counted loop.
 ErrorOr<void> unroll_counted_loops(Function&, OptimizeStats&);
 

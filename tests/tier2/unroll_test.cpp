@@ -57,6 +57,29 @@ fn divide_by(lo: i32, hi: i32, z: i32) -> i32 {
     return s;
 }
 
+fn branchy(lo: i32, hi: i32) -> i32 {
+    var s = 0;
+    var t = 5;
+    for i in lo..hi {
+        if (i & 1) == 0 {
+            s = s + i;
+        } else {
+            t = t ^ s;
+        }
+    }
+    return s * 7 + t;
+}
+
+fn divide_if_above(lo: i32, hi: i32, z: i32) -> i32 {
+    var s = 0;
+    for i in lo..hi {
+        if i > z - 3 {
+            s = s + 1000 / (i - z);
+        }
+    }
+    return s;
+}
+
 fn stride_store(lo: i32, hi: i32, k: i32) -> i32 {
     var j = k;
     for i in lo..hi {
@@ -160,6 +183,18 @@ TEST_F(Unroll, SingleBlockCountedLoopGetsFourCopiesAndARemainder)
     EXPECT_EQ(count(ir, "[forloop]"), 1u) << ir;
 }
 
+TEST_F(Unroll, ABodyWithAnIfIsCopiedBlockByBlock)
+{
+    System system;
+    const Module* module = system.load("tests/tier2/UNROLL.BFM");
+    ASSERT_NE(module, nullptr);
+    Tier2::OptimizeStats stats {};
+    std::string ir = general_ir(*module, "branchy", stats);
+    EXPECT_EQ(stats.unrolled, 1u) << ir;
+    EXPECT_EQ(count(ir, "xor.i32"), 5u) << ir;
+    EXPECT_EQ(count(ir, "[forloop]"), 1u) << ir;
+}
+
 TEST_F(Unroll, LoopsThatBoundsCheckEliminationCoversStayWhole)
 {
     System system;
@@ -181,7 +216,7 @@ TEST_F(Unroll, ResultsMatchTheInterpreterAtEveryTripCountAndBound)
     ASSERT_NE(module, nullptr);
     Runner reference(system, *module, Mode::Interpreter);
     Runner run(system, *module, Mode::Interpreter);
-    for (const char* name : { "mix", "swap_pair", "scaled" }) {
+    for (const char* name : { "mix", "swap_pair", "scaled", "branchy" }) {
         u32 f = run.function(name);
         ASSERT_FALSE(run.jit().compile(f, 2).is_error()) << name;
         EXPECT_EQ(tier2.last_pattern(), Tier2::CompiledPattern::None) << name << " should be general code";
@@ -201,17 +236,20 @@ TEST_F(Unroll, TrapsComeFromTheSameTripIncludingTheThirdCopy)
     ASSERT_NE(module, nullptr);
     Runner reference(system, *module, Mode::Interpreter);
     Runner run(system, *module, Mode::Interpreter);
-    u32 f = run.function("divide_by");
-    ASSERT_FALSE(run.jit().compile(f, 2).is_error());
-    // z = lo + 2: the division by zero is in the third copy of main's first
-    // trip; other z put it in every copy, the remainder, or nowhere.
-    for (auto [lo, hi] : ranges())
-        for (i32 dz : { 0, 1, 2, 3, 4, 6, 9, -1 }) {
-            i32 z = static_cast<i32>(static_cast<u32>(lo) + static_cast<u32>(dz));
-            Outcome expected = reference.call(f, { i32v(lo), i32v(hi), i32v(z) });
-            EXPECT_EQ(run.call(f, { i32v(lo), i32v(hi), i32v(z) }), expected) << "divide_by(" << lo << ", " << hi << ", " << z << ")";
-        }
-    EXPECT_EQ(run.call(f, { i32v(0), i32v(8), i32v(2) }).error, Error::TrapDivideByZero);
+    for (const char* name : { "divide_by", "divide_if_above" }) {
+        u32 f = run.function(name);
+        ASSERT_FALSE(run.jit().compile(f, 2).is_error()) << name;
+        EXPECT_EQ(tier2.last_pattern(), Tier2::CompiledPattern::None) << name << " should be general code";
+        // z = lo + 2: the division by zero is in the third copy of main's
+        // first trip; other z put it in every copy, the remainder, or nowhere.
+        for (auto [lo, hi] : ranges())
+            for (i32 dz : { 0, 1, 2, 3, 4, 6, 9, -1 }) {
+                i32 z = static_cast<i32>(static_cast<u32>(lo) + static_cast<u32>(dz));
+                Outcome expected = reference.call(f, { i32v(lo), i32v(hi), i32v(z) });
+                EXPECT_EQ(run.call(f, { i32v(lo), i32v(hi), i32v(z) }), expected) << name << "(" << lo << ", " << hi << ", " << z << ")";
+            }
+        EXPECT_EQ(run.call(f, { i32v(0), i32v(8), i32v(2) }).error, Error::TrapDivideByZero) << name;
+    }
 }
 
 TEST_F(Unroll, StoresAndOutOfBoundsTrapsLeaveTheSameBuffer)

@@ -13,13 +13,14 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/codegen_general_alloc.cpp microjit/tier2/codegen_general_values.cpp microjit/tier2/codegen_general_loops.cpp \
   microjit/tier2/codegen_general_copies.cpp microjit/tier2/codegen_general_memory.cpp \
   microjit/tier2/module_adapter.cpp microjit/tier2/tier2_compiler.cpp
-TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp
+TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp microjit/tier2/loop_unroll.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
 TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \
   tests/tier2/codegen_test.cpp tests/tier2/modules_test.cpp tests/tier2/runtime_test.cpp \
   tests/tier2/general_codegen_test.cpp tests/tier2/general_runtime_test.cpp
 TIER2_TEST_SRCS += tests/tier2/spec_test.cpp tests/tier2/fma_test.cpp tests/tier2/exact_division_test.cpp
+TIER2_TEST_SRCS += tests/tier2/unroll_test.cpp
 # The tests link all of microjit (tier 2 runs on the loader's modules, against
 # the interpreter, and inside the JIT runtime through Tier2Compiler). Some
 # fragments (microjit/x86) are read after this one, so the sources are taken

@@ -20,6 +20,7 @@ struct OptimizeStats {
     u32 hoisted;           // loop-invariant instructions moved to a preheader
     u32 strength_reduced;  // iv * k turned into an added induction variable
     u32 unchecked;         // loads and stores whose bounds check a loop guard covers
+    u32 unrolled;          // counted loops unrolled by 4 (unroll_counted_loops)
 };
 
 // Constant folding and propagation, copy propagation, canonical forms and
@@ -36,7 +37,13 @@ ErrorOr<void> reduce_strength(Function&, OptimizeStats&);
 // a Guard at the loop's preheader (see Guard in ir.h).
 ErrorOr<void> eliminate_bounds_checks(Function&, OptimizeStats&);
 
-// Everything above, in order.
+// Unrolls small innermost counted loops (a few blocks, left only through the
+// latch) by 4: a main loop that runs while at least 4 trips remain, then the
+// original loop for the rest (loop_unroll.cpp). General code only, before optimize(), which then treats
+// the remainder like any counted loop.
+ErrorOr<void> unroll_counted_loops(Function&, OptimizeStats&);
+
+// Everything above except the unrolling, in order.
 ErrorOr<void> optimize(Function&, OptimizeStats&);
 
 }

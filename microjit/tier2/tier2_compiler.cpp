@@ -82,6 +82,7 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
     if (use_general_codegen && compiled.is_error() && compiled.error() == Error::JitUnsupported && general_supports(*fn)) {
         pool.free(code);
         OptimizeStats stats {};
+        TRY(unroll_counted_loops(*fn, stats));
         TRY(optimize(*fn, stats)); // strength reduction and bounds facts on top of the patterns' preparation
         usize capacity = general_capacity(*fn);
         code = static_cast<u8*>(TRY(pool.allocate(capacity)));

@@ -320,10 +320,12 @@ TEST(Tier2Modules, BenchmarkKernelsAreRecognisedAsTheirPatterns)
         std::vector<char> log(4096);
         describe_patterns(*fn, log.data(), log.size());
         std::string text = log.data();
-        if (*e.pattern)
+        if (*e.pattern) {
             EXPECT_NE(text.find(e.pattern), std::string::npos) << e.function << ":\n" << text << listing(*fn);
-        if (*e.loop)
+        }
+        if (*e.loop) {
             EXPECT_NE(text.find(e.loop), std::string::npos) << e.function << ":\n" << text << listing(*fn);
+        }
     }
 }
 

@@ -106,8 +106,10 @@ class SpecialisedSnapshots(unittest.TestCase):
         block = out[out.index("/JIT/FIB.SNP"):]
         self.assertRegex(block, r"format_version\s+3\n")
         self.assertRegex(block, r"checksum\s+CRC-32 matches")
-        self.assertRegex(block, r"entry\s+function 0: tier 2 (sse2|avx2) generic, \d+ bytes, \d+ relocations?\n")
-        self.assertRegex(block, r"entry\s+function 0: tier 2 (sse2|avx2) specialised, \d+ bytes, \d+ relocations?, "
+        # Named from /MODULES/FIB.BFM, which the snapshot matches.
+        self.assertRegex(block, r"module\s+matches /MODULES/FIB.BFM")
+        self.assertRegex(block, r"entry\s+fib_iter: tier 2 (sse2|avx2) generic, \d+ bytes, \d+ relocations?\n")
+        self.assertRegex(block, r"entry\s+fib_iter: tier 2 (sse2|avx2) specialised, \d+ bytes, \d+ relocations?, "
                                 r"spec arg0=25, guard failures 1, 1 compiled, 0 re-specialised, back-offs 0\n")
 
     def test_warm_boot_runs_the_specialised_code_at_once_and_the_guard_still_falls_back(self):

@@ -17,6 +17,7 @@
 #include <kernel/lib/kprintf.h>
 #include <kernel/shell/command.h>
 #include <kernel/time/clock.h>
+#include <microjit/jit/stats_format.h>
 
 namespace {
 

@@ -63,7 +63,6 @@ struct JitFunctionProfile {
     u64 guard_failures;            // calls the guard sent to the generic code, all windows together
     u64 window_start;              // calls() when the current profile window began
     u32 next_check;                // the instance's call counter at the next decision
-    u64 spec_compile_cycles;       // the last specialised compile
 };
 
 // What a JIT snapshot keeps of a function's specialisation state

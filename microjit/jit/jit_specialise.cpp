@@ -15,7 +15,6 @@
 //                    code and back off
 // Backing off waits respecialise_calls << backoffs calls before the next
 // window ends; after max_attempts back-offs the generic code stays for good.
-#include <microjit/jit/cycles.h>
 #include <microjit/jit/jit.h>
 
 namespace {
@@ -47,9 +46,7 @@ ErrorOr<void> JitInstance::install_specialised(u32 function, const Specialisatio
     if (!compiler || !m_instance || p.tier != 2 || spec.empty())
         return Error::JitUnsupported;
     m_request = &spec;
-    u64 start = read_cycles();
     auto compiled = compiler->compile(m_environment, function, m_runtime.pools().code, CompileReason::Respecialise);
-    u64 cycles = read_cycles() - start;
     m_request = nullptr;
     CodeBlock block = TRY(compiled);
 
@@ -73,7 +70,6 @@ ErrorOr<void> JitInstance::install_specialised(u32 function, const Specialisatio
     p.specialised = true;
     p.spec = spec;
     ++p.specialisations;
-    p.spec_compile_cycles = cycles;
     if (old.code)
         m_runtime.retirement().retire(old);
     return {};
@@ -126,10 +122,14 @@ void JitInstance::decide_specialisation(u32 function)
         return;
     }
     u64 window = calls(function) - p.window_start;
-    // The profile may have started late in the window (at tier 1's
-    // install): half the window's calls, up to spec_min_samples, suffice.
-    u64 half = window / 2 ? window / 2 : 1;
-    u64 min_samples = half < policy.spec_min_samples ? half : policy.spec_min_samples;
+    // The samples a stable value needs out of `count` profiled calls: half
+    // of them (a profile may start late in its window, at tier 1's install,
+    // and a failed guard is counted before the generic code profiles the
+    // call), up to spec_min_samples.
+    auto min_samples_of = [&](u64 count) -> u64 {
+        u64 half = count / 2 ? count / 2 : 1;
+        return half < policy.spec_min_samples ? half : policy.spec_min_samples;
+    };
 
     if (p.specialised) {
         u32 failures = state.guard_failures;
@@ -141,9 +141,7 @@ void JitInstance::decide_specialisation(u32 function)
         }
         // The guard fails too often. If most calls now fail, and on the same
         // values, follow them; a mixed workload is not worth specialising.
-        u64 half_failures = failures / 2 ? failures / 2 : 1;
-        u64 failure_samples = half_failures < policy.spec_min_samples ? half_failures : policy.spec_min_samples;
-        Specialisation next = stable_values(fn, state, policy, failure_samples);
+        Specialisation next = stable_values(fn, state, policy, min_samples_of(failures));
         if (static_cast<u64>(failures) * 2 >= window && !next.empty() && !(next == p.spec)) {
             auto installed = install_specialised(function, next);
             if (!installed.is_error()) {
@@ -158,7 +156,7 @@ void JitInstance::decide_specialisation(u32 function)
         return;
     }
 
-    Specialisation next = stable_values(fn, state, policy, min_samples);
+    Specialisation next = stable_values(fn, state, policy, min_samples_of(window));
     if (next.empty()) {
         back_off_specialisation(function);
         return;

@@ -12,6 +12,23 @@ Mem absolute(const void* p)
 
 }
 
+void emit_threshold_check(Assembler& a, const NativeEnvironment& env, u32 function, Label hot)
+{
+    a.mov(ecx, absolute(&env.instance->profiles[function].calls));
+    a.note_absolute(); // every address is rebased when a snapshot moves the code
+    a.cmp(ecx, absolute(&env.states[function].next_threshold));
+    a.note_absolute();
+    a.jae(hot);
+}
+
+void emit_native_hot_call(Assembler& a, const NativeEnvironment& env, u32 function)
+{
+    a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(env.jit)));
+    a.note_absolute();
+    a.mov(edx, static_cast<i32>(function));
+    a.call(reinterpret_cast<const void*>(&jit_native_hot));
+}
+
 void ArgumentProfileEmitter::emit(Assembler& a, const NativeEnvironment& env, u32 function)
 {
     const FunctionInfo& fn = env.instance->module->functions[function];

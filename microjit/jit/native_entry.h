@@ -1,7 +1,13 @@
-// Code every tier's entry shares: the argument profile that tier 1 and
-// generic tier-2 code update on each call, and the guard in front of
-// specialised code (docs/specialisation.md). Both address the function's
-// NativeFunctionState directly.
+// Code every tier's entry shares: the call-counter check against the
+// policy's next threshold and the call of jit_native_hot it leads to, the
+// argument profile that tier 1 and generic tier-2 code update on each call,
+// and the guard in front of specialised code (docs/specialisation.md). They
+// address the instance's counters and the function's NativeFunctionState
+// directly, and note every such address for snapshots.
+//
+//   emit_threshold_check(a, env, function, hot);   // in the prologue
+//   ...
+//   a.bind(hot); (save EAX) emit_native_hot_call(a, env, function); (restore, jump back)
 //
 //   ArgumentProfileEmitter profile;
 //   profile.emit(a, env, function);     // at entry: EAX = args (kept), clobbers ECX
@@ -17,6 +23,16 @@
 #include <microjit/jit/native_abi.h>
 #include <microjit/jit/specialisation.h>
 #include <microjit/x86/assembler.h>
+
+// The caller has counted this call (native_abi.h): compares the function's
+// call counter with NativeFunctionState::next_threshold and jumps to `hot`
+// when it is reached. Clobbers ECX.
+void emit_threshold_check(x86::Assembler&, const NativeEnvironment&, u32 function, x86::Label hot);
+
+// jit_native_hot(env.jit, function): the policy may compile a higher tier or
+// re-specialise. The caller keeps what it needs of EAX ECX EDX and has ESP
+// 16-byte aligned (native_abi.h).
+void emit_native_hot_call(x86::Assembler&, const NativeEnvironment&, u32 function);
 
 class ArgumentProfileEmitter {
 public:

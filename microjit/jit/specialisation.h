@@ -48,7 +48,3 @@ bool guard_fails_too_often(u64 failures, u64 calls, const TierPolicy& policy);
 
 // Forgets the argument profile (a new window starts).
 void reset_argument_profile(NativeFunctionState& state);
-
-// "arg0=40" or "arg0=3,arg2=64" (parameters by position: modules do not
-// keep parameter names), NUL-terminated and cut to `size`; "-" when empty.
-usize format_specialisation(const Specialisation&, char* out, usize size);

@@ -29,6 +29,12 @@ public:
             put(digits[--n]);
         return *this;
     }
+    Writer& signed_number(i64 v)
+    {
+        if (v < 0)
+            put('-');
+        return number(v < 0 ? static_cast<u64>(-(v + 1)) + 1 : static_cast<u64>(v));
+    }
     // A number right-aligned in `width` columns.
     Writer& column(u64 v, usize width)
     {
@@ -132,6 +138,21 @@ usize format_jit_profiles(const JitInstance& jit, char* out, usize capacity, u64
     }
     if (quiet)
         w.text("(").number(quiet).text(quiet == 1 ? " other function was" : " other functions were").text(" not called)\n");
+    return w.length();
+}
+
+usize format_specialisation(const Specialisation& spec, char* out, usize capacity)
+{
+    Writer w(out, capacity);
+    if (spec.empty())
+        return w.put('-').length();
+    for (u32 p = 0; p < max_profiled_arguments; ++p) {
+        if (!spec.has(p))
+            continue;
+        if (w.length())
+            w.put(',');
+        w.text("arg").number(p).put('=').signed_number(spec.values[p]);
+    }
     return w.length();
 }
 

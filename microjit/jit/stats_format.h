@@ -16,5 +16,9 @@ usize format_jit_profiles(const JitInstance& jit, char* out, usize capacity, u64
 // "code pool: 12345 / 4194304 bytes used (peak 23456), 3 free blocks, largest 4100000, 0 failures"
 usize format_pool_stats(const char* name, const PoolStats& stats, char* out, usize capacity);
 
+// The folded values: "arg0=40" or "arg0=3,arg2=64" (parameters by position:
+// modules do not keep parameter names); "-" when empty.
+usize format_specialisation(const Specialisation&, char* out, usize capacity);
+
 // The policy in one line: "tier 0->1: 100 calls or 1000 loop iterations; tier 1->2: 1000 calls; ..."
 usize format_tier_policy(const TierPolicy& policy, char* out, usize capacity);

@@ -94,14 +94,9 @@ void CodeGen::emit_prologue()
 
     // The caller has counted this call (as the interpreter does); the
     // policy's next threshold for the counter is checked here.
-    Mem calls = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.instance->profiles[function].calls)));
-    a.mov(ecx, calls);
-    a.note_absolute();
-    a.cmp(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.states[function].next_threshold))));
-    a.note_absolute();
     hot_stub = a.new_label();
     hot_return = a.new_label();
-    a.jae(hot_stub);
+    emit_threshold_check(a, env, function, hot_stub);
     a.bind(hot_return);
     // What tier 2 may specialise on later (native_entry.h); EAX survives.
     argument_profile.emit(a, env, function);
@@ -141,10 +136,7 @@ void CodeGen::emit_trap_stubs()
     // in this code either way. EAX (the argument pointer) survives in scratch.
     a.bind(hot_stub);
     a.mov(dword_ptr(esp, 0), eax);
-    a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(env.jit)));
-    a.note_absolute();
-    a.mov(edx, static_cast<i32>(function));
-    a.call(reinterpret_cast<const void*>(&jit_native_hot));
+    emit_native_hot_call(a, env, function);
     a.mov(eax, dword_ptr(esp, 0));
     a.jmp(hot_return);
 

@@ -63,11 +63,7 @@ public:
             // threshold the runtime may re-specialise (jit_native_hot).
             m_hot = m_a.new_label();
             m_hot_return = m_a.new_label();
-            m_a.mov(ecx, abs(&m_env->instance->profiles[m_function].calls));
-            m_a.note_absolute();
-            m_a.cmp(ecx, abs(&m_env->states[m_function].next_threshold));
-            m_a.note_absolute();
-            m_a.jae(m_hot);
+            emit_threshold_check(m_a, *m_env, m_function, m_hot);
             m_a.bind(m_hot_return);
             // Generic code profiles the arguments; specialised code has
             // them fixed by its guard.
@@ -117,10 +113,7 @@ public:
             // (entry ESP + 4 was; 80 bytes are pushed since).
             m_a.bind(m_hot);
             m_a.sub(esp, 12);
-            m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
-            m_a.note_absolute();
-            m_a.mov(edx, static_cast<i32>(m_function));
-            m_a.call(reinterpret_cast<const void*>(&jit_native_hot));
+            emit_native_hot_call(m_a, *m_env, m_function);
             m_a.add(esp, 12);
             m_a.mov(eax, dword_ptr(esp, args_slot));
             m_a.jmp(m_hot_return);
@@ -183,8 +176,6 @@ public:
     }
 
 private:
-    static x86::Mem abs(const void* p) { return x86::dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(p))); }
-
     x86::Assembler& m_a;
     const NativeEnvironment* m_env;
     u32 m_function;

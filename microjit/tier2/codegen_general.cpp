@@ -102,10 +102,7 @@ void GeneralEmitter::emit_stubs()
         // goes on in this code either way. EAX (the arguments) survives.
         m_a.bind(m_hot_stub);
         m_a.mov(dword_ptr(esp, GeneralFrame::saved_eax), eax);
-        m_a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(m_env->jit)));
-        m_a.note_absolute();
-        m_a.mov(edx, static_cast<i32>(m_function));
-        m_a.call(reinterpret_cast<const void*>(&jit_native_hot));
+        emit_native_hot_call(m_a, *m_env, m_function);
         m_a.mov(eax, dword_ptr(esp, GeneralFrame::saved_eax));
         m_a.jmp(m_hot_return);
         m_profile.emit_misses(m_a);
@@ -175,11 +172,7 @@ void GeneralEmitter::emit_prologue()
         // checked here, so tier-up and re-specialisation keep working.
         m_hot_stub = m_a.new_label();
         m_hot_return = m_a.new_label();
-        m_a.mov(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->instance->profiles[m_function].calls))));
-        m_a.note_absolute();
-        m_a.cmp(ecx, dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&m_env->states[m_function].next_threshold))));
-        m_a.note_absolute();
-        m_a.jae(m_hot_stub);
+        emit_threshold_check(m_a, *m_env, m_function, m_hot_stub);
         m_a.bind(m_hot_return);
         // What tier 2 may specialise on (generic code only); EAX survives.
         if (!m_spec)

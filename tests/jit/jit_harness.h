@@ -75,6 +75,29 @@ inline std::ostream& operator<<(std::ostream& os, const Outcome& o)
     return os << "i32 " << static_cast<i32>(o.bits);
 }
 
+// Compiles Flow `source` with tools/flowc.py into $(BUILD)/tests/source/
+// NAME.BFM (module NAME) and returns the path relative to the build
+// directory, for System::load; "" (and a test failure) if flowc fails.
+inline std::string compile_flow_source(const char* source, const std::string& name)
+{
+    std::string dir = build_dir() + "/tests/source";
+    std::string flow = dir + "/" + name + ".flow", relative = "tests/source/" + name + ".BFM";
+    std::string command = "mkdir -p " + dir;
+    if (std::system(command.c_str()) != 0) {
+        ADD_FAILURE() << command;
+        return "";
+    }
+    std::ofstream(flow) << source;
+    const char* root = std::getenv("BAREFLOW_ROOT");
+    command = "python3 " + std::string(root ? root : ".") + "/tools/flowc.py " + flow + " --name " + name + " -o " + build_dir()
+        + "/" + relative;
+    if (std::system(command.c_str()) != 0) {
+        ADD_FAILURE() << command;
+        return "";
+    }
+    return relative;
+}
+
 // One host "system": pools and a JIT runtime.
 class System {
 public:

@@ -5,7 +5,6 @@
 #include "../jit/jit_harness.h"
 
 #include <cstdio>
-#include <fstream>
 #include <microjit/tier2/tier2_compiler.h>
 
 using namespace JitTest;
@@ -59,20 +58,14 @@ bool has_division_bias(const u8* code, u32 size)
 
 TEST(ExactDivision, KnownMultiplesShiftAndEveryResultMatchesTier0)
 {
-    std::string dir = build_dir() + "/tests/tier2";
-    std::string flow = dir + "/exact_division.flow", bfm = dir + "/EXACTDIV.BFM";
-    std::string command = "mkdir -p " + dir;
-    ASSERT_EQ(std::system(command.c_str()), 0);
-    std::ofstream(flow) << source;
-    const char* root = std::getenv("BAREFLOW_ROOT");
-    command = "python3 " + std::string(root ? root : ".") + "/tools/flowc.py " + flow + " --name EXACTDIV -o " + bfm;
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::string path = compile_flow_source(source, "EXACTDIV");
+    ASSERT_FALSE(path.empty());
 
     System system;
     std::vector<u8> scratch(1 << 20);
     Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
     system.runtime().set_compiler(2, &tier2);
-    const Module* module = system.load("tests/tier2/EXACTDIV.BFM");
+    const Module* module = system.load(path);
     ASSERT_NE(module, nullptr);
     Runner reference(system, *module, Mode::Interpreter);
     Runner run(system, *module, Mode::Interpreter);

@@ -5,6 +5,7 @@
 // compared with the interpreter's.
 #include "../jit/jit_harness.h"
 
+#include <microjit/jit/stats_format.h>
 #include <microjit/tier2/tier2_compiler.h>
 #include <microjit/x86/length_decoder.h>
 

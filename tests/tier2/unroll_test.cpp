@@ -8,7 +8,6 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <microjit/tier2/module_adapter.h>
 #include <microjit/tier2/optimize.h>
 #include <microjit/tier2/patterns.h>
@@ -92,17 +91,8 @@ fn stride_store(lo: i32, hi: i32, k: i32) -> i32 {
 
 class Unroll : public ::testing::Test {
 protected:
-    static void SetUpTestSuite()
-    {
-        std::string dir = build_dir() + "/tests/tier2";
-        std::string flow = dir + "/unroll.flow", bfm = dir + "/UNROLL.BFM";
-        std::string command = "mkdir -p " + dir;
-        ASSERT_EQ(std::system(command.c_str()), 0);
-        std::ofstream(flow) << source;
-        const char* root = std::getenv("BAREFLOW_ROOT");
-        command = "python3 " + std::string(root ? root : ".") + "/tools/flowc.py " + flow + " --name UNROLL -o " + bfm;
-        ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    }
+    static void SetUpTestSuite() { ASSERT_EQ(compile_flow_source(source, "UNROLL"), module_path); }
+    static constexpr const char* module_path = "tests/source/UNROLL.BFM";
 
     // The IR general code is generated from, listed; `stats` says how many
     // loops were unrolled.
@@ -173,7 +163,7 @@ std::vector<std::pair<i32, i32>> ranges()
 TEST_F(Unroll, SingleBlockCountedLoopGetsFourCopiesAndARemainder)
 {
     System system;
-    const Module* module = system.load("tests/tier2/UNROLL.BFM");
+    const Module* module = system.load(module_path);
     ASSERT_NE(module, nullptr);
     Tier2::OptimizeStats stats {};
     std::string ir = general_ir(*module, "mix", stats);
@@ -186,7 +176,7 @@ TEST_F(Unroll, SingleBlockCountedLoopGetsFourCopiesAndARemainder)
 TEST_F(Unroll, ABodyWithAnIfIsCopiedBlockByBlock)
 {
     System system;
-    const Module* module = system.load("tests/tier2/UNROLL.BFM");
+    const Module* module = system.load(module_path);
     ASSERT_NE(module, nullptr);
     Tier2::OptimizeStats stats {};
     std::string ir = general_ir(*module, "branchy", stats);
@@ -212,7 +202,7 @@ TEST_F(Unroll, ResultsMatchTheInterpreterAtEveryTripCountAndBound)
     std::vector<u8> scratch(1 << 20);
     Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
     system.runtime().set_compiler(2, &tier2);
-    const Module* module = system.load("tests/tier2/UNROLL.BFM");
+    const Module* module = system.load(module_path);
     ASSERT_NE(module, nullptr);
     Runner reference(system, *module, Mode::Interpreter);
     Runner run(system, *module, Mode::Interpreter);
@@ -232,7 +222,7 @@ TEST_F(Unroll, TrapsComeFromTheSameTripIncludingTheThirdCopy)
     std::vector<u8> scratch(1 << 20);
     Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
     system.runtime().set_compiler(2, &tier2);
-    const Module* module = system.load("tests/tier2/UNROLL.BFM");
+    const Module* module = system.load(module_path);
     ASSERT_NE(module, nullptr);
     Runner reference(system, *module, Mode::Interpreter);
     Runner run(system, *module, Mode::Interpreter);
@@ -258,7 +248,7 @@ TEST_F(Unroll, StoresAndOutOfBoundsTrapsLeaveTheSameBuffer)
     std::vector<u8> scratch(1 << 20);
     Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
     system.runtime().set_compiler(2, &tier2);
-    const Module* module = system.load("tests/tier2/UNROLL.BFM");
+    const Module* module = system.load(module_path);
     ASSERT_NE(module, nullptr);
     Runner reference(system, *module, Mode::Interpreter);
     Runner run(system, *module, Mode::Interpreter);

@@ -70,6 +70,7 @@
     X(ModuleTooComplex, "module exceeds a verifier limit")                              \
     X(ModuleBadName, "invalid name in module")                                          \
     X(ModuleNoReturn, "control reaches the end of a function without a return")         \
+    X(ModuleBadReduction, "reduction instruction does not accumulate into its operand")  \
     X(NoSuchFunction, "no such function")                                               \
     X(NoSuchModule, "no such module (see `mods`)")                                      \
     /* run-time traps (identical at every tier) */                                      \

@@ -76,6 +76,12 @@ Handler handler_for(Opcode op, bool backward)
         return Handler::STORE;
     case Opcode::FORLOOP:
         return backward ? Handler::FORLOOP : Handler::FORLOOP_FORWARD;
+    // The reduction mark only permits a JIT to regroup; evaluated one at a
+    // time, a reduction is the plain operation.
+    case Opcode::RADD_F32:
+        return Handler::ADD_F32;
+    case Opcode::RSUB_F32:
+        return Handler::SUB_F32;
     }
     panic("interpreter: opcode without a handler");
 }

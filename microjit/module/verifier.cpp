@@ -233,6 +233,12 @@ ErrorOr<void> FunctionVerifier::check_operands(const Instruction& insn)
     if (insn.opcode == Opcode::MOV && type_of(insn.operands[0]) != type_of(insn.operands[1]))
         return fail(Error::ModuleTypeMismatch, insn.offset, "mov: r%u is %s but r%u is %s", insn.operands[0], value_type_name(type_of(insn.operands[0])),
             insn.operands[1], value_type_name(type_of(insn.operands[1])));
+    // A reduction instruction marks the statement `s += e;` (or `-=`) that
+    // the float reduction rule lets a JIT regroup: it accumulates into its
+    // own destination, and nothing else may carry the mark.
+    if ((insn.opcode == Opcode::RADD_F32 || insn.opcode == Opcode::RSUB_F32) && insn.operands[0] != insn.operands[1])
+        return fail(Error::ModuleBadReduction, insn.offset + 1, "%s: destination r%u must be the accumulator it reads (r%u)", info.mnemonic,
+            insn.operands[0], insn.operands[1]);
     return {};
 }
 

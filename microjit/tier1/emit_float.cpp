@@ -148,9 +148,11 @@ bool CodeGen::emit_float(const Instruction& in)
     u32 d = in.operands[0], x = in.operands[1], y = in.operands[2];
     switch (in.opcode) {
     case Opcode::ADD_F32:
+    case Opcode::RADD_F32: // tier 1 never regroups: a reduction is a plain add
         binary(*this, sse_add, d, x, y);
         return true;
     case Opcode::SUB_F32:
+    case Opcode::RSUB_F32:
         binary(*this, sse_sub, d, x, y);
         return true;
     case Opcode::MUL_F32:

@@ -468,6 +468,34 @@ TEST(VerifierRule8, FallingOffTheEnd)
     EXPECT_REJECTED(with_body(branch_last), Error::ModuleNoReturn, body_offset(branch_last));
 }
 
+// radd.f32 and rsub.f32 mark `s += e` / `s -= e` for the float reduction
+// rule: the accumulator is both the destination and the first source.
+TEST(VerifierRule10, ReductionsAccumulateIntoTheirOwnRegister)
+{
+    for (Opcode op : { Opcode::RADD_F32, Opcode::RSUB_F32 }) {
+        Code good; // r4 = 0.0; r4 += r1; return r0
+        good.op(Opcode::CONST_F32, { 4, 0 }).op(op, { 4, 4, 1 }).op(Opcode::RET, { 0 });
+        host::CountingAllocator allocator;
+        auto ok = with_body(good);
+        ModuleDiagnostic d {};
+        auto m = load_module(ok.data(), ok.size(), allocator, &d);
+        EXPECT_FALSE(m.is_error()) << d.message;
+        if (!m.is_error())
+            destroy_module(m.value(), allocator);
+
+        Code other; // r4 = r1 + r1: a sum, but not an accumulation into r4
+        other.op(Opcode::CONST_F32, { 4, 0 }).op(op, { 4, 1, 1 }).op(Opcode::RET, { 0 });
+        Rejection r = load_expecting_failure(with_body(other));
+        EXPECT_EQ(r.error, Error::ModuleBadReduction) << r.message;
+        EXPECT_EQ(r.offset, body_offset(other) + 6 + 1) << r.message;
+        EXPECT_NE(std::string(r.message).find("must be the accumulator"), std::string::npos) << r.message;
+
+        Code typed; // the accumulator must be f32 (r0 is i32)
+        typed.op(op, { 0, 0, 1 }).op(Opcode::RET, { 0 });
+        EXPECT_EQ(load_expecting_failure(with_body(typed)).error, Error::ModuleTypeMismatch);
+    }
+}
+
 TEST(VerifierRule9, EntryFunction)
 {
     auto bytes = base().build();

@@ -58,6 +58,8 @@ def verify_function(image, f, ops):
                     raise VerifyError(f"{name}@{pc}: ret type")
         if m == "mov" and types[values[0]] != types[values[1]]:
             raise VerifyError(f"{name}@{pc}: mov between types")
+        if m in ("radd.f32", "rsub.f32") and values[0] != values[1]:
+            raise VerifyError(f"{name}@{pc}: {m} does not accumulate into its first operand")
         if m == "ret.void" and f.return_type != 0 or m == "ret" and f.return_type == 0:
             raise VerifyError(f"{name}@{pc}: {m} in a function returning {f.return_type}")
         if m == "call":

@@ -15,6 +15,7 @@ import struct
 
 from . import fold
 from . import nodes as N
+from . import reductions
 from .checker import Symbol
 from .errors import error_at
 from .nodes import I32, F32, VOID
@@ -115,6 +116,7 @@ class FunctionGen:
         fn = self.fn
         if len(fn.params) > MAX_PARAMS:
             raise error_at("too_many_params", fn.name_tok, name=fn.name)
+        reductions.mark(fn)
         try:
             for sym in fn.param_symbols:
                 self.var_regs[sym] = self.regs.fixed(sym.type.code)
@@ -280,6 +282,11 @@ class FunctionGen:
             r = self.var_regs[target.symbol]
             if s.op == "=":
                 self.expr(s.expr, dest=r)
+            elif s.reduction:
+                # s += e / s -= e under the float reduction rule (reductions.py).
+                b = self.value(s.expr)
+                self.regs.done(b)
+                self.emit("radd.f32" if s.op == "+=" else "rsub.f32", r, r, b)
             else:
                 self.arith(s.op[0], t, r, r, None, s.expr)
             return

@@ -176,6 +176,8 @@ _I32_BIN = {
 }
 _F32_BIN = {
     "add.f32": lambda a, b: a + b, "sub.f32": lambda a, b: a - b,
+    # A reduction mark permits a JIT to regroup; evaluated in order it is the plain op.
+    "radd.f32": lambda a, b: a + b, "rsub.f32": lambda a, b: a - b,
     "mul.f32": lambda a, b: a * b, "div.f32": fold._f32_div,
     "min.f32": _min_f32, "max.f32": _max_f32,
 }

@@ -9,9 +9,13 @@
 // bytecode (MINPS/MAXPS follow the MINSS/MAXSS rule lane by lane), so their
 // results are bit-identical. i32 reductions are exact too (wrapping addition
 // is associative). f32 sums and dot products are reassociated, which the
-// language allows for a float accumulation in a counted loop; docs/tier2.md
-// gives the error bound the tests hold them to. f32 max/min are vectorised
-// too, and fall back to the strict scalar order whenever a NaN is seen.
+// language allows for an accumulation the module marks as a reduction;
+// docs/tier2.md gives the error bound the tests hold them to. f32 max/min are
+// vectorised too: without NaNs and zeros, MAXSS/MINSS select a value that
+// does not depend on the order (equal non-zero floats have equal bits), so
+// the lanes give the exact result; an initial value or an element that is a
+// NaN or a zero of either sign sends the whole call to the strict scalar
+// order, with the operands as the bytecode wrote them.
 //
 // Bounds: a reduction has no side effect, so a range the bytecode would
 // index outside of simply traps (TrapOutOfBounds) up front. A map stops at
@@ -203,10 +207,17 @@ ErrorOr<void> compile_f32_sum_or_dot(const FunctionReduction& r, Assembler& a, N
 ErrorOr<void> compile_f32_max_or_min(const FunctionReduction& r, Assembler& a, NativeFrame& frame, Lanes& v)
 {
     Op op = r.loop.op == ReductionOp::Max ? Op::MAX_F32 : Op::MIN_F32;
-    // SSE only: the emitter has no VEX compare for the NaN test.
+    // SSE only: the emitter has no VEX compare for the NaN and zero test.
     Label big = a.new_label(), tail = a.new_label(), rest = a.new_label(), finish = a.new_label();
     Label strict = a.new_label(), strict_loop = a.new_label(), strict_done = a.new_label();
-    // xmm/ymm 0..3 accumulators (all lanes start at init), 7 collects NaNs.
+    // An initial NaN or zero: the order can show from the first step on.
+    // UCOMISS sets ZF for equal and for unordered, so one JE catches both.
+    a.movss(xmm1, frame.local(0));
+    a.xorps(xmm6, xmm6);
+    a.ucomiss(xmm1, xmm6);
+    a.je(strict);
+    // xmm/ymm 0..3 accumulators (all lanes start at init), 7 collects the
+    // lanes that saw a NaN or a zero.
     for (u8 k = 0; k < 4; ++k)
         v.broadcast(k, frame.local(0));
     v.zero(7);
@@ -218,9 +229,13 @@ ErrorOr<void> compile_f32_max_or_min(const FunctionReduction& r, Assembler& a, N
     for (u8 k = 0; k < 4; ++k) {
         u8 x = static_cast<u8>(4 + (k & 1));
         v.load(x, element(esi, k * v.bytes()));
-        // NaN lanes: x unordered with itself (CMPPS predicate 3).
+        // NaN lanes: x unordered with itself (CMPPS predicate 3); zero
+        // lanes: 0 equal to x (predicate 0).
         a.movaps(xmm6, Xmm { x });
         a.cmpps(xmm6, xmm6, 3);
+        a.orps(xmm7, xmm6);
+        a.xorps(xmm6, xmm6);
+        a.cmpps(xmm6, Xmm { x }, 0);
         a.orps(xmm7, xmm6);
         v.binary(op, k, x);
     }
@@ -238,15 +253,17 @@ ErrorOr<void> compile_f32_max_or_min(const FunctionReduction& r, Assembler& a, N
     a.cmp(ecx, edx);
     a.jge(finish);
     a.movss(xmm1, element(esi));
-    a.ucomiss(xmm1, xmm1);
-    a.jp(strict); // a NaN: the order matters, start over strictly
+    a.xorps(xmm6, xmm6);
+    a.ucomiss(xmm1, xmm6);
+    a.je(strict); // a NaN or a zero: the order matters, start over strictly
     scalar_binary(a, op, xmm0, xmm1);
     a.inc(ecx);
     a.jmp(rest);
     a.bind(finish);
     a.movd(eax, xmm0);
     frame.return_eax();
-    // The strict order of the bytecode: acc = acc OP a[i], i = start..end-1.
+    // The strict order of the bytecode: acc = acc OP a[i] (or a[i] OP acc),
+    // i = start..end-1.
     a.bind(strict);
     a.mov(ecx, frame.local(1));
     a.movss(xmm0, frame.local(0));
@@ -254,7 +271,12 @@ ErrorOr<void> compile_f32_max_or_min(const FunctionReduction& r, Assembler& a, N
     a.cmp(ecx, edx);
     a.jge(strict_done);
     a.movss(xmm1, element(esi));
-    scalar_binary(a, op, xmm0, xmm1);
+    if (r.loop.acc_first) {
+        scalar_binary(a, op, xmm0, xmm1);
+    } else {
+        scalar_binary(a, op, xmm1, xmm0);
+        a.movaps(xmm0, xmm1);
+    }
     a.inc(ecx);
     a.jmp(strict_loop);
     a.bind(strict_done);

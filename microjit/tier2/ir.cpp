@@ -357,6 +357,8 @@ usize print_function(const Function& fn, char* out, usize size)
                 p.str(" [forloop]");
             if (inst->flags & Unchecked)
                 p.str(" [unchecked]");
+            if (inst->flags & Reassociable)
+                p.str(" [reduction]");
             p.put('\n');
         }
     }

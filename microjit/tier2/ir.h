@@ -10,8 +10,12 @@
 // the interpreter's semantics; the IR adds Param, Phi, Undef and a two-way
 // Branch with a condition. `mov` disappears during construction (copies are
 // propagated as SSA is built) and `forloop i end T` becomes `i' = addi i 1`
-// plus `branch lt i' end` flagged ForloopBackEdge, which is how tier 2 finds
-// counted loops. Everything lives in the caller's Arena.
+// plus `branch lt i' end` flagged ForloopBackEdge. Counted loops are found by
+// their shape (loops.h), whichever statement wrote them, which is sound for
+// the exact rewrites made on them; the one permission that depends on what
+// the user wrote, regrouping a float sum, travels as its own mark
+// (Reassociable, from radd.f32 and rsub.f32). Everything lives in the
+// caller's Arena.
 #pragma once
 
 #include <bareflow/error_or.h>
@@ -39,6 +43,8 @@ bool evaluate_cond(Cond c, i32 a, i32 b);
 enum InstFlag : u8 {
     ForloopBackEdge = 1 << 0, // Branch that came from `forloop`
     Unchecked = 1 << 1,       // load/store whose bounds check a loop guard proves (see Inst::guard)
+    Reassociable = 1 << 2,    // add.f32/sub.f32 from radd.f32/rsub.f32: the float reduction rule lets
+                              // the accumulation it belongs to be regrouped (docs/flow-language.md)
 };
 
 struct Block;

@@ -41,11 +41,15 @@ enum class ReductionOp : u8 { Sum, Dot, Max, Min };
 
 // acc = init; for iv in start..end { acc = acc OP term } with term = a[iv]
 // (Sum, Max, Min) or a[iv] * b[iv] (Dot), and nothing else in the loop.
-// Sum and Dot may subtract instead (acc = acc - term): `subtract`.
+// Sum and Dot may subtract instead (acc = acc - term): `subtract`. An f32 Sum
+// or Dot is matched only where the module marks the accumulation as a
+// reduction (Reassociable), with the accumulator as the first operand; Max
+// and Min may name the accumulator second (term OP acc): `acc_first` false.
 struct ReductionPattern {
     CountedLoop counted;
     ReductionOp op;
     bool subtract;
+    bool acc_first;
     Type element; // I32 or F32
     Inst* a;      // views, defined outside the loop
     Inst* b;      // Dot only

@@ -266,13 +266,25 @@ bool match_reduction(const Function& fn, Loop* loop, ReductionPattern& out)
     Inst* next = r.next;
     if (next->arg_count != 2 || (next->args[0] != r.acc && next->args[1] != r.acc) || next->args[0] == next->args[1])
         return false;
-    Inst* term = next->args[0] == r.acc ? next->args[1] : next->args[0];
+    // Regrouping is exact for i32 (addition modulo 2^32, max and min are
+    // associative and commutative). For f32 it changes the rounding, so only
+    // an accumulation the module marks as a reduction (radd.f32, rsub.f32:
+    // the statement `s += e;` that the float reduction rule names) may be
+    // regrouped; it accumulates into the phi as its first operand. An f32
+    // max or min is matched either way round: its code regroups only inputs
+    // where the order cannot show (no NaN, no zero) and otherwise runs the
+    // bytecode's order, operands as written (codegen_vector.cpp).
+    bool f32_additive = f32 && (next->op == Op::ADD_F32 || next->op == Op::SUB_F32);
+    if (f32_additive && (!(next->flags & Reassociable) || next->args[0] != r.acc))
+        return false;
+    r.acc_first = next->args[0] == r.acc;
+    Inst* term = r.acc_first ? next->args[1] : next->args[0];
     Op load = f32 ? Op::LOAD_F32 : Op::LOAD_I32;
     Op add = f32 ? Op::ADD_F32 : Op::ADD_I32;
     Op mul = f32 ? Op::MUL_F32 : Op::MUL_I32;
     Op sub = f32 ? Op::SUB_F32 : Op::SUB_I32;
-    // `s -= e` accumulates too (docs/flow-language.md allows regrouping it):
-    // s - e0 - e1 ... = s - (e0 + e1 + ...). Only with s on the left.
+    // `s -= e` accumulates too: s - e0 - e1 ... = s - (e0 + e1 + ...). Only
+    // with s on the left.
     if (next->op == sub) {
         if (next->args[0] != r.acc)
             return false;

@@ -396,7 +396,17 @@ ErrorOr<void> translate(Builder& b, Block* block, const Instruction& in)
     if (dest >= 0)
         type = info.operands[0] == OperandKind::W_F32 ? Type::F32 : Type::I32;
     u32 first_read = dest >= 0 ? 1 : 0;
-    Inst* inst = TRY(emit(b, block, static_cast<Op>(in.opcode), type, in.reg_count - first_read, in));
+    // A reduction becomes the plain operation marked Reassociable: every
+    // optimisation treats it as the add or subtract it is, and only the
+    // reduction recognisers read the mark.
+    Op op = static_cast<Op>(in.opcode);
+    u8 flags = 0;
+    if (in.opcode == Opcode::RADD_F32 || in.opcode == Opcode::RSUB_F32) {
+        op = in.opcode == Opcode::RADD_F32 ? Op::ADD_F32 : Op::SUB_F32;
+        flags = Reassociable;
+    }
+    Inst* inst = TRY(emit(b, block, op, type, in.reg_count - first_read, in));
+    inst->flags |= flags;
     for (u32 k = first_read; k < in.reg_count; ++k)
         inst->args[k - first_read] = b.read(in.reg[k]);
     inst->imm = in.imm;

@@ -113,9 +113,24 @@ inline std::string add_fib_rec(ModuleBuilder& m, const char* name, FibShape shap
     return name;
 }
 
+// How an f32 accumulation is written: as flowc writes `s += e` under the
+// float reduction rule (radd.f32/rsub.f32), as a plain `s = s + e`, or as
+// `s = e + s`. An i32 accumulation is always a plain add/sub (Swapped: e + s).
+enum class Accumulation { Reduction, Plain, Swapped };
+
+inline O accumulate_op(T elem, bool subtract, Accumulation how)
+{
+    if (elem == T::I32)
+        return subtract ? O::SUB_I32 : O::ADD_I32;
+    if (how == Accumulation::Reduction)
+        return subtract ? O::RSUB_F32 : O::RADD_F32;
+    return subtract ? O::SUB_F32 : O::ADD_F32;
+}
+
 // fn sum(a: [i32]) -> i32 { s = 0; for i in 0..len(a) { s = s + a[i] } return s }
-// fn sum_f32(a: [f32], n: i32) -> f32 likewise with 0.0 and add.f32.
-inline std::string add_sum(ModuleBuilder& m, const char* name, T elem, bool with_len_param, bool subtract = false)
+// fn sum_f32(a: [f32], n: i32) -> f32 likewise with 0.0 and `s += a[i]`.
+inline std::string add_sum(ModuleBuilder& m, const char* name, T elem, bool with_len_param, bool subtract = false,
+    Accumulation how = Accumulation::Reduction)
 {
     T view = elem == T::I32 ? T::ViewI32 : T::ViewF32;
     auto& f = with_len_param ? m.function(name, { view, T::I32 }, elem) : m.function(name, { view }, elem);
@@ -131,17 +146,17 @@ inline std::string add_sum(ModuleBuilder& m, const char* name, T elem, bool with
     f.const_i32(zero, 0);
     f.for_range(i, zero, n, [&] {
         f.load(elem == T::I32 ? O::LOAD_I32 : O::LOAD_F32, x, 0, i);
-        if (subtract)
-            f.op(elem == T::I32 ? O::SUB_I32 : O::SUB_F32, s, s, x);
+        if (how == Accumulation::Swapped)
+            f.op(accumulate_op(elem, subtract, how), s, x, s);
         else
-            f.op(elem == T::I32 ? O::ADD_I32 : O::ADD_F32, s, s, x);
+            f.op(accumulate_op(elem, subtract, how), s, s, x);
     });
     f.ret(s);
     return name;
 }
 
-// fn dot(a: [f32], b: [f32], n: i32) -> f32 { s = 0.0; for i in 0..n { s = s + a[i] * b[i] } return s }
-inline std::string add_dot(ModuleBuilder& m, const char* name, T elem = T::F32, bool product_first = false)
+// fn dot(a: [f32], b: [f32], n: i32) -> f32 { s = 0.0; for i in 0..n { s += a[i] * b[i] } return s }
+inline std::string add_dot(ModuleBuilder& m, const char* name, T elem = T::F32, Accumulation how = Accumulation::Reduction)
 {
     T view = elem == T::I32 ? T::ViewI32 : T::ViewF32;
     O load = elem == T::I32 ? O::LOAD_I32 : O::LOAD_F32;
@@ -156,17 +171,18 @@ inline std::string add_dot(ModuleBuilder& m, const char* name, T elem = T::F32, 
         f.load(load, x, 0, i);
         f.load(load, y, 1, i);
         f.op(elem == T::I32 ? O::MUL_I32 : O::MUL_F32, x, x, y);
-        if (product_first)
-            f.op(elem == T::I32 ? O::ADD_I32 : O::ADD_F32, s, x, s);
+        if (how == Accumulation::Swapped)
+            f.op(accumulate_op(elem, false, how), s, x, s);
         else
-            f.op(elem == T::I32 ? O::ADD_I32 : O::ADD_F32, s, s, x);
+            f.op(accumulate_op(elem, false, how), s, s, x);
     });
     f.ret(s);
     return name;
 }
 
 // fn vmax(a: [f32], n: i32) -> f32 { m = a[0]; for i in 1..n { m = max(m, a[i]) } return m }
-inline std::string add_max(ModuleBuilder& m, const char* name, T elem = T::F32)
+// (or m = max(a[i], m) with acc_first false).
+inline std::string add_max(ModuleBuilder& m, const char* name, T elem = T::F32, bool acc_first = true)
 {
     T view = elem == T::I32 ? T::ViewI32 : T::ViewF32;
     O load = elem == T::I32 ? O::LOAD_I32 : O::LOAD_F32;
@@ -177,7 +193,10 @@ inline std::string add_max(ModuleBuilder& m, const char* name, T elem = T::F32)
     f.const_i32(k, 1);
     f.for_range(i, k, 1, [&] {
         f.load(load, x, 0, i);
-        f.op(elem == T::I32 ? O::MAX_I32 : O::MAX_F32, mx, mx, x);
+        if (acc_first)
+            f.op(elem == T::I32 ? O::MAX_I32 : O::MAX_F32, mx, mx, x);
+        else
+            f.op(elem == T::I32 ? O::MAX_I32 : O::MAX_F32, mx, x, mx);
     });
     f.ret(mx);
     return name;

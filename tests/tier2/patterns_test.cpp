@@ -56,9 +56,10 @@ TEST(Tier2Patterns, SumDotAndMaxAreReductions)
         { "sum_f32", ReductionOp::Sum, T::F32 },
         { "dot_f32", ReductionOp::Dot, T::F32 },
         { "dot_i32", ReductionOp::Dot, T::I32 },
-        { "dot_swapped", ReductionOp::Dot, T::F32 },
+        { "dot_swapped_i32", ReductionOp::Dot, T::I32 },
         { "max_f32", ReductionOp::Max, T::F32 },
         { "max_i32", ReductionOp::Max, T::I32 },
+        { "max_swapped", ReductionOp::Max, T::F32 },
     };
     for (const Case& c : cases) {
         Prepared p;
@@ -71,8 +72,10 @@ TEST(Tier2Patterns, SumDotAndMaxAreReductions)
             add_dot(p.h.module, c.name, T::F32);
         else if (name == "dot_i32")
             add_dot(p.h.module, c.name, T::I32);
-        else if (name == "dot_swapped")
-            add_dot(p.h.module, c.name, T::F32, true);
+        else if (name == "dot_swapped_i32")
+            add_dot(p.h.module, c.name, T::I32, Accumulation::Swapped);
+        else if (name == "max_swapped")
+            add_max(p.h.module, c.name, c.elem, false);
         else
             add_max(p.h.module, c.name, c.elem);
         p.prepare(c.name);
@@ -80,11 +83,49 @@ TEST(Tier2Patterns, SumDotAndMaxAreReductions)
         ASSERT_TRUE(p.innermost() && match_reduction(*p.fn, p.innermost(), r)) << c.name << "\n" << listing(*p.fn);
         EXPECT_EQ(r.op, c.op) << c.name;
         EXPECT_EQ(r.element, c.elem) << c.name;
+        EXPECT_EQ(r.acc_first, name != "dot_swapped_i32" && name != "max_swapped") << c.name;
         FunctionReduction f;
         EXPECT_TRUE(match_function_reduction(*p.fn, f)) << c.name << "\n" << listing(*p.fn);
         EXPECT_EQ(f.a.kind, Operand::Kind::Param) << c.name;
         MapPattern m;
         EXPECT_FALSE(match_map(*p.fn, p.innermost(), m)) << c.name;
+    }
+}
+
+// The float reduction rule covers `s += e;` and `s -= e;` in a for loop, which
+// flowc marks (radd.f32, rsub.f32). The same loop written `s = s + e` or
+// `s = e + s`, or the same shape reached by a while loop, is a plain add that
+// every tier evaluates in order: no f32 sum or dot pattern may take it.
+TEST(Tier2Patterns, OnlyMarkedFloatAccumulationsAreReductions)
+{
+    struct Case {
+        const char* name;
+        bool dot;
+        bool subtract;
+        Accumulation how;
+        bool reduction;
+    } cases[] = {
+        { "sum_marked", false, false, Accumulation::Reduction, true },
+        { "sub_marked", false, true, Accumulation::Reduction, true },
+        { "dot_marked", true, false, Accumulation::Reduction, true },
+        { "sum_plain", false, false, Accumulation::Plain, false },
+        { "sub_plain", false, true, Accumulation::Plain, false },
+        { "sum_swapped", false, false, Accumulation::Swapped, false },
+        { "dot_plain", true, false, Accumulation::Plain, false },
+        { "dot_swapped", true, false, Accumulation::Swapped, false },
+    };
+    for (const Case& c : cases) {
+        Prepared p;
+        if (c.dot)
+            add_dot(p.h.module, c.name, T::F32, c.how);
+        else
+            add_sum(p.h.module, c.name, T::F32, true, c.subtract, c.how);
+        p.prepare(c.name);
+        ASSERT_TRUE(p.innermost()) << c.name;
+        ReductionPattern r;
+        EXPECT_EQ(match_reduction(*p.fn, p.innermost(), r), c.reduction) << c.name << "\n" << listing(*p.fn);
+        FunctionReduction f;
+        EXPECT_EQ(match_function_reduction(*p.fn, f), c.reduction) << c.name;
     }
 }
 

@@ -13,6 +13,16 @@ NaN or of a huge value, deep recursion.
 Entry points are the functions named e0, e1, ...: they take only i32 and f32
 parameters, so a test can call them with random scalars.
 
+Programs also hold accumulation helpers, whole functions that are one loop
+over views (a sum, a difference, a dot product, a max or a min), in every
+spelling: `s += e` in a `for` loop (the one a JIT may regroup, under the float
+reduction rule), the same in a `while` loop, `s = s + e`, `s = e + s`, and
+max/min with the accumulator on either side. Entry points fill f32 buffers
+with data on which the order shows: one huge value among ones, NaNs, and
+zeros of both signs. The results of marked accumulations are stored only in
+the buffer RED, which the differential test compares NaN-for-NaN; every other
+value must be bit-identical at every tier.
+
     python3 tests/gen/flowgen.py --count 300 --seed 1 --out DIR [--compile]
 
 writes DIR/gNNNNN.flow (and, with --compile, DIR/gNNNNN.BFM compiled by the
@@ -53,6 +63,8 @@ class Generator:
         self.helpers = []     # Function, callable by later functions
         self.recursive = None
         self.names = 0
+        self.fills = []       # f32 buffers that fill() may write
+        self.accumulations = []  # the accumulation helpers, called after a fill
 
     # --- names and scopes -------------------------------------------------------------
     def fresh(self, prefix):
@@ -219,6 +231,8 @@ class Generator:
     def statement(self, scopes, scope, indent, loop_depth, in_loop):
         r = self.r
         pad = "    " * indent
+        if self.fills and r.random() < 0.08:
+            return self.fill(pad)
         roll = r.random()
         if roll < 0.22:
             t = r.choice(["i32", "f32"])
@@ -284,6 +298,55 @@ class Generator:
         scope.append(Var(name, t, True))
         return [line]
 
+    # --- accumulations, and data on which their order shows -------------------------------
+    SPELLINGS = [
+        ("for", "s += {e};"), ("for", "s -= {e};"), ("for", "s = s + {e};"), ("for", "s = {e} + s;"),
+        ("for", "s = s - {e};"), ("while", "s += {e};"), ("while", "s = {e} + s;"),
+        ("for", "s = max(s, {e});"), ("for", "s = max({e}, s);"), ("for", "s = min({e}, s);"),
+        ("while", "s = min(s, {e});"),
+    ]
+
+    def accumulation_helper(self):
+        r = self.r
+        dot = r.random() < 0.4
+        loop, statement = r.choice(self.SPELLINGS)
+        term = "x[i] * y[i]" if dot else "x[i]"
+        init = r.choice(["0.0", "x[0]", "-0.0", "1.0"])
+        f = Function(self.fresh("acc"), [("x", "[f32]"), ("y", "[f32]"), ("n", "i32")], "f32")
+        f.marked = loop == "for" and statement.startswith(("s +=", "s -="))
+        end = r.choice(["len(x)", "len(x)", "n"])
+        lines = [f"fn {f.name}(x: [f32], y: [f32], n: i32) -> f32 {{", f"    var s: f32 = {init};"]
+        body = statement.format(e=term)
+        if loop == "for":
+            lines.append(f"    for i in 0..{end} {{ {body} }}")
+        else:
+            lines += ["    var i: i32 = 0;", f"    while i < {end} {{ {body} i += 1; }}"]
+        lines += ["    return s;", "}"]
+        return f, lines
+
+    def fill(self, pad):
+        """Fills an f32 buffer with values on which the order of an
+        accumulation shows."""
+        r = self.r
+        name, _, size = r.choice(self.fills)
+        base = r.choice(["1.0", "0.5", "-1.0", "3.0"])
+        lines = [f"{pad}for q in 0..{size} {{ {name}[q] = {base}; }}"]
+        for _ in range(r.randint(1, 3)):
+            at = r.randrange(size)
+            value = r.choice(["16777216.0", "-16777216.0", "1e30", "0.0 / 0.0", "0.0", "-0.0", "33554432.0"])
+            lines.append(f"{pad}{name}[{at}] = {value};")
+        # Accumulate it at once, into a buffer, which every tier must leave
+        # with the same bits.
+        # A marked accumulation may be regrouped, so its result goes to RED,
+        # where the differential test demands only NaN-for-NaN.
+        if self.accumulations:
+            f = r.choice(self.accumulations)
+            other = r.choice(self.fills)[0]
+            out, _, out_size = ("RED", "f32", 8) if f.marked else r.choice(self.fills)
+            n = r.choice([str(size), str(r.randint(0, size)), str(size + 1)])
+            lines.append(f"{pad}{out}[{r.randrange(out_size)}] = {f.name}({name}, {r.choice([name, other])}, {n});")
+        return lines
+
     def function(self, f, loop_depth, budget):
         self.current_ret = f.ret
         params = [Var(n, t, not t.startswith("[")) for n, t in f.params]
@@ -321,10 +384,19 @@ class Generator:
                 size = r.choice(BUFFER_SIZES)
                 self.buffers.append((name, elem, size))
                 out.append(f"buf {name}: [{elem}; {size}];")
+        self.fills = [b for b in self.buffers if b[1] == "f32"]
         if r.random() < 0.5:
             f, lines = self.recursive_function()
             self.recursive = f
             out += lines
+        for _ in range(r.randint(0, 2)):
+            f, lines = self.accumulation_helper()
+            out += lines
+            self.accumulations.append(f)
+            if not f.marked:
+                self.helpers.append(f)  # any expression may call it: its result is exact
+        if any(f.marked for f in self.accumulations):
+            out.append("buf RED: [f32; 8];")
         for _ in range(r.randint(0, 3)):
             params = []
             for _ in range(r.randint(0, 4)):

@@ -80,6 +80,7 @@
     X(TrapCallDepth, "call depth limit exceeded")                                       \
     X(TrapBadConversion, "f32 to i32 conversion of NaN or out-of-range value")          \
     X(TrapStepLimit, "execution step limit reached (limit set by the host)")            \
+    X(TrapInterrupted, "interrupted (Ctrl-C or the watchdog)")                          \
     /* pools and JIT */                                                                 \
     X(PoolExhausted, "memory pool exhausted")                                           \
     X(JitUnsupported, "function cannot be compiled at this tier")                       \

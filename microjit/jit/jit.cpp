@@ -327,6 +327,8 @@ ErrorOr<Value> JitInstance::call(u32 function, const Value* args, u32 arg_count)
 {
     if (!m_instance)
         return Error::InvalidArgument;
+    if (m_runtime.retirement().native_depth() == 0)
+        m_host_function = function;
     if (!m_cycle_profile)
         return call_function(*m_instance, function, args, arg_count);
     u32 outer = m_timed_function;

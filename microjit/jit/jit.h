@@ -89,6 +89,8 @@ public:
     TierPolicy& policy() { return m_policy; }
     PoolSet& pools() { return m_pools; }
     const NativeStubs& stubs() const { return m_stubs; }
+    // What the interrupt_exit stub will report as the trapping function.
+    void set_interrupted_function(u32 function) { m_unwind.interrupted_function = function; }
     CodeRetirement& retirement() { return m_retirement; }
 
     // Tier 1 is built in; tier 2 registers itself here. nullptr removes.
@@ -100,7 +102,7 @@ private:
     PoolSet& m_pools;
     TierPolicy m_policy;
     NativeStubs m_stubs;
-    NativeUnwindPoint m_unwind { 0 };
+    NativeUnwindPoint m_unwind { 0, 0 };
     CodeRetirement m_retirement;
     Tier1Compiler m_tier1;
     TierCompiler* m_compilers[max_tier + 1] { nullptr, nullptr, nullptr };
@@ -181,6 +183,15 @@ public:
     // From jit_native_hot(): native code's call counter reached its threshold.
     void native_hot(u32 function);
 
+    // For an interrupt handler (the kernel's IRQ, a host signal) that found
+    // instance().interrupt set: `eip` is the interrupted instruction. When
+    // it lies in native code of this runtime, returns where to resume
+    // instead (NativeStubs::interrupt_exit, which traps TrapInterrupted and
+    // unwinds to the entry); otherwise nullptr, and the interpreter or the
+    // next interrupt stops the call. Reads only fixed ranges and this
+    // instance's code table, so it is safe in an interrupt (interrupt.cpp).
+    const void* interrupt_target(uptr eip);
+
 private:
     ErrorOr<void> compile_and_install(u32 function, u8 tier, CompileReason reason);
     void back_off(u32 function, u8 tier, Error error);
@@ -203,6 +214,8 @@ private:
     NativeEnvironment m_environment {};
     // The function a host call() is timing, so call_native does not count it twice.
     u32 m_timed_function { 0xFFFFFFFF };
+    // The function the host called (for an interrupt outside any known code).
+    u32 m_host_function { 0 };
     bool m_auto_tier_up { true };
     bool m_cycle_profile { true };
     const Specialisation* m_request { nullptr };

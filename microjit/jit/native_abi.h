@@ -76,12 +76,17 @@ struct NativeStubs {
     EnterFunction enter { nullptr };
     const u8* trap_exit { nullptr };
     const u8* propagate_exit { nullptr };
+    // Where an interrupted EIP in native code is sent: traps TrapInterrupted
+    // in NativeUnwindPoint::interrupted_function (no bytecode offset).
+    const u8* interrupt_exit { nullptr };
     const u8* block { nullptr }; // the code-pool block holding the stubs
+    u32 size { 0 };              // its bytes: no function's code lies in [block, block + size)
 };
 
 // Where the innermost jit_enter frame is; native code never touches it.
 struct NativeUnwindPoint {
     u32 entry_esp;
+    u32 interrupted_function; // what interrupt_exit reports (JitInstance::interrupt_target)
 };
 
 // Everything a tier compiler embeds into code for one function of one

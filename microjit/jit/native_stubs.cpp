@@ -39,8 +39,10 @@ ErrorOr<NativeStubs> emit_native_stubs(CodePool& pool, InPlace<Assembler>& stora
     auto* code = static_cast<u8*>(TRY(pool.allocate(capacity)));
     Assembler& a = storage.construct(code, capacity);
     Mem unwind_esp = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&unwind->entry_esp)));
+    Mem interrupted_function = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&unwind->interrupted_function)));
 
     Label enter = a.new_label(), leave = a.new_label(), trap_exit = a.new_label(), propagate_exit = a.new_label();
+    Label interrupt_exit = a.new_label();
 
     a.bind(enter);
     a.push(ebp);
@@ -91,6 +93,17 @@ ErrorOr<NativeStubs> emit_native_stubs(CodePool& pool, InPlace<Assembler>& stora
     a.movzx(eax, al);
     a.jmp(leave);
 
+    // An interrupt (Ctrl-C, the watchdog) found EIP in native code and sent
+    // it here (JitInstance::interrupt_target): every register is as the
+    // interrupted instruction left it, and none of it is needed, since the
+    // trap unwinds every native frame to the entry.
+    a.align(16, Fill::Int3);
+    a.bind(interrupt_exit);
+    a.mov(eax, static_cast<i32>(Error::TrapInterrupted));
+    a.mov(edx, interrupted_function);
+    a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
+    a.jmp(trap_exit);
+
     auto size = a.finish();
     if (size.is_error()) {
         pool.free(code);
@@ -102,6 +115,8 @@ ErrorOr<NativeStubs> emit_native_stubs(CodePool& pool, InPlace<Assembler>& stora
     stubs.enter = reinterpret_cast<NativeStubs::EnterFunction>(code + a.label_offset(enter));
     stubs.trap_exit = code + a.label_offset(trap_exit);
     stubs.propagate_exit = code + a.label_offset(propagate_exit);
+    stubs.interrupt_exit = code + a.label_offset(interrupt_exit);
+    stubs.size = size.value();
     storage.destroy();
     return stubs;
 }

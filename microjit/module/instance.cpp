@@ -65,6 +65,7 @@ ErrorOr<ModuleInstance*> create_instance(const Module& module, ModuleAllocator& 
     instance->trap = TrapInfo { Error::Ok, 0, 0 };
     instance->step_limit = config.step_limit;
     instance->steps_left = config.step_limit;
+    instance->interrupt = 0;
     instance->allocator = &allocator;
     instance->allocation = block;
     instance->allocation_size = l.total;

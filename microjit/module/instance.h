@@ -129,6 +129,14 @@ struct ModuleInstance {
     u64 step_limit;
     u64 steps_left;
 
+    // Non-zero: the host asks the running call to stop (Ctrl-C, a
+    // watchdog). Set from an interrupt or a signal handler, so it is read
+    // with interrupt_requested(). The interpreter tests it at every back
+    // edge and call and traps TrapInterrupted; native code is stopped from
+    // the interrupt itself (JitInstance::interrupt_target). The host clears
+    // it before it starts the next call.
+    u32 interrupt;
+
     // Interpreter internals: pre-decoded code and the register stack.
     InterpreterCode* code;
     Value* stack_base;
@@ -139,6 +147,13 @@ struct ModuleInstance {
     void* allocation;
     usize allocation_size;
 };
+
+inline bool interrupt_requested(const ModuleInstance& instance)
+{
+    return __atomic_load_n(&instance.interrupt, __ATOMIC_RELAXED) != 0;
+}
+inline void request_interrupt(ModuleInstance& instance) { __atomic_store_n(&instance.interrupt, 1u, __ATOMIC_RELAXED); }
+inline void clear_interrupt(ModuleInstance& instance) { __atomic_store_n(&instance.interrupt, 0u, __ATOMIC_RELAXED); }
 
 inline bool TierHooks::instance_dispatch_is_native(const ModuleInstance& instance, u32 function)
 {

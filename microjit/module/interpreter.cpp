@@ -142,11 +142,19 @@ template<bool Limited>
                 TRAP(Error::TrapStepLimit);         \
         }                                           \
     } while (0)
+// Every loop runs a back edge and every recursion a call, so testing the
+// host's interrupt request at both stops any call that runs long.
+#define CHECK_INTERRUPT()                                  \
+    do {                                                   \
+        if (UNLIKELY(interrupt_requested(*instance)))      \
+            TRAP(Error::TrapInterrupted);                  \
+    } while (0)
 #define BACK_EDGE()                                                           \
     do {                                                                      \
         if (UNLIKELY(++*loop_count == loop_threshold))                        \
             report_hot(instance, fn->index, HotReason::LoopIterations, regs + fn->reg_count); \
         STEP();                                                               \
+        CHECK_INTERRUPT();                                                    \
     } while (0)
 #define D (regs[pc->d])
 #define A (regs[pc->a])
@@ -482,6 +490,7 @@ h_CALL:
     if (UNLIKELY(++callee->profile->calls == call_threshold))
         report_hot(instance, index, HotReason::Calls, regs + fn->reg_count);
     STEP();
+    CHECK_INTERRUPT();
     if (UNLIKELY(instance->dispatch[index] != 0)) {
         if (!instance->hooks)
             panic("interpreter: native code installed without tier hooks");
@@ -558,6 +567,7 @@ unwind:
 #undef TRAP
 #undef STEP
 #undef BACK_EDGE
+#undef CHECK_INTERRUPT
 #undef D
 #undef A
 #undef B

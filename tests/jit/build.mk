@@ -7,6 +7,8 @@ $(eval $(call host_test,tier1_smoke_test,tests/jit/tier1_smoke_test.cpp,$(JIT_TE
 TEST_PREREQS += $(MODULE_BFMS)
 $(eval $(call host_test,tierup_test,tests/jit/tierup_test.cpp,$(JIT_TEST_LIBS)))
 $(eval $(call host_test,tier1_diff_test,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
+# Ctrl-C and the watchdog: a timer signal interrupts runaway calls at every tier.
+$(eval $(call host_test,interrupt_test,tests/jit/interrupt_test.cpp,$(JIT_TEST_LIBS)))
 # The list of absolute addresses in JIT code (what snapshots rebase).
 $(eval $(call host_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,$(JIT_TEST_LIBS)))
 

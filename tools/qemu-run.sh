@@ -73,8 +73,14 @@ if [ $debug = 1 ]; then
   args+=(-gdb "tcp:localhost:$port" -S)
 fi
 
-# -serial stdio reads this terminal or pipe and writes the kernel's output.
-"$QEMU" "${args[@]}" -serial stdio
+# COM1 reads this terminal or pipe and writes the kernel's output. signal=off
+# passes Ctrl-C to the kernel (it stops a running module call, or abandons
+# the line being typed) instead of killing QEMU; mux=on gives the console
+# QEMU's escape keys: Ctrl-A X quits QEMU, Ctrl-A H lists the others.
+if [ -t 0 ]; then
+  echo "qemu-run: Ctrl-C goes to the kernel; Ctrl-A X quits QEMU." >&2
+fi
+"$QEMU" "${args[@]}" -chardev stdio,id=console,mux=on,signal=off -serial chardev:console
 status=$?
 case $status in
   33) exit 0 ;;   # poweroff

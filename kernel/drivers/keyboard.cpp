@@ -2,6 +2,7 @@
 // "Scan Code Set 1") to ASCII, US layout.
 #include <kernel/arch/x86/descriptors.h>
 #include <kernel/arch/x86/io.h>
+#include <kernel/drivers/break_key.h>
 #include <kernel/drivers/keyboard.h>
 
 using namespace x86;
@@ -33,9 +34,12 @@ constexpr usize RING_SIZE = 256;
 static volatile u8 s_ring[RING_SIZE];
 static volatile u32 s_head, s_tail;
 static bool s_shift, s_ctrl, s_caps, s_extended;
+static InterruptFrame* s_irq_frame; // while keyboard_irq runs: for the break key
 
 static void push(u8 byte)
 {
+    if (byte == 0x03 && deliver_break(s_irq_frame))
+        return; // Ctrl-C stopped a running call
     u32 next = (s_head + 1) % RING_SIZE;
     if (next == s_tail)
         return; // full: drop
@@ -101,14 +105,16 @@ static void handle_scancode(u8 code)
     push(static_cast<u8>(c));
 }
 
-static void keyboard_irq(InterruptFrame&)
+static void keyboard_irq(InterruptFrame& frame)
 {
+    s_irq_frame = &frame;
     while (inb(STATUS_PORT) & STATUS_OUTPUT_FULL) {
         u8 status = inb(STATUS_PORT);
         u8 data = inb(DATA_PORT);
         if (!(status & STATUS_AUX_DATA))
             handle_scancode(data);
     }
+    s_irq_frame = nullptr;
 }
 
 void keyboard_init()

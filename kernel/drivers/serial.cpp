@@ -3,6 +3,7 @@
 #include <kernel/arch/x86/cpu.h>
 #include <kernel/arch/x86/descriptors.h>
 #include <kernel/arch/x86/io.h>
+#include <kernel/drivers/break_key.h>
 #include <kernel/drivers/serial.h>
 
 using namespace x86;
@@ -26,7 +27,7 @@ static volatile u32 s_ring_head; // next write (IRQ side)
 static volatile u32 s_ring_tail; // next read (shell side)
 static bool s_interrupts;
 
-static void drain_uart();
+static void drain_uart(InterruptFrame* frame = nullptr);
 
 void serial_init()
 {
@@ -48,7 +49,7 @@ void serial_init()
     outb(MODEM_CONTROL, 0x0B);    // DTR, RTS, OUT2 (OUT2 gates the IRQ line on PCs)
 }
 
-static void drain_uart()
+static void drain_uart(InterruptFrame* frame)
 {
     // Bounded: without a UART the status port floats to 0xFF, which would
     // read as "data ready" forever.
@@ -57,6 +58,8 @@ static void drain_uart()
         if (status == 0xFF || !(status & LSR_DATA_READY))
             break;
         u8 byte = inb(DATA);
+        if (byte == 0x03 && deliver_break(frame))
+            continue; // Ctrl-C stopped a running call
         u32 next = (s_ring_head + 1) % RING_SIZE;
         if (next == s_ring_tail)
             continue; // full: drop the byte rather than overwrite unread input
@@ -65,7 +68,7 @@ static void drain_uart()
     }
 }
 
-static void serial_irq(InterruptFrame&) { drain_uart(); }
+static void serial_irq(InterruptFrame& frame) { drain_uart(&frame); }
 
 void serial_enable_input_interrupts()
 {

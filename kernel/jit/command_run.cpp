@@ -4,9 +4,11 @@
 //
 // Times come from now_ns() (the TSC) around each call; they include the
 // shell's call path into the instance (call_function and the native entry),
-// which is what a user of the module pays.
+// which is what a user of the module pays. Ctrl-C and the watchdog stop a
+// call (running_call.h).
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/jit_system.h>
+#include <kernel/jit/running_call.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/shell/command.h>
@@ -46,10 +48,16 @@ ErrorOr<void> cmd_run(int argc, char** argv)
     TRY(parse_function_arguments(f, argv + 2, argc - 2, args));
 
     u64 start = now_ns();
-    auto result = ref.slot->jit->call(ref.function, args, f.param_count);
+    ErrorOr<Value> result = Error::Ok;
+    {
+        RunningCall running(*ref.slot->jit);
+        result = ref.slot->jit->call(ref.function, args, f.param_count);
+    }
     u64 elapsed = now_ns() - start;
     if (result.is_error()) {
         print_trap(*ref.slot->instance);
+        if (result.error() == Error::TrapInterrupted)
+            print_stop_reason();
         return {};
     }
     print_result(f, result.value());
@@ -86,11 +94,17 @@ ErrorOr<void> cmd_bench(int argc, char** argv)
     Value last {};
     for (u32 i = 0; i < count; ++i) {
         u64 t0 = now_ns();
-        auto result = jit.call(ref.function, args, f.param_count);
+        ErrorOr<Value> result = Error::Ok;
+        {
+            RunningCall running(jit);
+            result = jit.call(ref.function, args, f.param_count);
+        }
         u64 t1 = now_ns();
         if (result.is_error()) {
             kprintf("bench: call %u of %u: ", i + 1, count);
             print_trap(*ref.slot->instance);
+            if (result.error() == Error::TrapInterrupted)
+                print_stop_reason();
             return {};
         }
         last = result.value();

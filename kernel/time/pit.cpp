@@ -13,8 +13,16 @@ constexpr u16 MODE_COMMAND = 0x43;
 constexpr u16 PORT_B = 0x61; // bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output
 
 static volatile u64 s_ticks;
+static void (*s_tick_handler)(InterruptFrame&);
 
-static void pit_irq(InterruptFrame&) { s_ticks = s_ticks + 1; }
+static void pit_irq(InterruptFrame& frame)
+{
+    s_ticks = s_ticks + 1;
+    if (s_tick_handler)
+        s_tick_handler(frame);
+}
+
+void pit_set_tick_handler(void (*handler)(InterruptFrame&)) { s_tick_handler = handler; }
 
 u64 timer_ticks() { return s_ticks; }
 

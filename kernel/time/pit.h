@@ -8,8 +8,14 @@
 
 constexpr u32 PIT_FREQUENCY_HZ = 1193182;
 
+struct InterruptFrame;
+
 // Starts channel 0 at PIT_TICK_HZ and installs the IRQ 0 handler.
 void pit_start_ticks();
+
+// Called from IRQ 0 on every tick, after the tick count moved, with the
+// interrupted context (the watchdog of kernel/jit/running_call.cpp).
+void pit_set_tick_handler(void (*handler)(InterruptFrame&));
 
 // Busy-waits `pit_counts` periods of the 1.193182 MHz input clock on
 // channel 2 (at most 65535), calling nothing else.

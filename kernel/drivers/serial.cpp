@@ -21,11 +21,23 @@ constexpr u8 LSR_TX_EMPTY = 0x20;
 constexpr u8 IRQ_COM1 = 4;
 
 // Received bytes, filled by the IRQ handler, drained by the shell.
+//
+// Flow control: when the ring is full the handler stops reading the UART,
+// turns its receive interrupt off and drops RTS, so a sender that honours
+// RTS/CTS (real UARTs with hardware flow control) waits; QEMU's UART has a
+// 16-byte FIFO and takes no more from its input until the kernel reads, so
+// a pipe simply blocks. The shell side resumes once half the ring is free.
+// No byte is ever dropped. (A Ctrl-C sent while the ring is full waits in
+// line too; the watchdog still stops a runaway call.)
 constexpr usize RING_SIZE = 1024;
 static volatile u8 s_ring[RING_SIZE];
 static volatile u32 s_ring_head; // next write (IRQ side)
 static volatile u32 s_ring_tail; // next read (shell side)
+static volatile bool s_paused;   // ring full: the UART is left unread
 static bool s_interrupts;
+
+constexpr u8 MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT2 = 0x04;
+constexpr u8 IER_RECEIVED_DATA = 0x01;
 
 static void drain_uart(InterruptFrame* frame = nullptr);
 
@@ -46,7 +58,17 @@ void serial_init()
     // level changes, and writing it with FE unchanged clears nothing.
     if ((inb(FIFO_CONTROL) & 0xC0) == 0xC0) // IIR bits 7:6 = 11: FIFOs enabled
         outb(FIFO_CONTROL, 0xC1);           // FIFOs stay on, interrupt at 14 bytes
-    outb(MODEM_CONTROL, 0x0B);    // DTR, RTS, OUT2 (OUT2 gates the IRQ line on PCs)
+    outb(MODEM_CONTROL, MCR_DTR | MCR_RTS | MCR_OUT2); // OUT2 gates the IRQ line on PCs
+}
+
+static u32 ring_used() { return (s_ring_head - s_ring_tail + RING_SIZE) % RING_SIZE; }
+
+// The ring is full: leave the rest in the UART and ask the sender to wait.
+static void pause_input()
+{
+    s_paused = true;
+    outb(INTERRUPT_ENABLE, 0x00);
+    outb(MODEM_CONTROL, MCR_DTR | MCR_OUT2);
 }
 
 static void drain_uart(InterruptFrame* frame)
@@ -57,12 +79,14 @@ static void drain_uart(InterruptFrame* frame)
         u8 status = inb(LINE_STATUS);
         if (status == 0xFF || !(status & LSR_DATA_READY))
             break;
+        u32 next = (s_ring_head + 1) % RING_SIZE;
+        if (next == s_ring_tail) {
+            pause_input(); // full: the byte stays in the UART
+            break;
+        }
         u8 byte = inb(DATA);
         if (byte == 0x03 && deliver_break(frame))
             continue; // Ctrl-C stopped a running call
-        u32 next = (s_ring_head + 1) % RING_SIZE;
-        if (next == s_ring_tail)
-            continue; // full: drop the byte rather than overwrite unread input
         s_ring[s_ring_head] = byte;
         s_ring_head = next;
     }
@@ -73,7 +97,7 @@ static void serial_irq(InterruptFrame& frame) { drain_uart(&frame); }
 void serial_enable_input_interrupts()
 {
     irq_install(IRQ_COM1, serial_irq);
-    outb(INTERRUPT_ENABLE, 0x01); // received data available
+    outb(INTERRUPT_ENABLE, IER_RECEIVED_DATA);
     s_interrupts = true;
     drain_uart(); // anything that arrived before the switch
 }
@@ -108,5 +132,18 @@ int serial_read_byte()
         return -1;
     u8 byte = s_ring[s_ring_tail];
     s_ring_tail = (s_ring_tail + 1) % RING_SIZE;
+    if (s_paused && ring_used() <= RING_SIZE / 2) {
+        // Resume with interrupts off, so the handler cannot pause again
+        // half-way through.
+        u32 flags = read_eflags();
+        disable_interrupts();
+        s_paused = false;
+        outb(MODEM_CONTROL, MCR_DTR | MCR_RTS | MCR_OUT2);
+        if (s_interrupts)
+            outb(INTERRUPT_ENABLE, IER_RECEIVED_DATA);
+        drain_uart();
+        if (flags & 0x200) // IF
+            enable_interrupts();
+    }
     return byte;
 }

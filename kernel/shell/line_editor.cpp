@@ -1,6 +1,9 @@
 // The shell's line editor (see line_editor.h). Escape sequences follow ECMA-48
 // (CSI = ESC '[', parameters, one final byte); only A and B mean anything
-// here, the rest are swallowed whole so they never reach the line.
+// here, the rest are swallowed whole so they never reach the line. A control
+// byte (CR, LF, Ctrl-C, ...) inside an unfinished sequence ends the sequence
+// and does its own job, as terminals do, so a stray ESC never eats an Enter.
+// A line longer than the limit is refused whole at its end, never cut.
 #include <kernel/arch/x86/cpu.h>
 #include <kernel/drivers/keyboard.h>
 #include <kernel/drivers/serial.h>
@@ -75,9 +78,12 @@ usize read_line(char* line)
     // History browsing: 0 = the line being typed, k = the k-th newest entry.
     usize browse = 0;
     EscapeState escape = EscapeState::None;
+    usize dropped = 0; // characters past the limit
 
     for (;;) {
         u8 c = wait_for_byte(length == 0 && escape == EscapeState::None);
+        if (escape != EscapeState::None && c < 0x20)
+            escape = EscapeState::None; // a control byte ends the sequence and does its job below
         if (escape == EscapeState::Escape) {
             escape = (c == '[' || c == 'O') ? EscapeState::Sequence : EscapeState::None;
             continue;
@@ -115,6 +121,12 @@ usize read_line(char* line)
         case '\r':
             s_skip_lf = c == '\r';
             kputc('\n');
+            if (dropped) {
+                kprintf("line too long: %u characters, the limit is %u; not run\n", static_cast<u32>(length + dropped),
+                        static_cast<u32>(LINE_MAX - 1));
+                line[0] = 0;
+                return 0;
+            }
             line[length] = 0;
             add_history(line);
             return length;
@@ -123,6 +135,10 @@ usize read_line(char* line)
             continue;
         case 0x08: // BS
         case 0x7F: // DEL, what most terminals send for backspace
+            if (dropped > 0) {
+                --dropped; // the unseen characters past the limit go first
+                continue;
+            }
             if (length > 0) {
                 line[--length] = 0;
                 kputs("\b \b");
@@ -131,6 +147,7 @@ usize read_line(char* line)
         case 0x15: // Ctrl-U: erase the whole line
             erase_line(length);
             length = 0;
+            dropped = 0;
             line[0] = 0;
             continue;
         case 0x03: // Ctrl-C: abandon the line
@@ -145,8 +162,10 @@ usize read_line(char* line)
         }
         if (c < 0x20 || c > 0x7E)
             continue; // other control bytes and non-ASCII are ignored
-        if (length + 1 >= LINE_MAX)
-            continue; // full: the extra characters are dropped (and not echoed)
+        if (length + 1 >= LINE_MAX) {
+            ++dropped; // full: counted, not echoed; Enter refuses the line
+            continue;
+        }
         line[length++] = static_cast<char>(c);
         line[length] = 0;
         kputc(static_cast<char>(c));

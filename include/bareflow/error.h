@@ -87,7 +87,8 @@
     X(JitBackedOff, "compilation backed off after an earlier failure")                  \
     /* snapshots */                                                                     \
     X(SnapshotBadMagic, "not a snapshot (bad magic)")                                   \
-    X(SnapshotCorrupt, "snapshot is corrupt (checksum mismatch)")                       \
+    X(SnapshotBadChecksum, "snapshot is corrupt (checksum mismatch)")                   \
+    X(SnapshotCorrupt, "snapshot is malformed (its structure breaks a format rule)")    \
     X(SnapshotTruncated, "snapshot is truncated")                                       \
     X(SnapshotModuleChanged, "snapshot is for a different version of the module")       \
     X(SnapshotJitChanged, "snapshot was made by a different JIT version")               \

@@ -94,7 +94,7 @@ void list_one(const char* name)
     }
     kfree(data);
     if (checked.is_error() && (checked.error() == Error::SnapshotBadMagic || checked.error() == Error::SnapshotTruncated
-                               || checked.error() == Error::SnapshotCorrupt)) {
+                               || checked.error() == Error::SnapshotBadChecksum || checked.error() == Error::SnapshotCorrupt)) {
         kprintf("%-12s %8u bytes  unusable: %s (%s)\n", name, size, error_message(checked.error()), why);
         return;
     }

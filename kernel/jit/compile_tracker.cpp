@@ -2,7 +2,10 @@
 #include <kernel/jit/code_walk.h>
 #include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/snapshot_regions.h>
+#include <kernel/jit/tier2_setup.h>
+#include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
+#include <kernel/mm/heap.h>
 
 namespace {
 
@@ -18,7 +21,7 @@ public:
     {
         LoadedModule* slot = s_tracking && s_tracking->instance == env.instance ? s_tracking : slot_for_instance(env.instance);
         if (m_pending) {
-            CodeBlock block = TRY(install(env, pool));
+            CodeBlock block = TRY(verified_install(env, function, pool, reason));
             if (slot) {
                 slot->environment = env;
                 slot->has_environment = true;
@@ -44,44 +47,83 @@ public:
     static LoadedModule* s_tracking;
 
 private:
-    ErrorOr<CodeBlock> install(const NativeEnvironment& env, CodePool& pool)
+    // Code from disk runs only if this kernel would have compiled exactly
+    // the same bytes: the saved block is relocated and walked (install()),
+    // then the function is compiled again from its bytecode with the saved
+    // decisions (tier, ISA, specialisation) and the two must be equal. The
+    // fresh block is what gets installed; a difference refuses the entry.
+    // Tampered bytes with a fixed-up CRC, or a decoder-valid blob that
+    // computes something else, can therefore never run.
+    ErrorOr<CodeBlock> verified_install(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason reason)
     {
         const PendingInstall& p = *m_pending;
-        u32 absolutes = 0;
-        for (u32 i = 0; i < p.relocation_count; ++i)
-            absolutes += p.relocations[i].region != snapshot::RegionRuntime ? 1 : 0;
-        // The block keeps the list of absolute fields after the code, as a
-        // compiled block does (tier_compiler.h), so it can be saved again.
-        u32 table = (p.size + 3) & ~3u;
-        u8* code = static_cast<u8*>(TRY(pool.allocate(table + 4 * (1 + absolutes), 16)));
-        memcpy(code, p.code, p.size);
-        memset(code + p.size, 0xCC, table - p.size); // int3: never executed
-        auto* fields = reinterpret_cast<u32*>(code + table);
-        fields[0] = absolutes;
-        snapshot::RegionMap regions(*env.instance, env.jit, env.stubs, env.states, code, p.size);
-        u32 n = 0;
+        if (!m_inner)
+            return Error::SnapshotBadCode;
+        IsaSetting setting = isa_setting();
+        bool isa_changed = m_tier == 2 && effective_isa() != p.isa;
+        if (isa_changed && set_isa_setting(p.isa == CodeIsa::Avx2 ? IsaSetting::Avx2 : IsaSetting::Sse2).is_error())
+            return Error::SnapshotCpuChanged;
+        auto fresh = m_inner->compile(env, function, pool, reason);
+        if (isa_changed)
+            (void)set_isa_setting(setting);
+        if (fresh.is_error()) {
+            kprintf("snap: function %u: this kernel cannot compile it at tier %u now (%s), so its saved code is not used\n",
+                    function, m_tier, error_message(fresh.error()));
+            return Error::SnapshotBadCode;
+        }
+        CodeBlock block = fresh.value();
+        // The saved bytes, relocated as if they stood where the fresh code
+        // stands: branches to the runtime are relative to their own address.
+        auto* relocated = static_cast<u8*>(kmalloc(p.size ? p.size : 1));
+        Error error = relocated ? relocate(env, relocated, block.code) : Error::OutOfMemory;
+        u32 differs = error == Error::Ok ? first_difference(relocated, p.size, block.code, block.size) : no_difference;
+        kfree(relocated);
+        if (error == Error::Ok && differs != no_difference) {
+            kprintf("snap: function %u: the saved tier-%u code differs from what this kernel compiles (at +0x%x; %u bytes "
+                    "saved, %u compiled); not used\n",
+                    function, m_tier, differs, p.size, block.size);
+            error = Error::SnapshotBadCode;
+        }
+        if (error != Error::Ok) {
+            pool.free(block.code);
+            return error;
+        }
+        return block;
+    }
+
+    static constexpr u32 no_difference = 0xFFFFFFFF;
+    static u32 first_difference(const u8* a, u32 a_size, const u8* b, u32 b_size)
+    {
+        u32 n = a_size < b_size ? a_size : b_size;
+        for (u32 i = 0; i < n; ++i)
+            if (a[i] != b[i])
+                return i;
+        return a_size == b_size ? no_difference : n;
+    }
+
+    // Writes the pending code into `out`, its relocations applied as if it
+    // were placed at `place` in the code pool (branches to the runtime,
+    // absolute addresses rebased into this instance's regions).
+    Error relocate(const NativeEnvironment& env, u8* out, const u8* place)
+    {
+        const PendingInstall& p = *m_pending;
+        memcpy(out, p.code, p.size);
+        snapshot::RegionMap regions(*env.instance, env.jit, env.stubs, env.states, const_cast<u8*>(place), p.size);
         for (u32 i = 0; i < p.relocation_count; ++i) {
             const snapshot::Relocation& r = p.relocations[i];
             u32 value;
             if (r.region == snapshot::RegionRuntime) {
                 // rel32 is relative to the end of its field (SDM Vol. 2A, CALL/JMP/Jcc "rel32").
-                value = r.value - (reinterpret_cast<u32>(code) + r.offset + 4);
+                value = r.value - (reinterpret_cast<u32>(place) + r.offset + 4);
             } else {
                 u32 base, size;
-                if (!regions.locate(r.region, base, size) || r.value >= size) {
-                    pool.free(code);
+                if (!regions.locate(r.region, base, size) || r.value >= size)
                     return Error::SnapshotBadCode;
-                }
                 value = base + r.value;
-                fields[1 + n++] = r.offset;
             }
-            memcpy(code + r.offset, &value, 4);
+            memcpy(out + r.offset, &value, 4);
         }
-        if (!same_instructions(p.code, code, p.size)) {
-            pool.free(code);
-            return Error::SnapshotBadCode;
-        }
-        return CodeBlock { code, p.size, p.isa, reinterpret_cast<const AbsoluteFields*>(fields) };
+        return same_instructions(p.code, out, p.size) ? Error::Ok : Error::SnapshotBadCode;
     }
 
     // The relocated code must decode into the instructions that were

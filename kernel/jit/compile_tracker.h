@@ -9,10 +9,13 @@
 // It is also how code from a snapshot is installed: with an install pending,
 // the "compile" copies the checked bytes into the code pool and applies the
 // relocations against the environment it is given (branches to the runtime,
-// absolute addresses rebased into this instance's regions) instead of
-// compiling, so JitInstance::compile() installs the block through the
-// dispatch table with all its bookkeeping (profile, tier, next threshold),
-// exactly like compiled code.
+// absolute addresses rebased into this instance's regions), then compiles
+// the function again with the saved decisions and installs the result only
+// if it is byte for byte the relocated code. So JitInstance::compile()
+// installs it through the dispatch table with all its bookkeeping (profile,
+// tier, next threshold), exactly like compiled code, and code from disk that
+// this kernel would not have produced never runs. The check compiles, but
+// it is not counted as a compile: a warm boot still shows zero.
 #pragma once
 
 #include <bareflow/error_or.h>

@@ -22,3 +22,11 @@ fuzz-module: $(BUILD)/fuzz/module_fuzz $(MODULE_BFMS)
 	  -artifact_prefix=$(BUILD)/fuzz/artifacts/ $(BUILD)/fuzz/corpus
 
 FUZZ_TARGETS += fuzz-module
+
+# CRC-fixed snapshot mutants on the real kernel: 250 boots of four mutants
+# each (1000 mutants), every answer checked (tests/boot/test_jit_snapshots.py).
+.PHONY: fuzz-snapshots
+fuzz-snapshots: image
+	BAREFLOW_BUILD=$(abspath $(BUILD)) BAREFLOW_SNAP_MUTANT_BOOTS=250 BAREFLOW_SNAP_MUTANT_SEED=$${SEED:-1} \
+	  $(PYTHON) -m unittest discover -s tests/boot -p test_jit_snapshots.py -k mutants -v
+FUZZ_TARGETS += fuzz-snapshots

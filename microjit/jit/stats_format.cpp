@@ -47,11 +47,15 @@ public:
     }
     Writer& padded(const char* s, usize width)
     {
-        usize n = 0;
-        while (s[n])
-            ++n;
+        usize start = m_length;
         text(s);
-        while (n++ < width)
+        return pad_to(start + width);
+    }
+    // Spaces up to column `end` of the text; stops when the buffer is full
+    // (a loop on length() alone would never end there).
+    Writer& pad_to(usize end)
+    {
+        while (m_length < end && m_length + 1 < m_capacity)
             put(' ');
         return *this;
     }
@@ -109,8 +113,7 @@ usize format_jit_profiles(const JitInstance& jit, char* out, usize capacity, u64
         }
         if (w.length() == start)
             w.text("-");
-        while (w.length() < start + 22)
-            w.put(' ');
+        w.pad_to(start + 22);
         if (p.compile_cycles[1] || p.compile_cycles[2]) {
             w.duration(p.compile_cycles[1], tsc_per_us).text("/");
             if (p.compile_cycles[2])

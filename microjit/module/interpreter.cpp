@@ -24,6 +24,22 @@ namespace {
 
 constexpr u32 unlimited_fuel = 0x7FFFFFFF;
 
+// f32 addition and multiplication with the operands in the order the
+// bytecode names them, as ADDSS/MULSS in native code have them: when both
+// are NaN, the result is the first one's (SDM Vol. 1, 4.8.3.5, Table 4-7).
+// C++'s a + b and a * b let the compiler swap the operands, which changes
+// the NaN a fused superinstruction returns.
+inline f32 add_in_order(f32 a, f32 b)
+{
+    asm("addss %1, %0" : "+x"(a) : "x"(b));
+    return a;
+}
+inline f32 mul_in_order(f32 a, f32 b)
+{
+    asm("mulss %1, %0" : "+x"(a) : "x"(b));
+    return a;
+}
+
 // Steps the loop may run before it must come back for more (see refuel()).
 u32 take_fuel(ModuleInstance* instance)
 {
@@ -265,9 +281,9 @@ h_ABS_I32:
     I32_COMPARE(GT_I32, >)
     I32_COMPARE(GE_I32, >=)
 
-    F32_BINARY(ADD_F32, a + b)
+    F32_BINARY(ADD_F32, add_in_order(a, b))
     F32_BINARY(SUB_F32, a - b)
-    F32_BINARY(MUL_F32, a * b)
+    F32_BINARY(MUL_F32, mul_in_order(a, b))
     F32_BINARY(DIV_F32, a / b)
     F32_BINARY(MIN_F32, a < b ? a : b)
     F32_BINARY(MAX_F32, a > b ? a : b)
@@ -357,7 +373,7 @@ h_FORLOOP_FORWARD:
     // Superinstructions: each part works on its own Insn, and pc moves on
     // before the next part, so a trap names the right instruction.
 #define DO_ADD_I32(p) regs[(p)->d].i = static_cast<i32>(U(regs[(p)->a].i) + U(regs[(p)->b].i))
-#define DO_ADD_F32(p) regs[(p)->d].f = regs[(p)->a].f + regs[(p)->b].f
+#define DO_ADD_F32(p) regs[(p)->d].f = add_in_order(regs[(p)->a].f, regs[(p)->b].f)
 #define DO_MOV(p) regs[(p)->d].i = regs[(p)->a].i
 #define DO_LOAD(p)                                                        \
     do {                                                                  \
@@ -458,27 +474,27 @@ h_MUL_I32__ADD_I32__LOAD__MUL_F32__ADD_F32__FORLOOP:
     f32 loaded = static_cast<const f32*>(A.view.base)[index];
     D.f = loaded;
     ++pc;
-    f32 term = A.f * loaded;
+    f32 term = mul_in_order(A.f, loaded);
     D.f = term;
     ++pc;
-    D.f = A.f + term;
+    D.f = add_in_order(A.f, term);
     ++pc;
     goto h_FORLOOP;
 }
 h_MUL_F32__ADD_F32:
 {
-    f32 product = regs[pc->a].f * regs[pc->b].f;
+    f32 product = mul_in_order(regs[pc->a].f, regs[pc->b].f);
     regs[pc->d].f = product;
     ++pc; // add d, a, b == the mul's d
-    D.f = A.f + product;
+    D.f = add_in_order(A.f, product);
     NEXT();
 }
 h_MUL_F32__ADD_F32__FORLOOP:
 {
-    f32 product = regs[pc->a].f * regs[pc->b].f;
+    f32 product = mul_in_order(regs[pc->a].f, regs[pc->b].f);
     regs[pc->d].f = product;
     ++pc; // add d, a, b == the mul's d
-    D.f = A.f + product;
+    D.f = add_in_order(A.f, product);
     ++pc;
     goto h_FORLOOP;
 }

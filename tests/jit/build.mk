@@ -9,6 +9,8 @@ $(eval $(call host_test,tierup_test,tests/jit/tierup_test.cpp,$(JIT_TEST_LIBS)))
 $(eval $(call host_test,tier1_diff_test,tests/jit/tier1_diff_test.cpp,$(JIT_TEST_LIBS)))
 # Ctrl-C and the watchdog: a timer signal interrupts runaway calls at every tier.
 $(eval $(call host_test,interrupt_test,tests/jit/interrupt_test.cpp,$(JIT_TEST_LIBS)))
+# Which NaN an f32 operation returns, at every tier.
+$(eval $(call host_test,nan_order_test,tests/jit/nan_order_test.cpp,$(JIT_TEST_LIBS)))
 # The list of absolute addresses in JIT code (what snapshots rebase).
 $(eval $(call host_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,$(JIT_TEST_LIBS)))
 

@@ -85,6 +85,15 @@ TEST(TierUp, HostCallsTierUpAtTheCallThreshold)
     std::string report = text;
     EXPECT_NE(report.find("gcd"), std::string::npos) << report;
     EXPECT_NE(report.find("1@100"), std::string::npos) << "the report shows the call at which tier 1 came\n" << report;
+    // A buffer too small for the report is filled and cut, never overrun,
+    // and the writer never waits for room that cannot come.
+    for (usize size : { usize(1), usize(21), usize(60), usize(100), usize(150) }) {
+        std::vector<char> small(size + 8, '#');
+        usize length = format_jit_profiles(run.jit(), small.data(), size, 0);
+        EXPECT_LT(length, size);
+        EXPECT_EQ(small[length], 0) << size;
+        EXPECT_EQ(small[size], '#') << size;
+    }
     format_pool_stats("code", system.pools().code.stats(), text, sizeof(text));
     EXPECT_EQ(std::string(text).rfind("code pool: ", 0), 0u) << text;
     format_tier_policy(system.runtime().policy(), text, sizeof(text));

@@ -233,8 +233,11 @@ void print_stats(const JitInstance& jit, PoolSet& pools, double seconds, long re
     static char text[1 << 16];
     format_tier_policy(jit.runtime().policy(), text, sizeof(text));
     std::fputs(text, stderr);
-    format_jit_profiles(jit, text, sizeof(text), measure_tsc_per_us());
-    std::fputs(text, stderr);
+    // A line per function: room for the longest line (a specialised
+    // function's, under 400 characters) of every function.
+    std::vector<char> profiles(4096 + 512 * static_cast<usize>(jit.function_count()));
+    format_jit_profiles(jit, profiles.data(), profiles.size(), measure_tsc_per_us());
+    std::fputs(profiles.data(), stderr);
     format_pool_stats("code", pools.code.stats(), text, sizeof(text));
     std::fputs(text, stderr);
     format_pool_stats("data", pools.data.stats(), text, sizeof(text));

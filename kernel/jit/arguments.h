@@ -5,12 +5,7 @@
 
 #include <bareflow/error_or.h>
 #include <microjit/module/instance.h>
-
-// Decimal or 0x hex; hex may spell the full u32 range ("0xFFFFFFFF" is -1).
-bool parse_i32_literal(const char* text, i32& out);
-// [+-]digits[.digits][e[+-]digits], also "inf", "-inf", "nan". Decimal is
-// converted through double, then rounded to f32.
-bool parse_f32_literal(const char* text, f32& out);
+#include <microjit/runtime/literal.h> // parse_i32_literal, parse_f32_literal: the same as flowrun's
 // A whole number 1 .. 2^31-1 (counts, thresholds).
 bool parse_count(const char* text, u32& out);
 

@@ -1,4 +1,6 @@
-# microjit/runtime: routines every tier shares (checksums, exp).
+# microjit/runtime: routines every tier shares (checksums, exp), and the
+# argument literals both hosts read (the shell's `run`, flowrun).
 # Portable: built into the kernel and into host programs alike.
-MICROJIT_RUNTIME_SRCS := microjit/runtime/crc32.cpp microjit/runtime/fnv1a64.cpp microjit/runtime/exp_f32.cpp
+MICROJIT_RUNTIME_SRCS := microjit/runtime/crc32.cpp microjit/runtime/fnv1a64.cpp microjit/runtime/exp_f32.cpp \
+  microjit/runtime/literal.cpp
 MICROJIT_SRCS += $(MICROJIT_RUNTIME_SRCS)

@@ -14,6 +14,7 @@
 #include <microjit/module/module.h>
 #include <microjit/pool/host_pools.h>
 #include <microjit/pool/pool_module_allocator.h>
+#include <microjit/runtime/literal.h>
 #include <microjit/tier2/tier2_compiler.h>
 
 #include <cerrno>
@@ -40,9 +41,10 @@ const char* const usage_text =
     "and prints the result on one line: an i32 in decimal, an f32 as %.9g,\n"
     "nothing for a function that returns nothing.\n"
     "\n"
-    "  ARGS          one literal per parameter: i32 (decimal or 0x hex) or f32\n"
-    "                (e.g. 1.5, -2, 1e-3, inf, nan); view parameters ([i32],\n"
-    "                [f32]) cannot be passed from the command line\n"
+    "  ARGS          one literal per parameter, as the kernel's `run` reads them:\n"
+    "                i32 (decimal, or 0x hex as a 32-bit pattern) or f32 (decimal\n"
+    "                such as 1.5, -2, 1e-3, correctly rounded; inf, nan); view\n"
+    "                parameters ([i32], [f32]) cannot be passed from the command line\n"
     "  --tier T      0: the interpreter only; 1: compile every function at tier 1\n"
     "                before the first call; 2: at tier 2 where tier 2 can, else at\n"
     "                tier 1; spec: as 2, then FUNC specialised on ARGS (its i32\n"
@@ -95,33 +97,6 @@ bool read_file(const char* path, std::vector<u8>& out, std::string& why)
         why = std::strerror(errno);
     std::fclose(f);
     return ok;
-}
-
-bool parse_i32(const char* text, i32& out)
-{
-    errno = 0;
-    char* end = nullptr;
-    long long v = std::strtoll(text, &end, 0);
-    if (errno || end == text || *end != '\0')
-        return false;
-    bool hex = std::strstr(text, "0x") || std::strstr(text, "0X");
-    if (v < -2147483648LL || v > (hex ? 0xFFFFFFFFLL : 2147483647LL))
-        return false;
-    out = static_cast<i32>(static_cast<u32>(v));
-    return true;
-}
-
-bool parse_f32(const char* text, f32& out)
-{
-    errno = 0;
-    char* end = nullptr;
-    float v = std::strtof(text, &end);
-    if (end == text || *end != '\0')
-        return false;
-    if (errno == ERANGE && std::isinf(v))
-        return false; // "1e99" is not an f32 literal
-    out = v;
-    return true;
 }
 
 struct Options {
@@ -305,10 +280,10 @@ int main(int argc, char** argv)
         ValueType type = f.register_types[k];
         const char* text = o.args[k];
         if (type == ValueType::I32) {
-            if (!parse_i32(text, args[k].i))
+            if (!parse_i32_literal(text, args[k].i))
                 return fail(exit_invalid, "argument %u of %s: '%s' is not an i32 literal", k + 1, f.name, text);
         } else if (type == ValueType::F32) {
-            if (!parse_f32(text, args[k].f))
+            if (!parse_f32_literal(text, args[k].f))
                 return fail(exit_invalid, "argument %u of %s: '%s' is not an f32 literal", k + 1, f.name, text);
         } else {
             return fail(exit_invalid, "argument %u of %s is a view (%s); views cannot be passed from the command line", k + 1, f.name,

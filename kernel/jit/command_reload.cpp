@@ -100,9 +100,9 @@ void reload_file(const char* file_name)
         destroy_loaded_module(fresh);
         return;
     }
-    LoadedModule* clash = find_loaded_module(fresh.module->name);
+    LoadedModule* clash = find_module_named(fresh.module->name);
     if (clash && clash != old) {
-        kprintf("modules: skipped %s: a module named %s is already loaded from %s\n", file_name, fresh.module->name,
+        kprintf("modules: skipped %s: it holds module %s, which is already loaded from %s\n", file_name, fresh.module->name,
                 clash->file_name);
         destroy_loaded_module(fresh);
         return;

@@ -52,14 +52,22 @@ bool equals_ignoring_case(const char* a, const char* b)
     return strlen(a) == strlen(b) && equals_ignoring_case(a, b, strlen(a));
 }
 
+LoadedModule* find_module_named(const char* name)
+{
+    for (auto& slot : s_modules)
+        if (slot.used && equals_ignoring_case(slot.module->name, name))
+            return &slot;
+    return nullptr;
+}
+
 LoadedModule* find_loaded_module(const char* name)
 {
+    if (LoadedModule* named = find_module_named(name))
+        return named;
     usize length = strlen(name);
     for (auto& slot : s_modules) {
         if (!slot.used)
             continue;
-        if (equals_ignoring_case(slot.module->name, name))
-            return &slot;
         if (equals_ignoring_case(slot.file_name, name))
             return &slot;
         // The file's base name: "FIB" for FIB.BFM.

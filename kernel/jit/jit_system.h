@@ -50,7 +50,11 @@ u32 loaded_module_count();
 
 // Finds a loaded module by its name in the module header or its file's base
 // name, case-insensitively ("fib", "FIB", "fib.bfm"); nullptr if none.
+// A module's own name (in its header) wins over another module's file name,
+// so a module whose file was renamed is still found by its name.
 LoadedModule* find_loaded_module(const char* name);
+// Only by the name in the module header: what makes two modules clash.
+LoadedModule* find_module_named(const char* name);
 
 // "MOD.FUNC", case-insensitively: NoSuchModule, NoSuchFunction, or
 // BadArguments when there is no dot.

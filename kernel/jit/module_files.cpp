@@ -109,8 +109,9 @@ ErrorOr<void> load_all_modules()
             ++skipped;
             continue;
         }
-        if (find_loaded_module(built.module->name)) {
-            kprintf("modules: skipped %s: a module named %s is already loaded\n", files.names[i], built.module->name);
+        if (LoadedModule* clash = find_module_named(built.module->name)) {
+            kprintf("modules: skipped %s: it holds module %s, which is already loaded from %s\n", files.names[i],
+                    built.module->name, clash->file_name);
             destroy_loaded_module(built);
             ++skipped;
             continue;
@@ -124,6 +125,12 @@ ErrorOr<void> load_all_modules()
         }
         ++loaded;
         functions += built.module->function_count;
+        usize base = 0;
+        while (files.names[i][base] && files.names[i][base] != '.')
+            ++base;
+        if (base != strlen(built.module->name) || !equals_ignoring_case(files.names[i], built.module->name, base))
+            kprintf("modules: %s holds module %s (the file is named after another module); it runs as %s\n",
+                    files.names[i], built.module->name, built.module->name);
         // Right after the module, before the next one allocates: a snapshot
         // only takes code-pool and heap memory, so the layout of the modules
         // after it is the same with or without snapshots.

@@ -273,6 +273,36 @@ class ModuleFilesAndBoots(unittest.TestCase):
                 self.assertEqual(vm.wait_exit(timeout=20), 33)
         self.assertEqual(mtools(image, "mtype", "::/BOOTCNT.TXT").strip(), "3")
 
+    def test_modules_with_swapped_file_names_run_under_their_own_names(self):
+        image = make_image_copy()
+        fib_bfm = read_file(os.path.join(build_dir(), "modules", "FIB.BFM"), "rb")
+        gcd_bfm = read_file(os.path.join(build_dir(), "modules", "GCD.BFM"), "rb")
+        put_file(image, gcd_bfm, "/MODULES/FIB.BFM")
+        put_file(image, fib_bfm, "/MODULES/GCD.BFM")
+        with Qemu(image, timeout=90, extra_args=("-snapshot",)) as vm:
+            vm.wait_prompt(timeout=60)
+            fib_out = command(vm, "run fib.fib_iter 10")
+            gcd_out = command(vm, "run gcd.gcd 12 18")
+            vm.send_line("poweroff")
+            self.assertEqual(vm.wait_exit(timeout=30), 33)
+            out = output_of(vm)
+        self.assertIn(", 0 skipped", out)
+        self.assertIn("modules: FIB.BFM holds module GCD (the file is named after another module); it runs as GCD", out)
+        self.assertIn("modules: GCD.BFM holds module FIB (the file is named after another module); it runs as FIB", out)
+        self.assertEqual(result_of(fib_out), "55")
+        self.assertEqual(result_of(gcd_out), "6")
+
+    def test_two_files_holding_one_module_name_the_real_clash(self):
+        image = make_image_copy()
+        fib_bfm = read_file(os.path.join(build_dir(), "modules", "FIB.BFM"), "rb")
+        put_file(image, fib_bfm, "/MODULES/ZFIB.BFM")
+        with Qemu(image, timeout=90, extra_args=("-snapshot",)) as vm:
+            vm.wait_prompt(timeout=60)
+            vm.send_line("poweroff")
+            self.assertEqual(vm.wait_exit(timeout=30), 33)
+            out = output_of(vm)
+        self.assertIn("modules: skipped ZFIB.BFM: it holds module FIB, which is already loaded from FIB.BFM", out)
+
     def test_reload_follows_the_new_file(self):
         image = make_image_copy()
         source = read_file(os.path.join(ROOT, "modules", "fib.flow"))

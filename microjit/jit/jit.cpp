@@ -58,8 +58,10 @@ ErrorOr<void> JitInstance::prepare(const Module& module)
     __builtin_memset(profiles, 0, sizeof(JitFunctionProfile) * count);
     m_profiles = profiles;
     m_states = static_cast<NativeFunctionState*>(states_or.value());
-    for (u32 f = 0; f < count; ++f)
+    for (u32 f = 0; f < count; ++f) {
         m_states[f].next_threshold = never;
+        m_states[f].loop_budget = 0x7FFFFFFF;
+    }
     m_module = &module;
     m_function_count = count;
     return {};
@@ -84,9 +86,12 @@ void JitInstance::attach(ModuleInstance& instance)
     instance.hot_loop_threshold = m_auto_tier_up ? policy.tier1_loop_iterations : 0;
     m_environment = NativeEnvironment { &instance, this, &m_runtime.stubs(), m_states };
     // Attaching again applies a changed policy to native code too.
-    for (u32 f = 0; f < m_function_count; ++f)
-        if (m_profiles[f].tier > 0)
+    for (u32 f = 0; f < m_function_count; ++f) {
+        if (m_profiles[f].tier > 0) {
             m_states[f].next_threshold = next_native_threshold(f);
+            m_states[f].loop_budget = loop_budget(f);
+        }
+    }
 }
 
 void JitInstance::detach()
@@ -173,8 +178,35 @@ ErrorOr<void> JitInstance::compile_and_install(u32 function, u8 tier, CompileRea
         p.next_check = at > calls_now ? at : calls_now + 1;
     }
     m_states[function].next_threshold = next_native_threshold(function);
+    m_states[function].loop_budget = loop_budget(function);
     m_runtime.retirement().retire(old);
     return {};
+}
+
+i32 JitInstance::loop_budget(u32 function) const
+{
+    const auto& p = m_profiles[function];
+    u32 budget = m_runtime.policy().tier2_loop_iterations;
+    if (!m_auto_tier_up || p.given_up || p.tier != 1 || !m_runtime.compiler(2) || budget == 0 || budget > 0x7FFFFFFFu)
+        return 0x7FFFFFFF; // never runs out (a back edge a cycle would take years)
+    return static_cast<i32>(budget);
+}
+
+void JitInstance::native_hot_loop(u32 function)
+{
+    auto& p = m_profiles[function];
+    auto& state = m_states[function];
+    state.loop_budget = 0x7FFFFFFF; // whatever happens below, not again from this code
+    if (!m_auto_tier_up || p.given_up || p.tier != 1 || !m_runtime.compiler(2))
+        return;
+    auto result = compile_and_install(function, 2, CompileReason::HotLoop);
+    if (result.is_error()) {
+        // As a failed tier-up by calls: wait, then try again by calls.
+        back_off(function, 2, result.error());
+        u32 calls_now = m_instance->profiles[function].calls;
+        state.next_threshold = p.given_up ? never : calls_now + p.wait_left;
+        p.wait_left = 0;
+    }
 }
 
 ErrorOr<void> JitInstance::compile(u32 function, u8 tier)
@@ -349,6 +381,11 @@ ErrorOr<Value> JitInstance::call(u32 function, const Value* args, u32 arg_count)
 extern "C" JIT_HELPER void jit_native_hot(JitInstance* jit, u32 function)
 {
     jit->native_hot(function);
+}
+
+extern "C" JIT_HELPER void jit_native_hot_loop(JitInstance* jit, u32 function)
+{
+    jit->native_hot_loop(function);
 }
 
 extern "C" JIT_HELPER u64 jit_call_interpreted(JitInstance* jit, u32 function, const Value* args)

@@ -182,6 +182,8 @@ public:
 
     // From jit_native_hot(): native code's call counter reached its threshold.
     void native_hot(u32 function);
+    // From jit_native_hot_loop(): tier-1 code used up its loop budget.
+    void native_hot_loop(u32 function);
 
     // For an interrupt handler (the kernel's IRQ, a host signal) that found
     // instance().interrupt set: `eip` is the interrupted instruction. When
@@ -197,6 +199,7 @@ private:
     void back_off(u32 function, u8 tier, Error error);
     void rewind(u32 function, HotReason reason);
     u32 next_native_threshold(u32 function) const;
+    i32 loop_budget(u32 function) const; // NativeFunctionState::loop_budget after an install
     // Specialisation (jit_specialise.cpp).
     void decide_specialisation(u32 function);
     ErrorOr<void> install_specialised(u32 function, const Specialisation&);

@@ -64,7 +64,7 @@ struct NativeFunctionState {
     u32 next_threshold; // calls at which native code calls jit_native_hot (0xFFFFFFFF: never)
     u32 guard_failures; // entries of specialised code whose guard sent the call to generic_code
     const u8* generic_code; // where a failed specialisation guard jumps (the generic tier-2 code)
-    u32 reserved;
+    i32 loop_budget;        // back edges tier-1 code may still run before it calls jit_native_hot_loop
     ArgumentProfile arguments[max_profiled_arguments]; // by parameter index
 };
 static_assert(sizeof(NativeFunctionState) == 16 + 12 * max_profiled_arguments);
@@ -106,6 +106,11 @@ struct NativeEnvironment {
 // a higher tier. Native code calls it from the prologue; it may swap
 // dispatch entries but never frees code that can still run.
 extern "C" JIT_HELPER void jit_native_hot(JitInstance* jit, u32 function);
+
+// Tier-1 code of `function` used up its loop budget: its loops, not its
+// calls, are where the time goes, so the policy may compile tier 2 now. The
+// running activation goes on in its tier-1 code; the next call runs tier 2.
+extern "C" JIT_HELPER void jit_native_hot_loop(JitInstance* jit, u32 function);
 
 // A call from native code to a function whose dispatch entry is 0: runs it
 // in the interpreter. Returns (result << 32) | Error, in EDX:EAX.

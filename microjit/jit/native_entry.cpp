@@ -29,6 +29,38 @@ void emit_native_hot_call(Assembler& a, const NativeEnvironment& env, u32 functi
     a.call(reinterpret_cast<const void*>(&jit_native_hot));
 }
 
+void emit_loop_budget_check(Assembler& a, const NativeEnvironment& env, u32 function, Label hot)
+{
+    a.dec(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.states[function].loop_budget))));
+    a.note_absolute();
+    a.js(hot);
+}
+
+void emit_loop_budget_stub(Assembler& a, const NativeEnvironment& env, u32 function)
+{
+    a.push(eax);
+    a.push(ecx);
+    a.push(edx);
+    a.push(ebx);
+    a.mov(ebx, esp); // EBX survives the helper (callee-saved in the C ABI)
+    a.sub(esp, 8 * 16);
+    a.and_(esp, -16);
+    for (u8 k = 0; k < 8; ++k)
+        a.movups(xmmword_ptr(esp, 16 * k), Xmm { k });
+    a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(env.jit)));
+    a.note_absolute();
+    a.mov(edx, static_cast<i32>(function));
+    a.call(reinterpret_cast<const void*>(&jit_native_hot_loop));
+    for (u8 k = 0; k < 8; ++k)
+        a.movups(Xmm { k }, xmmword_ptr(esp, 16 * k));
+    a.mov(esp, ebx);
+    a.pop(ebx);
+    a.pop(edx);
+    a.pop(ecx);
+    a.pop(eax);
+    a.ret();
+}
+
 void ArgumentProfileEmitter::emit(Assembler& a, const NativeEnvironment& env, u32 function)
 {
     const FunctionInfo& fn = env.instance->module->functions[function];

@@ -34,6 +34,16 @@ void emit_threshold_check(x86::Assembler&, const NativeEnvironment&, u32 functio
 // 16-byte aligned (native_abi.h).
 void emit_native_hot_call(x86::Assembler&, const NativeEnvironment&, u32 function);
 
+// At a loop back edge of tier-1 code: one back edge of the function's loop
+// budget (NativeFunctionState::loop_budget) is spent; when it runs out the
+// code jumps to `hot`. Changes only the flags.
+void emit_loop_budget_check(x86::Assembler&, const NativeEnvironment&, u32 function, x86::Label hot);
+
+// The out-of-line routine those jumps reach through `call`: it keeps every
+// register (EAX ECX EDX, all XMM, the flags need not survive), calls
+// jit_native_hot_loop with ESP 16-byte aligned, and returns.
+void emit_loop_budget_stub(x86::Assembler&, const NativeEnvironment&, u32 function);
+
 class ArgumentProfileEmitter {
 public:
     // The hit path per profiled parameter: load, compare with the

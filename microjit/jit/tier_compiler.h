@@ -65,6 +65,7 @@ inline ErrorOr<CodeBlock> seal_code_block(const x86::Assembler& a, CodePool& poo
 enum class CompileReason : u8 {
     Explicit,     // flowrun --tier N, a test, the shell
     Hot,          // the function crossed the tier-up threshold
+    HotLoop,      // tier-1 code used up its loop budget (TierPolicy::tier2_loop_iterations)
     Respecialise, // the re-specialisation threshold (tier 2 decides what to do)
 };
 

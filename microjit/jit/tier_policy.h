@@ -4,7 +4,7 @@
 // project looked at (LuaJIT: hot after ~112 calls or ~56 loop iterations;
 // HotSpot: 200 and 5000 invocations; V8: 400 and 3000):
 //   tier 0 -> 1   after 100 calls, or 1,000 loop back edges in the interpreter
-//   tier 1 -> 2   after 1,000 calls
+//   tier 1 -> 2   after 1,000 calls, or 10,000 loop back edges in tier-1 code
 //   re-specialisation decided at 10,000 calls
 // A failed compile backs off exponentially: the next attempt waits
 // backoff_initial calls, then twice that, and so on up to backoff_max; after
@@ -20,6 +20,12 @@ struct TierPolicy {
     u32 tier1_calls { 100 };
     u32 tier1_loop_iterations { 1000 };
     u32 tier2_calls { 1000 };
+    // Back edges tier-1 code runs (all its loops, every call together)
+    // before it asks for tier 2: a function called a few times, each call a
+    // long loop nest, must not wait for tier2_calls calls. As HotSpot and V8
+    // do, but without on-stack replacement: the call that uses the budget up
+    // finishes in tier-1 code, and the next call runs tier 2.
+    u32 tier2_loop_iterations { 10000 };
     u32 respecialise_calls { 10000 };
     u32 backoff_initial { 64 };
     u32 backoff_max { 1u << 16 };

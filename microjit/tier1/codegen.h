@@ -103,6 +103,18 @@ struct CodeGen {
     SlowCall slow_calls[max_slow_calls] {};
     u32 slow_call_count { 0 };
     void emit_slow_calls();
+    // Back edges spend the loop budget (native_entry.h); the site that
+    // finds it used up calls the shared stub out of line, then resumes.
+    struct BudgetSite {
+        Label entry;
+        Label resume;
+    };
+    static constexpr u32 max_budget_sites = 16;
+    BudgetSite budget_sites[max_budget_sites] {};
+    u32 budget_site_count { 0 };
+    Label budget_stub {};
+    void emit_back_edge_budget();
+    void emit_budget_sites();
 
     bool is_const(u32 r) const { return homes[r].constant; }
     i32 const_of(u32 r) const { return homes[r].value; }

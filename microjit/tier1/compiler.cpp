@@ -127,9 +127,45 @@ void CodeGen::emit_epilogue()
     a.ret();
 }
 
+void CodeGen::emit_back_edge_budget()
+{
+    if (!budget_stub.is_valid())
+        budget_stub = a.new_label();
+    if (budget_site_count < max_budget_sites) {
+        BudgetSite& site = budget_sites[budget_site_count++];
+        site.entry = a.new_label();
+        site.resume = a.new_label();
+        emit_loop_budget_check(a, env, function, site.entry);
+        a.bind(site.resume);
+    } else {
+        // Out of room for out-of-line sites: the call inline, jumped over
+        // without a label (the emitter's label table is shared with every
+        // jump target of the function).
+        a.dec(dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.states[function].loop_budget))));
+        a.note_absolute();
+        a.db(0x79); // jns +5: over the call below
+        a.db(0x05);
+        a.call(budget_stub); // E8 rel32: 5 bytes
+    }
+}
+
+void CodeGen::emit_budget_sites()
+{
+    for (u32 i = 0; i < budget_site_count; ++i) {
+        a.bind(budget_sites[i].entry);
+        a.call(budget_stub);
+        a.jmp(budget_sites[i].resume);
+    }
+    if (budget_stub.is_valid()) {
+        a.bind(budget_stub);
+        emit_loop_budget_stub(a, env, function);
+    }
+}
+
 void CodeGen::emit_trap_stubs()
 {
     emit_slow_calls();
+    emit_budget_sites();
     argument_profile.emit_misses(a);
 
     // The hot stub: the policy may compile a higher tier; this call goes on
@@ -234,6 +270,10 @@ bool CodeGen::emit(const Op& op)
         a.bind(Label { op.label });
         forget_block();
     }
+    // A branch back to an earlier instruction closes a loop: it spends the
+    // loop budget before its compare (the check changes only the flags).
+    if (has_target(in.opcode) && in.operands[in.operand_count - 1] <= in.offset)
+        emit_back_edge_budget();
     bool ok;
     switch (static_cast<u8>(in.opcode) & 0xF0) {
     case 0x00:

@@ -2,6 +2,7 @@
 #include "jit_harness.h"
 
 #include <microjit/jit/stats_format.h>
+#include <microjit/tier2/tier2_compiler.h>
 
 using namespace JitTest;
 
@@ -113,6 +114,41 @@ TEST(TierUp, ALongLoopTriggersTierUpWithinOneCall)
     EXPECT_EQ(run.jit().profile(f).tier, 1);
     EXPECT_EQ(run.jit().calls(f), 1u);
     EXPECT_EQ(run.call(f, { i32v(10000) }).bits, 49995000u);
+}
+
+// Tier-1 code counts its back edges: a function called a handful of times,
+// each call a long loop, reaches tier 2 without waiting for 1,000 calls.
+TEST(TierUp, Tier1LoopsReachTier2WithoutWaitingForCalls)
+{
+    System system;
+    std::vector<u8> scratch(1u << 20);
+    Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
+    system.runtime().set_compiler(2, &tier2);
+    const Module* module = system.load("modules/BENCH.BFM");
+    ASSERT_NE(module, nullptr);
+    Runner run(system, *module, Mode::Auto);
+    u32 f = run.function("sum");
+    const JitFunctionProfile& p = run.jit().profile(f);
+    // Call 1, interpreted: its loop makes it hot, tier 1 is installed.
+    EXPECT_EQ(run.call(f, { i32v(5000) }).bits, 12497500u);
+    EXPECT_EQ(p.tier, 1);
+    // Call 2 runs tier 1, whose back edges use up the budget (10,000):
+    // tier 2 is compiled during the call and runs from the next one.
+    EXPECT_EQ(run.call(f, { i32v(20000) }).bits, 199990000u);
+    EXPECT_EQ(p.tier, 2);
+    EXPECT_EQ(p.tier_up_at_calls[2], 2u);
+    EXPECT_EQ(run.call(f, { i32v(20000) }).bits, 199990000u);
+    EXPECT_EQ(run.jit().calls(f), 3u);
+    // A short loop spends the budget without reaching the end of it.
+    u32 g = run.function("gcd");
+    EXPECT_EQ(run.call(g, { i32v(1071), i32v(462) }).bits, 21u);
+    ASSERT_FALSE(run.jit().compile(g, 1).is_error());
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(run.call(g, { i32v(1071), i32v(462) }).bits, 21u);
+    EXPECT_EQ(run.jit().profile(g).tier, 1);
+    EXPECT_GT(run.jit().native_state(g).loop_budget, 0);
+    EXPECT_LT(run.jit().native_state(g).loop_budget, static_cast<i32>(system.runtime().policy().tier2_loop_iterations));
+    system.runtime().set_compiler(2, nullptr);
 }
 
 TEST(TierUp, CallsFromInterpretedCodeTierUpTheCallee)

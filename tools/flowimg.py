@@ -6,6 +6,7 @@ volume.py; Python standard library only, no mtools, no root):
 
   flowimg.py put IMAGE modules/x.flow      compile, copy to /MODULES/X.BFM
   flowimg.py put IMAGE X.BFM               copy a compiled module (checked)
+  flowimg.py put IMAGE FILE /DATA/X.BIN    copy any file (data, a checkpoint)
   flowimg.py ls IMAGE [DIR]
   flowimg.py get IMAGE PATH [-o OUT]
   flowimg.py rm IMAGE PATH
@@ -131,6 +132,8 @@ def same_name_elsewhere(volume, filename, name):
 
 
 def cmd_put(args):
+    if args.dest is not None:
+        return put_data_file(args)
     filename, data = module_for(args.module)
     target = f"{MODULE_DIR}/{filename}"
     name = module_name(data)
@@ -145,6 +148,22 @@ def cmd_put(args):
     for other in clashes:
         print(f"flowimg: warning: {MODULE_DIR}/{other} also holds a module named {name}; the kernel loads only "
               f"one of them (remove the other with: flowimg.py rm IMAGE {MODULE_DIR}/{other})", file=sys.stderr)
+
+
+def put_data_file(args):
+    """Any file, to the path given: data for `load`, a checkpoint, AUTORUN.TXT."""
+    try:
+        with open(args.module, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ImageError(f"cannot read {args.module}: {exc.strerror}") from None
+    target = args.dest if args.dest.startswith("/") else "/" + args.dest
+    if target.endswith("/"):
+        target += os.path.basename(args.module)
+    with Volume(args.image, writable=True) as volume:
+        replaced = volume.write_file(target, data, create_dirs=True)
+        free = volume.free_bytes()
+    print(f"flowimg: {'replaced' if replaced else 'added'} {target} ({len(data)} bytes; {free} bytes free)")
 
 
 def cmd_ls(args):
@@ -252,12 +271,16 @@ def parse_args(argv):
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("put", help="compile a .flow (or take a .bfm) and copy it to /MODULES/NAME.BFM",
+    p = sub.add_parser("put", help="compile a .flow (or take a .bfm) and copy it to /MODULES/NAME.BFM; "
+                       "with DEST, copy any file there",
                        description="Copy a module into /MODULES on the image, replacing a file of the same "
                        "name. A .flow source is compiled first (errors print as flowc prints them); a .bfm "
-                       "file must be a module with a good header and CRC-32.")
+                       "file must be a module with a good header and CRC-32. With DEST, copy any file "
+                       "(data for the shell's `load`, a checkpoint, AUTORUN.TXT) to that path, making its "
+                       "directories; a DEST ending in / keeps the file's name.")
     p.add_argument("image", help="the disk image (e.g. build/bareflow.img)")
-    p.add_argument("module", help="modules/NAME.flow or NAME.BFM")
+    p.add_argument("module", help="modules/NAME.flow or NAME.BFM, or any file with DEST")
+    p.add_argument("dest", nargs="?", help="where on the volume, e.g. /DATA/X.BIN or /DATA/")
     p.set_defaults(run=cmd_put)
 
     p = sub.add_parser("ls", help="list a directory: names, long names, sizes, dates",

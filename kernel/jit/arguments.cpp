@@ -14,7 +14,7 @@ bool parse_count(const char* text, u32& out)
     return true;
 }
 
-ErrorOr<void> parse_function_arguments(const FunctionInfo& f, char** words, int count, Value* out)
+ErrorOr<void> parse_function_arguments(LoadedModule& own, const FunctionInfo& f, char** words, int count, Value* out)
 {
     if (count != f.param_count) {
         kprintf("%s takes %u argument%s, %d given\n", f.name, f.param_count, f.param_count == 1 ? "" : "s", count);
@@ -34,9 +34,20 @@ ErrorOr<void> parse_function_arguments(const FunctionInfo& f, char** words, int 
                 return Error::BadArguments;
             }
         } else {
-            kprintf("argument %u of %s is a view (%s); views cannot be passed from the shell\n", k + 1, f.name,
-                    value_type_name(type));
-            return Error::BadArguments;
+            auto found = resolve_buffer(words[k], &own);
+            if (found.is_error()) {
+                kprintf("argument %u of %s is a view (%s): '%s' names no buffer (BUF of %s, or MOD.BUF; `mods` lists them)\n",
+                        k + 1, f.name, value_type_name(type), words[k], own.module->name);
+                return Error::BadArguments;
+            }
+            BufferRef buffer = found.value();
+            if (buffer.info().type != type) {
+                kprintf("argument %u of %s is a view (%s): buffer %s.%s holds %s\n", k + 1, f.name, value_type_name(type),
+                        buffer.slot->module->name, buffer.info().name, value_type_name(buffer.info().type));
+                return Error::BadArguments;
+            }
+            View view = buffer.view();
+            out[k] = Value::from_view(view.base, view.length);
         }
     }
     return {};

@@ -9,9 +9,13 @@
 // A whole number 1 .. 2^31-1 (counts, thresholds).
 bool parse_count(const char* text, u32& out);
 
-// Parses one argument per parameter of `function` from words[0..count);
-// prints what is wrong and returns BadArguments on a mismatch.
-ErrorOr<void> parse_function_arguments(const FunctionInfo& function, char** words, int count, Value* out);
+struct LoadedModule;
+
+// Parses one argument per parameter of `function` (of module `own`) from
+// words[0..count): literals for i32 and f32, and for a view a buffer of the
+// same element type, named BUF (of `own`) or MOD.BUF (of any loaded
+// module). Prints what is wrong and returns BadArguments on a mismatch.
+ErrorOr<void> parse_function_arguments(LoadedModule& own, const FunctionInfo& function, char** words, int count, Value* out);
 
 // Prints the result of `function` on its own line (nothing for void).
 void print_result(const FunctionInfo& function, Value result);

@@ -40,11 +40,15 @@ ErrorOr<void> cmd_mods(int argc, char**)
             format_signature(m.functions[f], signature, sizeof(signature));
             kprintf("  %s\n", signature);
         }
+        // Buffers: what `run` takes for a view argument, `load` fills and `save` writes.
+        for (u32 b = 0; b < m.buffer_count; ++b)
+            kprintf("  buf %s: [%s; %u]\n", m.buffers[b].name, m.buffers[b].type == ValueType::ViewI32 ? "i32" : "f32",
+                    slot->instance->buffers[b].length);
     }
     kprintf("%u module%s loaded\n", modules, modules == 1 ? "" : "s");
     return {};
 }
-SHELL_COMMAND("mods", "mods", "list the loaded Flow modules with their functions and signatures", cmd_mods);
+SHELL_COMMAND("mods", "mods", "list the loaded Flow modules with their functions, signatures and buffers", cmd_mods);
 
 u64 cycles_to_us(u64 cycles)
 {

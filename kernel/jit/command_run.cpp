@@ -45,7 +45,7 @@ ErrorOr<void> cmd_run(int argc, char** argv)
     FunctionRef ref = TRY(lookup(argv[1]));
     const FunctionInfo& f = ref.slot->module->functions[ref.function];
     Value args[max_params];
-    TRY(parse_function_arguments(f, argv + 2, argc - 2, args));
+    TRY(parse_function_arguments(*ref.slot, f, argv + 2, argc - 2, args));
 
     u64 start = now_ns();
     ErrorOr<Value> result = Error::Ok;
@@ -84,7 +84,7 @@ ErrorOr<void> cmd_bench(int argc, char** argv)
     }
     const FunctionInfo& f = ref.slot->module->functions[ref.function];
     Value args[max_params];
-    TRY(parse_function_arguments(f, argv + 3, argc - 3, args));
+    TRY(parse_function_arguments(*ref.slot, f, argv + 3, argc - 3, args));
 
     JitInstance& jit = *ref.slot->jit;
     u8 first_tier = jit.profile(ref.function).tier;

@@ -104,6 +104,32 @@ ErrorOr<FunctionRef> resolve_function(const char* spec)
     return Error::NoSuchFunction;
 }
 
+ErrorOr<BufferRef> resolve_buffer(const char* spec, LoadedModule* own)
+{
+    const char* dot = spec;
+    while (*dot && *dot != '.')
+        ++dot;
+    LoadedModule* slot = own;
+    const char* name = spec;
+    if (*dot) {
+        char module_name[64];
+        usize length = static_cast<usize>(dot - spec);
+        if (length == 0 || length >= sizeof(module_name))
+            return Error::NoSuchModule;
+        memcpy(module_name, spec, length);
+        module_name[length] = 0;
+        slot = find_loaded_module(module_name);
+        name = dot + 1;
+    }
+    if (!slot)
+        return Error::NoSuchModule;
+    const Module& module = *slot->module;
+    for (u32 b = 0; b < module.buffer_count; ++b)
+        if (equals_ignoring_case(module.buffers[b].name, name))
+            return BufferRef { slot, b };
+    return Error::BadArguments;
+}
+
 u64 function_hash(const FunctionInfo& function)
 {
     u64 hash = fnv1a64(function.code, function.code_size);

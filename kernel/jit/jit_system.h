@@ -64,6 +64,17 @@ struct FunctionRef {
 };
 ErrorOr<FunctionRef> resolve_function(const char* spec);
 
+// "MOD.BUF", or "BUF" for a buffer of `own` (nullptr: the module is
+// required), case-insensitively: NoSuchModule, or BadArguments when the
+// module has no buffer of that name.
+struct BufferRef {
+    LoadedModule* slot;
+    u32 buffer;
+    View view() const { return slot->instance->buffers[buffer]; }
+    const BufferInfo& info() const { return slot->module->buffers[buffer]; }
+};
+ErrorOr<BufferRef> resolve_buffer(const char* spec, LoadedModule* own);
+
 // A hash of what a function is: its bytecode, its signature and its name.
 u64 function_hash(const FunctionInfo& function);
 

@@ -8,6 +8,8 @@ Each test boots a private copy of BUILD/bareflow.img with a SPIN module added
 """
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,6 +90,34 @@ class RunawayCalls(unittest.TestCase):
             out = vm.command("run spin.add 20 22")
             self.assertIn("42", out)
             self.assertNotIn("result: 2\n", out)
+            vm.send_line("poweroff")
+            self.assertEqual(vm.wait_exit(60), 33)
+
+    def test_ctrl_c_on_the_ps2_keyboard_stops_native_code(self):
+        # QEMU's monitor types Ctrl-C on the emulated PS/2 keyboard.
+        directory = tempfile.mkdtemp(prefix="bareflow-mon-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        monitor = os.path.join(directory, "monitor.sock")
+        args = ("-snapshot", "-monitor", f"unix:{monitor},server=on,wait=off")
+        with Qemu(image_with_spin(), timeout=180, extra_args=args) as vm:
+            vm.wait_prompt(60)
+            vm.command("watchdog 0")
+            vm.command("jit policy 1 2 1000")
+            for _ in range(4):
+                vm.command("run spin.nest 4")
+            start = len(vm.output)
+            vm.send_line("run spin.nest 1048576")
+            vm.wait_for(r"run spin\.nest 1048576", 30, start)
+            time.sleep(1.0)
+            self.assertNotIn("TrapInterrupted", vm.output[start:], "the call ended by itself")
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(monitor)
+                time.sleep(0.2)
+                s.recv(4096)  # the monitor's banner
+                s.sendall(b"sendkey ctrl-c\n")
+                vm.wait_for(STOPPED_BY_CTRL_C.format("nest"), 30, start)
+            vm.wait_prompt(30)
+            self.assertRegex(vm.command("run spin.nest 4"), r"\b24\b[\s\S]*\(tier 2\)")
             vm.send_line("poweroff")
             self.assertEqual(vm.wait_exit(60), 33)
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <microjit/jit/native_entry.h>
+#include <microjit/module/interpreter.h> // max_call_depth
 #include <microjit/tier2/codegen.h>
 
 namespace Tier2 {
@@ -25,7 +26,6 @@ public:
     static constexpr i32 args_offset = locals + 20;
     static constexpr i32 result_offset = locals + 24;
     static constexpr i32 depth_offset = locals + 28;
-    static constexpr i32 max_call_depth = 512; // docs/module-format.md
 
     NativeFrame(x86::Assembler& a, const CodegenOptions& options)
         : m_a(a)
@@ -56,7 +56,7 @@ public:
             // one deeper and checks the limit itself.
             m_a.mov(dword_ptr(esp, args_slot), eax);
             m_a.lea(ecx, ptr(edx, 1));
-            m_a.cmp(ecx, max_call_depth);
+            m_a.cmp(ecx, static_cast<i32>(max_call_depth));
             m_a.ja(m_trap_depth);
             m_a.mov(dword_ptr(esp, depth_slot), ecx);
             // The caller has counted this call; at the policy's next

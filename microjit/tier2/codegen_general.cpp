@@ -5,6 +5,7 @@
 // codegen_general_copies.cpp, versioned loops in codegen_general_loops.cpp,
 // homes chosen in codegen_general_alloc.cpp.
 #include <microjit/jit/jit.h>
+#include <microjit/module/interpreter.h> // max_call_depth
 #include <microjit/tier2/codegen_general_emit.h>
 
 namespace Tier2 {
@@ -13,7 +14,6 @@ using namespace x86;
 
 namespace {
 
-constexpr u32 max_call_depth = 512; // docs/module-format.md
 constexpr u32 max_general_blocks = 320; // labels: the emitter has 512 in all
 
 Condition condition_for(Cond c)

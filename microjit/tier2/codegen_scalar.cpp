@@ -1,6 +1,7 @@
 // Code generators for the integer recurrence patterns: the iterative
 // fibonacci loop (any small linear recurrence) kept in registers, and the
 // doubly recursive fibonacci compiled to that loop.
+#include <microjit/module/interpreter.h> // max_call_depth
 #include <microjit/tier2/codegen.h>
 #include <microjit/tier2/codegen_frame.h>
 #include <microjit/tier2/codegen_unrolled.h>
@@ -14,7 +15,6 @@ namespace {
 // The call depth the interpreter would reach: f(n) at depth d recurses
 // straight down to f(1) at depth d + n - 1 first. Interpreting it traps
 // TrapCallDepth exactly when n >= 2 and d + n - 1 > max depth (512).
-constexpr i32 max_call_depth = 512;
 
 }
 
@@ -44,7 +44,7 @@ ErrorOr<bool> emit_fibonacci_of_constant(Assembler& a, NativeFrame& frame, i32 n
         return false;
     frame.load_depth(eax);
     a.add(eax, n - 1);
-    a.cmp(eax, max_call_depth);
+    a.cmp(eax, static_cast<i32>(max_call_depth));
     a.ja(frame.trap_depth());
     a.xor_(eax, eax);
     a.mov(edx, 1);
@@ -75,7 +75,7 @@ ErrorOr<void> compile_fibonacci(const FunctionFibonacci&, Assembler& a, const Co
     // small, so the sum cannot wrap.
     frame.load_depth(eax);
     a.lea(eax, ptr(eax, ecx, 1, -1));
-    a.cmp(eax, max_call_depth);
+    a.cmp(eax, static_cast<i32>(max_call_depth));
     a.ja(frame.trap_depth());
     // (a, b) = (0, 1), then n - 1 steps of (a, b) = (b, a + b): b = fib(n)
     // modulo 2^32, which is what the wrapping i32 additions of the recursion

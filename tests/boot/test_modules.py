@@ -205,7 +205,7 @@ class ShellSession(unittest.TestCase):
         self.assertIn("no function of that name", self.run_cmd("run fib.nosuch 1"))
         self.assertIn("fib_iter takes 1 argument, 2 given", self.run_cmd("run fib.fib_iter 1 2"))
         self.assertIn("'x' is not an i32 literal", self.run_cmd("run fib.fib_iter x"))
-        self.assertIn("views cannot be passed from the shell", self.run_cmd("run dot.dot 1 2 3"))
+        self.assertIn("argument 1 of dot is a view ([f32]): '1' names no buffer", self.run_cmd("run dot.dot 1 2 3"))
         self.assertIn("'0' is not a call count", self.run_cmd("bench fib.fib_iter 0 1"))
         self.assertIn("usage: run MOD.FUNC", self.run_cmd("run fib"))
         self.assertIn("tiers: no such module", self.run_cmd("tiers nosuch"))

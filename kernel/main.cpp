@@ -71,7 +71,7 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
 
     if (!s_constructor_probe.ran)
         panic("global constructors did not run (.init_array)");
-    if (boot_info->magic != BOOT_INFO_MAGIC || boot_info->version != 1)
+    if (boot_info->magic != BOOT_INFO_MAGIC || boot_info->version != BOOT_INFO_VERSION)
         panic("the BootInfo from the loader has a bad magic or version");
     memcpy(&s_boot_info, boot_info, sizeof(BootInfo));
 

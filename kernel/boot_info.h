@@ -71,3 +71,7 @@ static_assert(__builtin_offsetof(BootInfo, e820) == 52);
 
 // Version 2 added disk_signature; the kernel refuses any other version.
 constexpr u32 BOOT_INFO_VERSION = 2;
+
+// The kernel's copy of the loader's BootInfo (kernel/main.cpp keeps it; the
+// loader's own lies in low memory that the BIOS thunk reuses).
+const BootInfo& boot_info();

@@ -33,6 +33,8 @@ extern "C" u8 __kernel_end[];
 // code (a real-mode thunk, a DMA buffer) may reuse.
 static BootInfo s_boot_info;
 
+const BootInfo& boot_info() { return s_boot_info; }
+
 // Proves the entry code ran .init_array: with a broken linker script every
 // global object would otherwise stay silently unconstructed. The volatile
 // read keeps GCC from folding the constructor into static data.

@@ -10,6 +10,9 @@ constexpr u32 PIT_FREQUENCY_HZ = 1193182;
 
 // Starts channel 0 at PIT_TICK_HZ and installs the IRQ 0 handler.
 void pit_start_ticks();
+// Around a BIOS call (bios_call.cpp): the BIOS's 18.2 Hz, then ours again.
+void pit_set_bios_rate();
+void pit_set_kernel_rate();
 
 // Busy-waits `pit_counts` periods of the 1.193182 MHz input clock on
 // channel 2 (at most 65535), calling nothing else.

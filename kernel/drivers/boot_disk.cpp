@@ -1,0 +1,133 @@
+// Finds the boot disk by its MBR signature (see boot_disk.h).
+//
+// The MBR fields compared (a classic MBR, as tools/mkimage.py writes it):
+// bytes 440-443 the disk signature, 446-509 four 16-byte partition entries
+// (type at +4, first LBA at +8), 510-511 the 55h AAh boot signature.
+#include <kernel/boot_info.h>
+#include <kernel/drivers/ata.h>
+#include <kernel/drivers/bios_disk.h>
+#include <kernel/drivers/boot_disk.h>
+#include <kernel/init.h>
+#include <kernel/lib/format.h>
+#include <kernel/lib/kprintf.h>
+#include <kernel/lib/string.h>
+
+namespace {
+
+constexpr u32 MBR_DISK_SIGNATURE = 440;
+constexpr u32 MBR_PARTITIONS = 446;
+constexpr u32 MBR_PARTITION_SIZE = 16;
+constexpr u32 MBR_BOOT_SIGNATURE = 510;
+
+fat16::BlockDevice* s_device;
+char s_path[40] = "none";
+
+u32 read_u32(const u8* bytes)
+{
+    return u32(bytes[0]) | (u32(bytes[1]) << 8) | (u32(bytes[2]) << 16) | (u32(bytes[3]) << 24);
+}
+
+bool is_fat16_type(u8 type) { return type == 0x04 || type == 0x06 || type == 0x0E; }
+
+// True when `device`'s MBR carries the boot disk's signature and a FAT16
+// partition where the loader found one. A disk that cannot be read is not it.
+bool is_boot_disk(fat16::BlockDevice& device, const BootInfo& info)
+{
+    static u8 mbr[fat16::SECTOR_SIZE];
+    if (device.read_sectors(0, 1, mbr).is_error())
+        return false;
+    if (mbr[MBR_BOOT_SIGNATURE] != 0x55 || mbr[MBR_BOOT_SIGNATURE + 1] != 0xAA)
+        return false;
+    if (read_u32(mbr + MBR_DISK_SIGNATURE) != info.disk_signature)
+        return false;
+    for (u32 i = 0; i < 4; ++i) {
+        const u8* entry = mbr + MBR_PARTITIONS + i * MBR_PARTITION_SIZE;
+        if (is_fat16_type(entry[4]) && read_u32(entry + 8) == info.fat_lba)
+            return true;
+    }
+    return false;
+}
+
+// ATA first: a native driver is faster than a trip through real mode. Two
+// ATA disks with the boot signature (a cloned disk) are not told apart by
+// guessing: the BIOS's drive number settles it.
+ErrorOr<void> find_on_ata(const BootInfo& info, u32& checked)
+{
+    AtaPioDevice* match = nullptr;
+    u32 matches = 0;
+    for (u32 i = 0; i < ATA_DEVICE_COUNT; ++i) {
+        AtaPioDevice& device = ata_device(i);
+        if (!device.present())
+            continue;
+        ++checked;
+        if (is_boot_disk(device, info)) {
+            match = &device;
+            ++matches;
+        }
+    }
+    if (matches > 1) {
+        kprintf("boot-disk: %u ATA disks carry signature %#010x (cloned?); asking the BIOS instead\n", matches,
+                info.disk_signature);
+        return Error::NoDevice;
+    }
+    if (!match)
+        return Error::NoDevice;
+    match->allow_writes();
+    s_device = match;
+    format_to(s_path, sizeof(s_path), "ata %s", match->name());
+    return {};
+}
+
+ErrorOr<void> find_through_bios(const BootInfo& info)
+{
+    BiosDiskDevice& device = bios_boot_device();
+    auto probed = device.probe(u8(info.boot_drive));
+    if (probed.is_error()) {
+        kprintf("boot-disk: INT 13h drive %#x: %s\n", info.boot_drive,
+                probed.error() == Error::NotSupported ? "no EDD extensions (AH=41h)" : error_message(probed.error()));
+        return probed.error();
+    }
+    if (!is_boot_disk(device, info)) {
+        kprintf("boot-disk: INT 13h drive %#x answers, but its MBR lacks signature %#010x\n", info.boot_drive,
+                info.disk_signature);
+        return Error::NoDevice;
+    }
+    device.allow_writes();
+    s_device = &device;
+    format_to(s_path, sizeof(s_path), "bios int13h drive %#x", info.boot_drive);
+    return {};
+}
+
+ErrorOr<void> find_boot_disk()
+{
+    const BootInfo& info = boot_info();
+    if (info.disk_signature == 0) {
+        kprintf("boot-disk: the boot disk's MBR has no disk signature (bytes 440-443 are zero); "
+                "rebuild it with tools/mkimage.py. No disk will be mounted or written.\n");
+        return Error::NoDevice;
+    }
+    u32 ata_checked = 0;
+    if (find_on_ata(info, ata_checked).is_error() && find_through_bios(info).is_error()) {
+        kprintf("boot disk (signature %#010x, BIOS drive %#x) not found on ATA (%u disk%s checked) "
+                "or through INT 13h: running without a volume, no disk will be written\n",
+                info.disk_signature, info.boot_drive, ata_checked, ata_checked == 1 ? "" : "s");
+        return Error::NoDevice;
+    }
+    kprintf("boot-disk: signature %#010x, FAT16 at LBA %u, via %s\n", info.disk_signature, info.fat_lba, s_path);
+    return {};
+}
+
+} // namespace
+
+ErrorOr<fat16::BlockDevice*> boot_block_device()
+{
+    if (!s_device)
+        return Error::NoDevice;
+    return s_device;
+}
+
+const char* boot_disk_path() { return s_path; }
+u32 boot_partition_lba() { return boot_info().fat_lba; }
+u32 boot_partition_sectors() { return boot_info().fat_sectors; }
+
+KERNEL_INIT(KERNEL_INIT_DEVICES + 50, "boot-disk", find_boot_disk);

@@ -171,7 +171,12 @@ ErrorOr<void> AtaPioDevice::probe(bool reset_channel)
     // answering IDENTIFY DEVICE (ATA-6 section 9.12).
     if (x86::inb(m_command_base + REG_LBA_MID) != 0 || x86::inb(m_command_base + REG_LBA_HIGH) != 0)
         return Error::NoDevice;
-    TRY(wait_data(COMMAND_TIMEOUT));
+    auto data = wait_data(COMMAND_TIMEOUT);
+    if (data.is_error()) {
+        // An aborted IDENTIFY from an empty master position (the slave
+        // answers for it, ATA-6 section 9.16.1) is "nothing there".
+        return data.error() == Error::IoError ? Error::NoDevice : data.error();
+    }
     u16 identify[256];
     x86::insw(m_command_base + REG_DATA, identify, 256);
 

@@ -100,6 +100,9 @@ clear_boot_info:
 ; says so itself.
 find_fat_partition:
     mov eax, [STAGE1_ADDR + MBR_DISK_SIGNATURE] ; the MBR's 32-bit disk signature
+%ifdef TEST_WRONG_DISK_SIGNATURE
+    not eax                         ; tests/boot/test_boot_disk.py: a disk nobody carries
+%endif
     mov [BOOT_INFO_ADDR + BI_DISK_SIGNATURE], eax ; BootInfo.disk_signature
     mov si, STAGE1_ADDR + MBR_PARTITIONS ; first partition entry
     mov cx, 4                       ; four primary entries

@@ -33,6 +33,7 @@ constexpr usize RING_SIZE = 256;
 static volatile u8 s_ring[RING_SIZE];
 static volatile u32 s_head, s_tail;
 static bool s_shift, s_ctrl, s_caps, s_extended;
+static bool s_installed;
 
 static void push(u8 byte)
 {
@@ -120,6 +121,20 @@ void keyboard_init()
     for (int i = 0; i < 64 && (inb(STATUS_PORT) & STATUS_OUTPUT_FULL); ++i)
         inb(DATA_PORT);
     irq_install(IRQ_KEYBOARD, keyboard_irq);
+    s_installed = true;
+}
+
+void keyboard_drain_after_bios_call()
+{
+    if (!s_installed)
+        return;
+    // Bounded: the 8042 holds one byte (two with a mouse), never more.
+    for (int i = 0; i < 16 && (inb(STATUS_PORT) & STATUS_OUTPUT_FULL); ++i) {
+        u8 status = inb(STATUS_PORT);
+        u8 data = inb(DATA_PORT);
+        if (!(status & STATUS_AUX_DATA))
+            handle_scancode(data);
+    }
 }
 
 int keyboard_read_byte()

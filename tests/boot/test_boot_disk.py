@@ -20,9 +20,11 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -145,6 +147,29 @@ class BootDiskTest(unittest.TestCase):
 
     def test_usb_stick_on_xhci_with_userdata_on_a_second_stick(self):
         self.boot_and_check("usb-xhci", "usb-xhci", r"bios int13h drive 0x80")
+
+    def test_keyboard_and_serial_work_after_bios_calls(self):
+        # `disk` makes dozens of INT 13h calls; afterwards the kernel's PIC
+        # layout, masks and IDT must be back: PS/2 keys (IRQ 1) and serial
+        # lines (IRQ 4) still reach the shell.
+        image = make_image_copy()
+        machine, args = disk_args_for([("usb-xhci", image)])
+        monitor = os.path.join(self.tmp.name, "monitor.sock")
+        extra = ("-monitor", f"unix:{monitor},server,nowait")
+        with Qemu(image, machine=machine, disk_args=args, extra_args=extra, timeout=120) as vm:
+            vm.wait_prompt(timeout=90)
+            self.assertIn("bios int13h drive 0x80", vm.command("disk", timeout=60))
+            start = len(vm.output)
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(monitor)
+                for key in ["c", "p", "u", "ret"]:
+                    s.sendall(f"sendkey {key}\n".encode())
+                    time.sleep(0.05)
+                vm.wait_for(r"vendor:", timeout=30, start=start)
+            vm.wait_prompt()
+            self.assertIn("up ", vm.command("uptime"))
+            vm.send_line("poweroff")
+            self.assertEqual(vm.wait_exit(timeout=60), EXIT_POWEROFF, vm.output)
 
     # --- corner cases -------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 #include <kernel/arch/x86/bios_call.h>
 #include <kernel/arch/x86/cpu.h>
 #include <kernel/arch/x86/pic.h>
+#include <kernel/drivers/keyboard.h>
 #include <kernel/drivers/serial.h>
 #include <kernel/lib/string.h>
 #include <kernel/time/pit.h>
@@ -41,6 +42,7 @@ void bios_int13(BiosRegisters& registers)
     pit_set_kernel_rate();
     pic_leave_bios_mode(kernel_masks);
     serial_drain_after_bios_call();
+    keyboard_drain_after_bios_call();
     if (flags & (1u << 9)) // IF: interrupts were on before the call
         x86::enable_interrupts();
 }

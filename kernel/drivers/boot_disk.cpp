@@ -1,51 +1,22 @@
-// Finds the boot disk by its MBR signature (see boot_disk.h).
-//
-// The MBR fields compared (a classic MBR, as tools/mkimage.py writes it):
-// bytes 440-443 the disk signature, 446-509 four 16-byte partition entries
-// (type at +4, first LBA at +8), 510-511 the 55h AAh boot signature.
+// Finds the boot disk by its MBR signature (see boot_disk.h); the MBR
+// comparison itself is boot_disk_match.cpp.
 #include <kernel/boot_info.h>
 #include <kernel/drivers/ata.h>
 #include <kernel/drivers/bios_disk.h>
 #include <kernel/drivers/boot_disk.h>
+#include <kernel/drivers/boot_disk_match.h>
 #include <kernel/init.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
-#include <kernel/lib/string.h>
 
 namespace {
-
-constexpr u32 MBR_DISK_SIGNATURE = 440;
-constexpr u32 MBR_PARTITIONS = 446;
-constexpr u32 MBR_PARTITION_SIZE = 16;
-constexpr u32 MBR_BOOT_SIGNATURE = 510;
 
 fat16::BlockDevice* s_device;
 char s_path[40] = "none";
 
-u32 read_u32(const u8* bytes)
-{
-    return u32(bytes[0]) | (u32(bytes[1]) << 8) | (u32(bytes[2]) << 16) | (u32(bytes[3]) << 24);
-}
-
-bool is_fat16_type(u8 type) { return type == 0x04 || type == 0x06 || type == 0x0E; }
-
-// True when `device`'s MBR carries the boot disk's signature and a FAT16
-// partition where the loader found one. A disk that cannot be read is not it.
 bool is_boot_disk(fat16::BlockDevice& device, const BootInfo& info)
 {
-    static u8 mbr[fat16::SECTOR_SIZE];
-    if (device.read_sectors(0, 1, mbr).is_error())
-        return false;
-    if (mbr[MBR_BOOT_SIGNATURE] != 0x55 || mbr[MBR_BOOT_SIGNATURE + 1] != 0xAA)
-        return false;
-    if (read_u32(mbr + MBR_DISK_SIGNATURE) != info.disk_signature)
-        return false;
-    for (u32 i = 0; i < 4; ++i) {
-        const u8* entry = mbr + MBR_PARTITIONS + i * MBR_PARTITION_SIZE;
-        if (is_fat16_type(entry[4]) && read_u32(entry + 8) == info.fat_lba)
-            return true;
-    }
-    return false;
+    return match_boot_mbr(device, info.disk_signature, info.fat_lba) == MbrMatch::Match;
 }
 
 // ATA first: a native driver is faster than a trip through real mode. Two

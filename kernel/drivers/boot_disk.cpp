@@ -1,6 +1,7 @@
 // Finds the boot disk by its MBR signature (see boot_disk.h); the MBR
 // comparison itself is boot_disk_match.cpp.
 #include <kernel/boot_info.h>
+#include <kernel/drivers/ahci.h>
 #include <kernel/drivers/ata.h>
 #include <kernel/drivers/bios_disk.h>
 #include <kernel/drivers/boot_disk.h>
@@ -49,6 +50,38 @@ ErrorOr<void> find_on_ata(const BootInfo& info, u32& checked)
     return {};
 }
 
+// AHCI next, natively. Ports that are not the boot disk go back to the
+// BIOS at once, so INT 13h keeps working for them and for the USB stick.
+ErrorOr<void> find_on_ahci(const BootInfo& info, u32& checked)
+{
+    AhciDevice* match = nullptr;
+    u32 matches = 0;
+    for (u32 i = 0; i < ahci_device_count(); ++i) {
+        AhciDevice& device = ahci_device(i);
+        if (!device.present())
+            continue;
+        ++checked;
+        if (is_boot_disk(device, info)) {
+            match = &device;
+            ++matches;
+        }
+    }
+    if (matches > 1)
+        kprintf("boot-disk: %u AHCI disks carry signature %#010x (cloned?); asking the BIOS instead\n", matches,
+                info.disk_signature);
+    for (u32 i = 0; i < ahci_device_count(); ++i) {
+        AhciDevice& device = ahci_device(i);
+        if (device.present() && (matches != 1 || &device != match))
+            device.hand_back();
+    }
+    if (matches != 1)
+        return Error::NoDevice;
+    match->allow_writes();
+    s_device = match;
+    format_to(s_path, sizeof(s_path), "ahci %s", match->name());
+    return {};
+}
+
 ErrorOr<void> find_through_bios(const BootInfo& info)
 {
     BiosDiskDevice& device = bios_boot_device();
@@ -77,11 +110,17 @@ ErrorOr<void> find_boot_disk()
                 "rebuild it with tools/mkimage.py. No disk will be mounted or written.\n");
         return Error::NoDevice;
     }
-    u32 ata_checked = 0;
-    if (find_on_ata(info, ata_checked).is_error() && find_through_bios(info).is_error()) {
-        kprintf("boot disk (signature %#010x, BIOS drive %#x) not found on ATA (%u disk%s checked) "
-                "or through INT 13h: running without a volume, no disk will be written\n",
-                info.disk_signature, info.boot_drive, ata_checked, ata_checked == 1 ? "" : "s");
+    u32 ata_checked = 0, ahci_checked = 0;
+    bool found = !find_on_ata(info, ata_checked).is_error();
+    if (!found)
+        found = !find_on_ahci(info, ahci_checked).is_error();
+    else
+        for (u32 i = 0; i < ahci_device_count(); ++i)
+            ahci_device(i).hand_back(); // the boot disk is on ATA: AHCI stays the BIOS's
+    if (!found && find_through_bios(info).is_error()) {
+        kprintf("boot disk (signature %#010x, BIOS drive %#x) not found on ATA (%u disk%s checked), "
+                "AHCI (%u) or through INT 13h: running without a volume, no disk will be written\n",
+                info.disk_signature, info.boot_drive, ata_checked, ata_checked == 1 ? "" : "s", ahci_checked);
         return Error::NoDevice;
     }
     kprintf("boot-disk: signature %#010x, FAT16 at LBA %u, via %s\n", info.disk_signature, info.fat_lba, s_path);

@@ -90,7 +90,8 @@ def make_image_copy(src=None):
     return dst
 
 
-# Where a disk image can sit, as QEMU arguments: name -> (machine, a function
+# Where a disk image can sit, as QEMU arguments: name -> (machine or None for
+# any, a function
 # of (image, drive id, boot) giving the -drive/-device arguments). `boot`
 # marks the disk the BIOS should boot (bootindex=0); the others get none.
 # IDE positions use QEMU's index= (0 primary master, 1 primary slave,
@@ -115,9 +116,9 @@ DISK_PLACES = {
     "ahci": ("q35", lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
                                                "-device", f"ide-hd,drive={name},bus=ide.{0 if boot else 1}"
                                                + (",bootindex=0" if boot else "")]),
-    "usb-uhci": ("pc", _usb("uhci")),
-    "usb-ehci": ("pc", _usb("ehci")),
-    "usb-xhci": ("pc", _usb("xhci")),
+    "usb-uhci": (None, _usb("uhci")),
+    "usb-ehci": (None, _usb("ehci")),
+    "usb-xhci": (None, _usb("xhci")),
 }
 USB_CONTROLLERS = {"usb-uhci": "piix3-usb-uhci,id=uhci", "usb-ehci": "usb-ehci,id=ehci",
                    "usb-xhci": "qemu-xhci,id=xhci"}
@@ -125,9 +126,10 @@ USB_CONTROLLERS = {"usb-uhci": "piix3-usb-uhci,id=uhci", "usb-ehci": "usb-ehci,i
 
 def disk_args_for(disks):
     """QEMU arguments for a list of (place, image) pairs; the first is the
-    boot disk. Returns (machine, args). All places must share one machine."""
-    machines = {DISK_PLACES[place][0] for place, _ in disks}
-    if len(machines) != 1:
+    boot disk. Returns (machine, args). All places must fit one machine
+    (USB sticks fit both; the default is pc)."""
+    machines = {DISK_PLACES[place][0] for place, _ in disks} - {None}
+    if len(machines) > 1:
         raise ValueError(f"disk places need different machines: {machines}")
     args = []
     for place in dict.fromkeys(place for place, _ in disks):
@@ -135,7 +137,7 @@ def disk_args_for(disks):
             args += ["-device", USB_CONTROLLERS[place]]
     for n, (place, image) in enumerate(disks):
         args += DISK_PLACES[place][1](image, f"disk{n}", n == 0)
-    return machines.pop(), args
+    return (machines.pop() if machines else "pc"), args
 
 
 class Qemu:

@@ -3,6 +3,7 @@
 #include <kernel/arch/x86/descriptors.h>
 #include <kernel/arch/x86/io.h>
 #include <kernel/drivers/keyboard.h>
+#include <kernel/drivers/vga.h>
 
 using namespace x86;
 
@@ -84,6 +85,10 @@ static void handle_scancode(u8 code)
         case 0x4D: push_escape('C'); break; // right
         case 0x4B: push_escape('D'); break; // left
         case 0x1C: push('\r'); break;       // keypad Enter
+        // Shift+PgUp/PgDn page the VGA scrollback, as on Linux's console;
+        // they never reach the shell.
+        case 0x49: if (s_shift) vga_scroll_view(VGA_PAGE_LINES); break; // PgUp
+        case 0x51: if (s_shift) vga_scroll_view(-VGA_PAGE_LINES); break; // PgDn
         default: break;
         }
         return;

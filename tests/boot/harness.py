@@ -95,11 +95,19 @@ def make_image_copy(src=None):
 # of (image, drive id, boot) giving the -drive/-device arguments). `boot`
 # marks the disk the BIOS should boot (bootindex=0); the others get none.
 # IDE positions use QEMU's index= (0 primary master, 1 primary slave,
-# 2 secondary master, 3 secondary slave); "ahci" is q35's built-in SATA
-# controller; the USB ones put a usb-storage stick on the named host controller.
+# 2 secondary master, 3 secondary slave); "ahci" and "ahci-port-1" are ports
+# 0 and 1 of q35's built-in SATA controller; the USB ones put a usb-storage
+# stick on the named host controller.
 def _ide(index):
     return lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
                                       "-device", f"ide-hd,drive={name},bus=ide.{index // 2},unit={index % 2}"
+                                      + (",bootindex=0" if boot else "")]
+
+
+def _sata(port):
+    # q35's ICH9 AHCI controller names its six ports ide.0 ... ide.5.
+    return lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
+                                      "-device", f"ide-hd,drive={name},bus=ide.{port}"
                                       + (",bootindex=0" if boot else "")]
 
 
@@ -113,9 +121,8 @@ DISK_PLACES = {
     "ide-primary-master": ("pc", _ide(0)),
     "ide-primary-slave": ("pc", _ide(1)),
     "ide-secondary-master": ("pc", _ide(2)),
-    "ahci": ("q35", lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
-                                               "-device", f"ide-hd,drive={name},bus=ide.{0 if boot else 1}"
-                                               + (",bootindex=0" if boot else "")]),
+    "ahci": ("q35", _sata(0)),
+    "ahci-port-1": ("q35", _sata(1)),
     "usb-uhci": (None, _usb("uhci")),
     "usb-ehci": (None, _usb("ehci")),
     "usb-xhci": (None, _usb("xhci")),

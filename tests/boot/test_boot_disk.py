@@ -136,8 +136,11 @@ class BootDiskTest(unittest.TestCase):
 
     # --- AHCI, natively -----------------------------------------------------------
 
-    def test_ahci_on_q35_with_userdata_on_another_port(self):
-        self.boot_and_check("ahci", "ahci", "ahci port 0")
+    def test_ahci_port_0_with_userdata_on_port_1(self):
+        self.boot_and_check("ahci", "ahci-port-1", "ahci port 0")
+
+    def test_ahci_port_1_with_userdata_on_port_0(self):
+        self.boot_and_check("ahci-port-1", "ahci", "ahci port 1")
 
     # --- INT 13h through the BIOS -------------------------------------------------
 

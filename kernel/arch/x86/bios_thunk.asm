@@ -44,23 +44,23 @@ section .text
 ; void bios_thunk_call(BiosRegisters* registers): cdecl; registers in and out.
 bios_thunk_call:
     push ebp                            ; callee-saved registers of the i386 SysV ABI
-    push ebx
-    push esi
-    push edi
+    push ebx                            ; callee-saved too
+    push esi                            ; callee-saved too
+    push edi                            ; callee-saved too
     mov [LOW(saved_esp)], esp           ; the way back to this frame
     mov esi, [esp + 20]                 ; the caller's BiosRegisters
     mov edi, LOW(registers)             ; copied into the blob, below 64 KiB
-    mov ecx, REGS_SIZE / 4
-    cld
-    rep movsd
+    mov ecx, REGS_SIZE / 4              ; sizeof(BiosRegisters) in dwords
+    cld                                 ; rep movsd counts upwards
+    rep movsd                           ; copy the register block
     sgdt [LOW(saved_gdtr)]              ; reloaded in real mode on the way back
     sidt [LOW(saved_idtr)]              ; reloaded once back in 32-bit code
     jmp CODE16:LOW(protected16)         ; into 16-bit protected mode, below 64 KiB
 
 back_in_protected32:                    ; from real_mode's far jump, CS = 0x08
-    mov ax, KERNEL_DATA
+    mov ax, KERNEL_DATA                 ; the kernel's flat data selector
     mov ds, ax                          ; flat 4 GiB segments again
-    mov es, ax
+    mov es, ax                          ; (every data segment: the C++ code assumes flat ones)
     mov fs, ax
     mov gs, ax
     mov ss, ax
@@ -68,14 +68,14 @@ back_in_protected32:                    ; from real_mode's far jump, CS = 0x08
     lidt [LOW(saved_idtr)]              ; the kernel's exception and IRQ gates
     mov esi, LOW(registers)             ; the BIOS's results...
     mov edi, [esp + 20]                 ; ...back to the caller's BiosRegisters
-    mov ecx, REGS_SIZE / 4
-    cld
-    rep movsd
-    pop edi
+    mov ecx, REGS_SIZE / 4              ; sizeof(BiosRegisters) in dwords
+    cld                                 ; rep movsd counts upwards
+    rep movsd                           ; copy the register block
+    pop edi                             ; restore the callee-saved registers
     pop esi
     pop ebx
     pop ebp
-    ret
+    ret                                 ; back to bios_call.cpp, interrupts still off
 
 ; --- copied below 64 KiB; runs at THUNK_BASE ---------------------------------
 align 16
@@ -83,7 +83,7 @@ bios_thunk_blob_start:
 thunk_blob:
 bits 16
 protected16:                            ; CS = 0x28: 16-bit code, base 0
-    mov ax, DATA16
+    mov ax, DATA16                      ; 16-bit data selector, base 0, limit 64 KiB
     mov ds, ax                          ; 64 KiB limits in every hidden
     mov es, ax                          ; descriptor cache, as real mode
     mov fs, ax                          ; expects them
@@ -91,30 +91,30 @@ protected16:                            ; CS = 0x28: 16-bit code, base 0
     mov ss, ax
     mov esp, REAL_STACK_TOP             ; a stack below 64 KiB
     lidt [LOW(real_mode_idtr)]          ; the IVT: vectors as the BIOS set them
-    mov eax, cr0
+    mov eax, cr0                        ; read-modify-write: keep the other CR0 bits
     and eax, ~1                         ; CR0.PE off (paging is off already)
-    mov cr0, eax
+    mov cr0, eax                        ; the switch takes effect at the next far jump
     jmp 0:LOW(real_mode)                ; reload CS with a real-mode segment
 
 real_mode:
-    xor ax, ax
+    xor ax, ax                          ; segment 0
     mov ss, ax                          ; real-mode stack in segment 0
-    mov sp, REAL_STACK_TOP
+    mov sp, REAL_STACK_TOP              ; its top, below the old MBR
     mov ds, ax                          ; the register block is in segment 0
     mov eax, [LOW(registers) + 0]       ; BiosRegisters.eax
-    mov ebx, [LOW(registers) + 4]
-    mov ecx, [LOW(registers) + 8]
-    mov edx, [LOW(registers) + 12]
-    mov esi, [LOW(registers) + 16]
-    mov edi, [LOW(registers) + 20]
+    mov ebx, [LOW(registers) + 4]       ; BiosRegisters.ebx
+    mov ecx, [LOW(registers) + 8]       ; BiosRegisters.ecx
+    mov edx, [LOW(registers) + 12]      ; BiosRegisters.edx (DL = drive)
+    mov esi, [LOW(registers) + 16]      ; BiosRegisters.esi (SI = packet offset)
+    mov edi, [LOW(registers) + 20]      ; BiosRegisters.edi
     mov es, [LOW(registers) + 26]       ; BiosRegisters.es
     mov ds, [LOW(registers) + 24]       ; BiosRegisters.ds, last: it ends our access
     sti                                 ; the BIOS's disk code may wait on IRQs
     int 0x13                            ; INT 13h: the function is in AH
     cli                                 ; no interrupts across the mode switch
     mov [cs:LOW(registers) + 0], eax    ; CS = 0: results go back through CS
-    mov [cs:LOW(registers) + 4], ebx
-    mov [cs:LOW(registers) + 8], ecx
+    mov [cs:LOW(registers) + 4], ebx    ; BX: AH=41h's AA55h
+    mov [cs:LOW(registers) + 8], ecx    ; CX: AH=41h's feature bits
     mov [cs:LOW(registers) + 12], edx
     mov [cs:LOW(registers) + 16], esi
     mov [cs:LOW(registers) + 20], edi
@@ -122,12 +122,12 @@ real_mode:
     mov [cs:LOW(registers) + 26], es
     pushfd                              ; CF (error) and the rest of FLAGS
     pop dword [cs:LOW(registers) + 28]  ; BiosRegisters.eflags
-    xor ax, ax
-    mov ds, ax
+    xor ax, ax                          ; segment 0
+    mov ds, ax                          ; DS = 0 for the lgdt operand below
     o32 lgdt [LOW(saved_gdtr)]          ; the kernel's GDT, 32-bit base (above 1 MiB)
-    mov eax, cr0
+    mov eax, cr0                        ; read-modify-write: keep the other CR0 bits
     or eax, 1                           ; CR0.PE on
-    mov cr0, eax
+    mov cr0, eax                        ; the switch takes effect at the next far jump
     jmp dword KERNEL_CODE:back_in_protected32 ; 32-bit offset: the kernel is above 1 MiB
 
 align 4

@@ -34,7 +34,6 @@ constexpr usize RING_SIZE = 256;
 static volatile u8 s_ring[RING_SIZE];
 static volatile u32 s_head, s_tail;
 static bool s_shift, s_ctrl, s_caps, s_extended;
-static bool s_installed;
 
 static void push(u8 byte)
 {
@@ -116,6 +115,8 @@ static void keyboard_irq(InterruptFrame&)
             handle_scancode(data);
     }
 }
+
+static bool s_installed; // keyboard_init found an 8042 and took IRQ 1
 
 void keyboard_init()
 {

@@ -58,3 +58,11 @@ image: $(BOOT_IMAGE)
 
 # The boot suite boots both images and the stub kernel built from tests/boot.
 TEST_PREREQS += $(BOOT_IMAGE) $(BOOT_BIG_IMAGE) $(BOOT_STAGE1) $(BOOT_STAGE2)
+
+# `make usb DEV=/dev/sdX [FORCE=1]`: write the image to a USB stick through
+# tools/usbwrite.py, which refuses a mounted or built-in disk (FORCE=1 allows
+# a built-in one), shows the model and size, and asks before it writes.
+.PHONY: usb
+usb: $(BOOT_IMAGE)
+	@test -n "$(DEV)" || { echo "usage: make usb DEV=/dev/sdX [FORCE=1]  (the whole disk, e.g. /dev/sdb)" >&2; exit 2; }
+	$(PYTHON) tools/usbwrite.py --image $(BOOT_IMAGE) $(if $(FORCE),--force) $(DEV)

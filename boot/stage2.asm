@@ -87,16 +87,23 @@ clear_boot_info:
     xor ax, ax
     rep stosw                       ; ES = 0 here
     mov dword [BOOT_INFO_ADDR + BI_MAGIC], BOOT_INFO_MAGIC ; "BFBI"
-    mov dword [BOOT_INFO_ADDR + BI_VERSION], 1 ; layout version of kernel/boot_info.h
+    mov dword [BOOT_INFO_ADDR + BI_VERSION], BOOT_INFO_VERSION ; layout version of kernel/boot_info.h
     movzx eax, byte [boot_drive]    ; the BIOS drive number, widened
     mov [BOOT_INFO_ADDR + BI_BOOT_DRIVE], eax
     mov dword [BOOT_INFO_ADDR + BI_KERNEL_ADDRESS], KERNEL_ADDR ; always 1 MiB
     ret
 
-; The MBR stage1 came from is still at 0000:7C00. Take the first partition
-; of a FAT16 type (04h/06h/0Eh) and hand its place over; none leaves zeros,
-; and the kernel says so itself.
+; The MBR stage1 came from is still at 0000:7C00. Hand over its disk
+; signature (bytes 440-443), which names the boot disk to the kernel however
+; it reaches the disk later; then take the first partition of a FAT16 type
+; (04h/06h/0Eh) and hand its place over; none leaves zeros, and the kernel
+; says so itself.
 find_fat_partition:
+    mov eax, [STAGE1_ADDR + MBR_DISK_SIGNATURE] ; the MBR's 32-bit disk signature
+%ifdef TEST_WRONG_DISK_SIGNATURE
+    not eax                         ; tests/boot/test_boot_disk.py: a disk nobody carries
+%endif
+    mov [BOOT_INFO_ADDR + BI_DISK_SIGNATURE], eax ; BootInfo.disk_signature
     mov si, STAGE1_ADDR + MBR_PARTITIONS ; first partition entry
     mov cx, 4                       ; four primary entries
 .next:

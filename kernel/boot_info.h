@@ -50,17 +50,28 @@ enum BootInfoFlags : u32 {
 
 struct [[gnu::packed]] BootInfo {
     u32 magic;             // BOOT_INFO_MAGIC
-    u32 version;           // 1
+    u32 version;           // BOOT_INFO_VERSION
     u32 flags;             // BootInfoFlags
     u32 boot_drive;        // BIOS drive number (DL at boot)
     u32 kernel_address;    // where the kernel image was loaded
     u32 kernel_size;       // its size in bytes
-    u32 fat_lba;           // first sector of the FAT16 partition
+    u32 fat_lba;           // first sector of the FAT16 partition stage2 found in the boot disk's MBR
     u32 fat_sectors;       // its size in sectors
     u32 a20_method;        // 0 already on, 1 BIOS 2401h, 2 keyboard controller, 3 port 0x92
     u32 mem_lower_kb;      // E801: KiB between 1 MiB and 16 MiB
     u32 mem_upper_kb;      // E801: 64 KiB blocks above 16 MiB, times 64 (in KiB)
     u32 e820_count;        // valid entries in e820[]
+    u32 disk_signature;    // MBR bytes 440-443 of the boot disk (version 2); the kernel
+                           // mounts only the disk whose MBR carries it
     E820Entry e820[BOOT_INFO_MAX_E820];
 };
-static_assert(sizeof(BootInfo) == 48 + 24 * BOOT_INFO_MAX_E820);
+static_assert(sizeof(BootInfo) == 52 + 24 * BOOT_INFO_MAX_E820);
+static_assert(__builtin_offsetof(BootInfo, disk_signature) == 48);
+static_assert(__builtin_offsetof(BootInfo, e820) == 52);
+
+// Version 2 added disk_signature; the kernel refuses any other version.
+constexpr u32 BOOT_INFO_VERSION = 2;
+
+// The kernel's copy of the loader's BootInfo (kernel/main.cpp keeps it; the
+// loader's own lies in low memory that the BIOS thunk reuses).
+const BootInfo& boot_info();

@@ -41,13 +41,15 @@ assert b>=0x100000+len(d), "kernel.bin: bss_end inside the image"' $@
 .PHONY: kernel
 kernel: $(KERNEL_BIN)
 
-# Host tests of kernel code that does not touch the hardware: the formatter
-# and the heap (over a fake PMM), built hosted from the same sources.
+# Host tests of kernel code that does not touch the hardware: the formatter,
+# the heap (over a fake PMM) and the boot disk's MBR match, built hosted from
+# the same sources.
 $(eval $(call host_test,kernel_format_test,kernel/tests/format_test.cpp,kernel/lib/format.cpp))
 $(eval $(call host_test,kernel_heap_test,kernel/tests/heap_test.cpp,kernel/mm/heap.cpp kernel/lib/format.cpp tools/host/panic_host.cpp))
 $(eval $(call host_test,kernel_pmm_test,kernel/tests/pmm_test.cpp,kernel/mm/pmm.cpp tools/host/panic_host.cpp))
 $(eval $(call host_test,kernel_shell_split_test,kernel/tests/shell_split_test.cpp,kernel/shell/split.cpp))
 $(eval $(call host_test,kernel_init_test,kernel/tests/init_test.cpp,kernel/init.cpp kernel/lib/format.cpp))
+$(eval $(call host_test,kernel_boot_disk_match_test,kernel/tests/boot_disk_match_test.cpp,kernel/drivers/boot_disk_match.cpp))
 
 # `make bench`: boot the image and measure modules and snapshots inside the
 # kernel (cold and warm), after the host benchmarks so that their tier-1

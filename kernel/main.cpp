@@ -33,6 +33,8 @@ extern "C" u8 __kernel_end[];
 // code (a real-mode thunk, a DMA buffer) may reuse.
 static BootInfo s_boot_info;
 
+const BootInfo& boot_info() { return s_boot_info; }
+
 // Proves the entry code ran .init_array: with a broken linker script every
 // global object would otherwise stay silently unconstructed. The volatile
 // read keeps GCC from folding the constructor into static data.
@@ -71,7 +73,7 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
 
     if (!s_constructor_probe.ran)
         panic("global constructors did not run (.init_array)");
-    if (boot_info->magic != BOOT_INFO_MAGIC || boot_info->version != 1)
+    if (boot_info->magic != BOOT_INFO_MAGIC || boot_info->version != BOOT_INFO_VERSION)
         panic("the BootInfo from the loader has a bad magic or version");
     memcpy(&s_boot_info, boot_info, sizeof(BootInfo));
 

@@ -26,6 +26,10 @@ need googletest  test -f /usr/src/googletest/googletest/src/gtest-all.cc
 need g++-multilib m32_ok
 need gcc-multilib test -d /usr/lib/gcc/x86_64-linux-gnu/"$(gcc -dumpversion 2>/dev/null)"/32
 need python3     command -v python3
+# Bochs: a second BIOS for the boot suite (tests/boot/test_bochs.py).
+need bochs       command -v bochs
+need bochsbios   test -f /usr/share/bochs/BIOS-bochs-latest
+need vgabios     test -f /usr/share/bochs/VGABIOS-lgpl-latest
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -54,6 +54,26 @@ def parse_add(text):
     return host, image_path
 
 
+def parse_signature(text):
+    try:
+        value = int(text, 16)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a hexadecimal disk signature (example: 0x1234ABCD)") from None
+    if not 0 < value <= 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError(f"disk signature {text} must be non-zero and fit in 32 bits")
+    return value
+
+
+def derive_disk_signature(epoch, total_sectors, label, added):
+    """A per-image signature: the same inputs give the same one (the image
+    stays reproducible), a different size, label or file set another. Never
+    zero: zero means "no signature" to Windows and to the kernel."""
+    seed = struct.pack("<QI", epoch, total_sectors) + label.encode() + b"disk"
+    for data, _, image_path in added:
+        seed += image_path.encode() + struct.pack("<I", zlib.crc32(data))
+    return zlib.crc32(seed) & 0xFFFFFFFF or 0x42464453  # "SDFB" for the one-in-4-billion zero
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="mkimage.py",
@@ -79,6 +99,10 @@ def parse_args(argv):
     ap.add_argument("--pad-kernel", type=parse_count, default=0, metavar="BYTES",
                     help="append filler to the kernel so its image_size is at least BYTES "
                          "(tests that large kernels load, e.g. 2M)")
+    ap.add_argument("--disk-signature", type=parse_signature, default=None, metavar="HEX",
+                    help="the MBR disk signature (bytes 440-443), non-zero, e.g. 0x1234ABCD; the kernel "
+                         "mounts only the disk carrying the one it booted from (default: derived from "
+                         "the inputs, the size and the label)")
     ap.add_argument("--label", default="BAREFLOW", metavar="LABEL",
                     help="FAT16 volume label, up to 11 characters (default: BAREFLOW)")
     return ap.parse_args(argv)
@@ -106,7 +130,7 @@ def build_image(args):
     total_sectors = args.size // SECTOR
     layout = DiskLayout(total_sectors, len(kernel))
     volume_id = zlib.crc32(struct.pack("<QI", epoch, total_sectors) + b"volume") & 0xFFFFFFFF
-    disk_signature = zlib.crc32(struct.pack("<QI", epoch, total_sectors) + b"disk") & 0xFFFFFFFF
+    disk_signature = args.disk_signature or derive_disk_signature(epoch, total_sectors, args.label, added)
 
     volume = Fat16Volume(layout.partition_sectors, layout.partition_lba, args.label, volume_id, epoch)
     for directory in args.mkdir:
@@ -115,6 +139,7 @@ def build_image(args):
         volume.add_file(image_path, data, int(os.stat(host).st_mtime))
     pieces = volume.build()
 
+    layout.disk_signature = disk_signature
     mbr = build_mbr(stage1, disk_signature, layout.partition_lba, layout.partition_sectors)
     stage2_area = patch_stage2(stage2, layout.kernel_lba)
 
@@ -151,7 +176,7 @@ def main(argv=None):
     g = volume.geometry
     print(f"mkimage.py: {args.output}: {args.size // (1 << 20)} MiB, kernel {len(kernel)} bytes at LBA "
           f"{layout.kernel_lba}, FAT16 at LBA {layout.partition_lba} ({layout.partition_sectors} sectors, "
-          f"{g.clusters} clusters of {g.cluster_bytes} bytes)")
+          f"{g.clusters} clusters of {g.cluster_bytes} bytes), disk signature {layout.disk_signature:#010x}")
     return 0
 
 

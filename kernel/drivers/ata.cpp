@@ -1,4 +1,5 @@
-// ATA PIO on the primary channel (see ata.h).
+// ATA PIO on the two legacy IDE channels (see ata.h).
+#include <bareflow/panic.h>
 #include <kernel/arch/x86/io.h>
 #include <kernel/drivers/ata.h>
 #include <kernel/init.h>
@@ -7,26 +8,32 @@
 
 namespace {
 
-// Primary channel task-file registers (ATA/ATAPI-6 section 7).
-constexpr u16 ATA_DATA = 0x1F0;
-constexpr u16 ATA_ERROR = 0x1F1;
-constexpr u16 ATA_SECTOR_COUNT = 0x1F2;
-constexpr u16 ATA_LBA_LOW = 0x1F3;
-constexpr u16 ATA_LBA_MID = 0x1F4;
-constexpr u16 ATA_LBA_HIGH = 0x1F5;
-constexpr u16 ATA_DEVICE = 0x1F6;
-constexpr u16 ATA_STATUS = 0x1F7; // read
-constexpr u16 ATA_COMMAND = 0x1F7; // write
-constexpr u16 ATA_ALT_STATUS = 0x3F6; // read: status without clearing the interrupt
-constexpr u16 ATA_CONTROL = 0x3F6;    // write: device control
+// Task-file registers as offsets from the channel's command block
+// (ATA/ATAPI-6 section 7); the control block has one register.
+constexpr u16 REG_DATA = 0;
+constexpr u16 REG_ERROR = 1;
+constexpr u16 REG_SECTOR_COUNT = 2;
+constexpr u16 REG_LBA_LOW = 3;
+constexpr u16 REG_LBA_MID = 4;
+constexpr u16 REG_LBA_HIGH = 5;
+constexpr u16 REG_DEVICE = 6;
+constexpr u16 REG_STATUS = 7;  // read
+constexpr u16 REG_COMMAND = 7; // write
+// Control block: alternate status (read, does not clear the interrupt) and
+// device control (write).
 
 constexpr u8 STATUS_ERR = 0x01;
 constexpr u8 STATUS_DRQ = 0x08;
 constexpr u8 STATUS_DF = 0x20;
 constexpr u8 STATUS_BSY = 0x80;
+constexpr u8 STATUS_FLOATING = 0xFF; // nothing drives the bus: no device or no channel
 
 constexpr u8 CONTROL_NIEN = 0x02; // no interrupts: we poll
 constexpr u8 CONTROL_SRST = 0x04; // software reset of both drives
+
+constexpr u8 DEVICE_SLAVE = 0x10; // DEV bit of the device register
+constexpr u8 DEVICE_LBA = 0x40;   // LBA addressing
+constexpr u8 DEVICE_OBSOLETE = 0xA0; // bits 7 and 5, set by tradition (ATA-1)
 
 constexpr u8 ERROR_WP = 0x40; // write protected (removable media)
 
@@ -40,35 +47,56 @@ constexpr u8 CMD_IDENTIFY = 0xEC;
 
 constexpr u64 MS = 1000000;
 constexpr u64 COMMAND_TIMEOUT = 2000 * MS; // a sector transfer
+constexpr u64 IDENTIFY_TIMEOUT = 1000 * MS; // an absent slave must not hold up the boot for long
 constexpr u64 FLUSH_TIMEOUT = 30000 * MS;  // ATA-6 allows a long cache flush
 constexpr u64 RESET_TIMEOUT = 3000 * MS;
 constexpr u32 LBA28_LIMIT = 1u << 28;
 constexpr u32 MAX_SECTORS_PER_COMMAND = 256; // LBA28: a count of 0 means 256
 
-// ATA-6 section 6.2: 400 ns for the status to become valid after a command
-// or a device selection; four alternate-status reads take at least that.
-void settle()
-{
-    for (int i = 0; i < 4; ++i)
-        (void)x86::inb(ATA_ALT_STATUS);
-}
-
-AtaPioDevice s_boot_disk;
+// The legacy (ISA compatibility) addresses every PC chipset and QEMU's PIIX
+// decode: primary 0x1F0/0x3F6, secondary 0x170/0x376.
+AtaPioDevice s_devices[ATA_DEVICE_COUNT] = {
+    { 0x1F0, 0x3F6, false, "primary master" },
+    { 0x1F0, 0x3F6, true, "primary slave" },
+    { 0x170, 0x376, false, "secondary master" },
+    { 0x170, 0x376, true, "secondary slave" },
+};
 
 } // namespace
 
-AtaPioDevice& boot_disk() { return s_boot_disk; }
+AtaPioDevice& ata_device(u32 index)
+{
+    if (index >= ATA_DEVICE_COUNT)
+        panic("ata: device index out of range (there are four legacy IDE devices)");
+    return s_devices[index];
+}
+
+u8 AtaPioDevice::status() const { return x86::inb(m_control_base); }
+
+// ATA-6 section 6.2: 400 ns for the status to become valid after a command
+// or a device selection; four alternate-status reads take at least that.
+void AtaPioDevice::settle()
+{
+    for (int i = 0; i < 4; ++i)
+        (void)status();
+}
+
+void AtaPioDevice::select(u8 device_bits)
+{
+    x86::outb(m_command_base + REG_DEVICE, u8(device_bits | (m_slave ? DEVICE_SLAVE : 0)));
+    settle();
+}
 
 ErrorOr<void> AtaPioDevice::wait_ready(u64 timeout_ns)
 {
     u64 deadline = now_ns() + timeout_ns;
     for (;;) {
-        u8 status = x86::inb(ATA_ALT_STATUS);
-        if (status == 0xFF)
-            return Error::NoDevice; // floating bus: nothing attached
-        if (!(status & STATUS_BSY)) {
-            if (status & (STATUS_ERR | STATUS_DF))
-                return (x86::inb(ATA_ERROR) & ERROR_WP) ? Error::ReadOnlyMedia : Error::IoError;
+        u8 value = status();
+        if (value == STATUS_FLOATING)
+            return Error::NoDevice;
+        if (!(value & STATUS_BSY)) {
+            if (value & (STATUS_ERR | STATUS_DF))
+                return (x86::inb(m_command_base + REG_ERROR) & ERROR_WP) ? Error::ReadOnlyMedia : Error::IoError;
             return {};
         }
         if (now_ns() > deadline)
@@ -80,13 +108,13 @@ ErrorOr<void> AtaPioDevice::wait_data(u64 timeout_ns)
 {
     u64 deadline = now_ns() + timeout_ns;
     for (;;) {
-        u8 status = x86::inb(ATA_ALT_STATUS);
-        if (status == 0xFF)
+        u8 value = status();
+        if (value == STATUS_FLOATING)
             return Error::NoDevice;
-        if (!(status & STATUS_BSY)) {
-            if (status & (STATUS_ERR | STATUS_DF))
-                return (x86::inb(ATA_ERROR) & ERROR_WP) ? Error::ReadOnlyMedia : Error::IoError;
-            if (status & STATUS_DRQ)
+        if (!(value & STATUS_BSY)) {
+            if (value & (STATUS_ERR | STATUS_DF))
+                return (x86::inb(m_command_base + REG_ERROR) & ERROR_WP) ? Error::ReadOnlyMedia : Error::IoError;
+            if (value & STATUS_DRQ)
                 return {};
         }
         if (now_ns() > deadline)
@@ -96,45 +124,61 @@ ErrorOr<void> AtaPioDevice::wait_data(u64 timeout_ns)
 
 ErrorOr<void> AtaPioDevice::recover()
 {
-    // A software reset brings a confused drive back to a known state.
-    x86::outb(ATA_CONTROL, CONTROL_NIEN | CONTROL_SRST);
+    // A software reset brings a confused drive back to a known state (it
+    // resets both devices of the channel and selects the master).
+    x86::outb(m_control_base, CONTROL_NIEN | CONTROL_SRST);
     delay_us(10);
-    x86::outb(ATA_CONTROL, CONTROL_NIEN);
+    x86::outb(m_control_base, CONTROL_NIEN);
     delay_us(2000);
     return wait_ready(RESET_TIMEOUT);
 }
 
-ErrorOr<void> AtaPioDevice::probe()
+ErrorOr<void> AtaPioDevice::probe(bool reset_channel)
 {
     m_present = false;
-    if (x86::inb(ATA_STATUS) == 0xFF)
-        return Error::NoDevice; // no controller on the primary channel
-    auto reset = recover();
-    if (reset.is_error())
-        return reset.error();
-    x86::outb(ATA_DEVICE, 0xA0); // master, CHS bits unused
+    // Floating bus: with no controller (or no drive at all) on the channel,
+    // nothing pulls the data lines low and every register reads 0xFF.
+    if (x86::inb(m_command_base + REG_STATUS) == STATUS_FLOATING)
+        return Error::NoDevice;
+    if (reset_channel) {
+        auto reset = recover();
+        // A channel whose master is absent may keep BSY set for the slave's
+        // sake; that is judged below, per device, not here.
+        if (reset.is_error() && reset.error() != Error::DeviceTimeout)
+            return reset.error();
+    }
+    select(DEVICE_OBSOLETE);
+    if (status() == STATUS_FLOATING || status() == 0)
+        return Error::NoDevice; // this position of the channel is empty
+    x86::outb(m_command_base + REG_SECTOR_COUNT, 0);
+    x86::outb(m_command_base + REG_LBA_LOW, 0);
+    x86::outb(m_command_base + REG_LBA_MID, 0);
+    x86::outb(m_command_base + REG_LBA_HIGH, 0);
+    x86::outb(m_command_base + REG_COMMAND, CMD_IDENTIFY);
     settle();
-    x86::outb(ATA_SECTOR_COUNT, 0);
-    x86::outb(ATA_LBA_LOW, 0);
-    x86::outb(ATA_LBA_MID, 0);
-    x86::outb(ATA_LBA_HIGH, 0);
-    x86::outb(ATA_COMMAND, CMD_IDENTIFY);
-    settle();
-    if (x86::inb(ATA_STATUS) == 0)
+    if (x86::inb(m_command_base + REG_STATUS) == 0)
         return Error::NoDevice;
     // Wait for BSY to drop without judging ERR yet: an ATAPI drive aborts
     // IDENTIFY DEVICE, and that is "no disk", not "disk error".
-    u64 deadline = now_ns() + COMMAND_TIMEOUT;
-    while (x86::inb(ATA_ALT_STATUS) & STATUS_BSY)
+    u64 deadline = now_ns() + IDENTIFY_TIMEOUT;
+    while (status() & STATUS_BSY) {
+        if (status() == STATUS_FLOATING)
+            return Error::NoDevice;
         if (now_ns() > deadline)
             return Error::DeviceTimeout;
+    }
     // ATAPI and SATA bridges in native mode put a signature here instead of
     // answering IDENTIFY DEVICE (ATA-6 section 9.12).
-    if (x86::inb(ATA_LBA_MID) != 0 || x86::inb(ATA_LBA_HIGH) != 0)
+    if (x86::inb(m_command_base + REG_LBA_MID) != 0 || x86::inb(m_command_base + REG_LBA_HIGH) != 0)
         return Error::NoDevice;
-    TRY(wait_data(COMMAND_TIMEOUT));
+    auto data = wait_data(COMMAND_TIMEOUT);
+    if (data.is_error()) {
+        // An aborted IDENTIFY from an empty master position (the slave
+        // answers for it, ATA-6 section 9.16.1) is "nothing there".
+        return data.error() == Error::IoError ? Error::NoDevice : data.error();
+    }
     u16 identify[256];
-    x86::insw(ATA_DATA, identify, 256);
+    x86::insw(m_command_base + REG_DATA, identify, 256);
 
     // ATA-6 8.15 (IDENTIFY DEVICE data): words 60-61 the LBA28 capacity,
     // word 83 bit 10 LBA48 support, words 100-103 the LBA48 capacity,
@@ -159,33 +203,34 @@ ErrorOr<void> AtaPioDevice::probe()
 
 ErrorOr<void> AtaPioDevice::issue(u8 command28, u8 command48, u32 lba, u32 count)
 {
-    TRY(wait_ready(COMMAND_TIMEOUT));
+    u16 base = m_command_base;
     if (u64(lba) + count <= LBA28_LIMIT) {
         // LBA28 (ATA-6 section 6.2.1): the top four address bits go in the
-        // device register with LBA mode (bit 6) set.
-        x86::outb(ATA_DEVICE, u8(0xE0 | ((lba >> 24) & 0x0F)));
-        settle();
-        x86::outb(ATA_SECTOR_COUNT, u8(count)); // 256 is written as 0
-        x86::outb(ATA_LBA_LOW, u8(lba));
-        x86::outb(ATA_LBA_MID, u8(lba >> 8));
-        x86::outb(ATA_LBA_HIGH, u8(lba >> 16));
-        x86::outb(ATA_COMMAND, command28);
+        // device register with LBA mode (bit 6) set. The device is selected
+        // first: the two devices of a channel share the registers.
+        select(u8(DEVICE_OBSOLETE | DEVICE_LBA | ((lba >> 24) & 0x0F)));
+        TRY(wait_ready(COMMAND_TIMEOUT));
+        x86::outb(base + REG_SECTOR_COUNT, u8(count)); // 256 is written as 0
+        x86::outb(base + REG_LBA_LOW, u8(lba));
+        x86::outb(base + REG_LBA_MID, u8(lba >> 8));
+        x86::outb(base + REG_LBA_HIGH, u8(lba >> 16));
+        x86::outb(base + REG_COMMAND, command28);
         return {};
     }
     if (!m_lba48)
         return Error::OutOfRange;
     // LBA48: each register is a two-deep FIFO; the high bytes go first.
-    x86::outb(ATA_DEVICE, 0x40);
-    settle();
-    x86::outb(ATA_SECTOR_COUNT, u8(count >> 8));
-    x86::outb(ATA_LBA_LOW, u8(lba >> 24));
-    x86::outb(ATA_LBA_MID, 0); // address bits 32-39: our LBAs are 32-bit
-    x86::outb(ATA_LBA_HIGH, 0);
-    x86::outb(ATA_SECTOR_COUNT, u8(count));
-    x86::outb(ATA_LBA_LOW, u8(lba));
-    x86::outb(ATA_LBA_MID, u8(lba >> 8));
-    x86::outb(ATA_LBA_HIGH, u8(lba >> 16));
-    x86::outb(ATA_COMMAND, command48);
+    select(DEVICE_LBA);
+    TRY(wait_ready(COMMAND_TIMEOUT));
+    x86::outb(base + REG_SECTOR_COUNT, u8(count >> 8));
+    x86::outb(base + REG_LBA_LOW, u8(lba >> 24));
+    x86::outb(base + REG_LBA_MID, 0); // address bits 32-39: our LBAs are 32-bit
+    x86::outb(base + REG_LBA_HIGH, 0);
+    x86::outb(base + REG_SECTOR_COUNT, u8(count));
+    x86::outb(base + REG_LBA_LOW, u8(lba));
+    x86::outb(base + REG_LBA_MID, u8(lba >> 8));
+    x86::outb(base + REG_LBA_HIGH, u8(lba >> 16));
+    x86::outb(base + REG_COMMAND, command48);
     return {};
 }
 
@@ -205,7 +250,7 @@ ErrorOr<void> AtaPioDevice::read_sectors(u32 lba, u32 count, u8* buffer)
                 (void)recover();
                 return ready.error();
             }
-            x86::insw(ATA_DATA, buffer, 256);
+            x86::insw(m_command_base + REG_DATA, buffer, 256);
             buffer += fat16::SECTOR_SIZE;
         }
         lba += chunk;
@@ -218,6 +263,8 @@ ErrorOr<void> AtaPioDevice::write_sectors(u32 lba, u32 count, const u8* buffer)
 {
     if (!m_present)
         return Error::NoDevice;
+    if (!m_writable)
+        return Error::ReadOnlyMedia; // not the boot disk: someone else's data
     if (u64(lba) + count > m_sectors)
         return Error::OutOfRange;
     while (count > 0) {
@@ -230,7 +277,7 @@ ErrorOr<void> AtaPioDevice::write_sectors(u32 lba, u32 count, const u8* buffer)
                 (void)recover();
                 return ready.error();
             }
-            x86::outsw(ATA_DATA, buffer, 256);
+            x86::outsw(m_command_base + REG_DATA, buffer, 256);
             buffer += fat16::SECTOR_SIZE;
         }
         // The drive reports the fate of the last sector once BSY drops.
@@ -250,20 +297,36 @@ ErrorOr<void> AtaPioDevice::flush()
 {
     if (!m_present)
         return Error::NoDevice;
+    if (!m_writable)
+        return {}; // never written, nothing to make durable
+    select(DEVICE_OBSOLETE | DEVICE_LBA);
     TRY(wait_ready(COMMAND_TIMEOUT));
-    x86::outb(ATA_DEVICE, 0xE0);
-    settle();
-    x86::outb(ATA_COMMAND, m_lba48 ? CMD_FLUSH_CACHE_EXT : CMD_FLUSH_CACHE);
+    x86::outb(m_command_base + REG_COMMAND, m_lba48 ? CMD_FLUSH_CACHE_EXT : CMD_FLUSH_CACHE);
     settle();
     return wait_ready(FLUSH_TIMEOUT);
 }
 
-static ErrorOr<void> probe_boot_disk()
+// Every device is probed, however the machine booted: the boot-disk finder
+// compares their MBRs with the signature the loader handed over. An absent
+// channel costs one port read; an absent device at most IDENTIFY_TIMEOUT.
+static ErrorOr<void> probe_ata_devices()
 {
-    AtaPioDevice& disk = boot_disk();
-    TRY(disk.probe());
-    u64 mib = disk.sector_count() / 2048;
-    kprintf("ata: primary master \"%s\", %llu MiB, %s\n", disk.model(), mib, disk.supports_lba48() ? "LBA48" : "LBA28");
+    u32 found = 0;
+    for (u32 i = 0; i < ATA_DEVICE_COUNT; ++i) {
+        AtaPioDevice& device = s_devices[i];
+        bool first_of_channel = (i % 2) == 0;
+        auto probed = device.probe(first_of_channel);
+        if (probed.is_error()) {
+            if (probed.error() != Error::NoDevice)
+                kprintf("ata: %s: %s\n", device.name(), error_message(probed.error()));
+            continue;
+        }
+        ++found;
+        kprintf("ata: %s \"%s\", %llu MiB, %s\n", device.name(), device.model(), device.sector_count() / 2048,
+                device.supports_lba48() ? "LBA48" : "LBA28");
+    }
+    if (found == 0)
+        kprintf("ata: no ATA disk on the legacy IDE channels\n");
     return {};
 }
-KERNEL_INIT(KERNEL_INIT_DEVICES, "ata", probe_boot_disk);
+KERNEL_INIT(KERNEL_INIT_DEVICES, "ata", probe_ata_devices);

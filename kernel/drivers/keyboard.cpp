@@ -4,6 +4,7 @@
 #include <kernel/arch/x86/io.h>
 #include <kernel/drivers/break_key.h>
 #include <kernel/drivers/keyboard.h>
+#include <kernel/drivers/vga.h>
 
 using namespace x86;
 
@@ -87,6 +88,10 @@ static void handle_scancode(u8 code)
         case 0x4D: push_escape('C'); break; // right
         case 0x4B: push_escape('D'); break; // left
         case 0x1C: push('\r'); break;       // keypad Enter
+        // Shift+PgUp/PgDn page the VGA scrollback, as on Linux's console;
+        // they never reach the shell.
+        case 0x49: if (s_shift) vga_scroll_view(VGA_PAGE_LINES); break; // PgUp
+        case 0x51: if (s_shift) vga_scroll_view(-VGA_PAGE_LINES); break; // PgDn
         default: break;
         }
         return;
@@ -117,6 +122,8 @@ static void keyboard_irq(InterruptFrame& frame)
     s_irq_frame = nullptr;
 }
 
+static bool s_installed; // keyboard_init found an 8042 and took IRQ 1
+
 void keyboard_init()
 {
     // No controller: the status port floats to 0xFF.
@@ -126,6 +133,20 @@ void keyboard_init()
     for (int i = 0; i < 64 && (inb(STATUS_PORT) & STATUS_OUTPUT_FULL); ++i)
         inb(DATA_PORT);
     irq_install(IRQ_KEYBOARD, keyboard_irq);
+    s_installed = true;
+}
+
+void keyboard_drain_after_bios_call()
+{
+    if (!s_installed)
+        return;
+    // Bounded: the 8042 holds one byte (two with a mouse), never more.
+    for (int i = 0; i < 16 && (inb(STATUS_PORT) & STATUS_OUTPUT_FULL); ++i) {
+        u8 status = inb(STATUS_PORT);
+        u8 data = inb(DATA_PORT);
+        if (!(status & STATUS_AUX_DATA))
+            handle_scancode(data);
+    }
 }
 
 int keyboard_read_byte()

@@ -10,5 +10,11 @@
 // a USB keyboard and no legacy emulation) simply has no keyboard input.
 void keyboard_init();
 
+// Reads a byte that arrived at the end of a BIOS call: the PIC forgot the
+// edge, and the 8042 raises no new one until its buffer is read. A key
+// pressed *during* the call went to the BIOS's own handler and is lost.
+// Interrupts must be off.
+void keyboard_drain_after_bios_call();
+
 // Returns the next byte typed, or -1 when none is waiting (never blocks).
 int keyboard_read_byte();

@@ -102,6 +102,8 @@ void serial_enable_input_interrupts()
     drain_uart(); // anything that arrived before the switch
 }
 
+void serial_drain_after_bios_call() { drain_uart(); }
+
 void serial_write_byte(u8 byte)
 {
     while (!(inb(LINE_STATUS) & LSR_TX_EMPTY))

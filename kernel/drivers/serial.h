@@ -10,6 +10,10 @@ void serial_init();
 // Installs the IRQ 4 handler: input becomes interrupt-driven. Until then,
 // serial_read_byte() polls the UART.
 void serial_enable_input_interrupts();
+// Reads what arrived while the kernel was in a BIOS call: the PIC forgot
+// that edge, and the UART's IRQ line stays up until its data is read.
+// Interrupts must be off.
+void serial_drain_after_bios_call();
 
 void serial_write_byte(u8 byte);
 void serial_write(const char* text, usize length);

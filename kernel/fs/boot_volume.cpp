@@ -1,10 +1,11 @@
 // Mounts the boot disk's FAT16 partition (see boot_volume.h).
 //
-// The partition is found in the disk's MBR (types 0x04, 0x06, 0x0E) by the
-// driver itself, the way the boot loader found it, so the kernel needs no
-// second source of truth; the boot log shows the label, the size and the free
+// The disk is the one kernel/drivers/boot_disk.cpp identified by the MBR
+// signature the loader handed over, and the partition the one the loader
+// found there (BootInfo.fat_lba / fat_sectors): no other device ever reaches
+// the FAT16 driver. The boot log shows the label, the size and the free
 // space, which is also the first proof that the disk reads correctly.
-#include <kernel/drivers/ata.h>
+#include <kernel/drivers/boot_disk.h>
 #include <kernel/fs/boot_volume.h>
 #include <kernel/init.h>
 #include <kernel/lib/kprintf.h>
@@ -30,12 +31,15 @@ ErrorOr<void> boot_volume_sync()
     return volume->sync();
 }
 
+ErrorOr<void> mount_boot_partition(fat16::Volume& volume)
+{
+    fat16::BlockDevice* disk = TRY(boot_block_device());
+    return volume.mount_at(*disk, boot_partition_lba(), boot_partition_sectors());
+}
+
 static ErrorOr<void> mount_boot_volume()
 {
-    AtaPioDevice& disk = boot_disk();
-    if (!disk.present())
-        return Error::NoDevice;
-    TRY(s_volume.mount(disk));
+    TRY(mount_boot_partition(s_volume));
     auto info = s_volume.info();
     u32 free_clusters = TRY(s_volume.free_clusters());
     u64 total = u64(info.cluster_count) * info.bytes_per_cluster;

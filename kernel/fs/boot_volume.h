@@ -5,6 +5,11 @@
 #include <bareflow/error_or.h>
 #include <fs/fat16/volume.h>
 
+// Mounts the boot disk's FAT16 partition on `volume`: the boot disk only
+// (kernel/drivers/boot_disk.h), at the LBA the loader found. NoDevice when
+// the boot disk was not found.
+ErrorOr<void> mount_boot_partition(fat16::Volume& volume);
+
 // The mounted volume, or FsNotMounted when the boot disk had none.
 ErrorOr<fat16::Volume*> boot_volume();
 

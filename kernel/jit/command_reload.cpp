@@ -23,7 +23,6 @@
 // and FAT caches and re-reads the BPB. The kernel's own changes are never
 // pending at the prompt (every file command syncs), so the unmount writes
 // nothing over the other writer's work.
-#include <kernel/drivers/ata.h>
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
@@ -133,7 +132,7 @@ ErrorOr<void> remount_boot_volume()
 {
     fat16::Volume* volume = TRY(boot_volume());
     TRY(volume->unmount());
-    auto mounted = volume->mount(boot_disk());
+    auto mounted = mount_boot_partition(*volume);
     if (mounted.is_error())
         kprintf("reload: the boot volume could not be mounted again: %s\n", error_message(mounted.error()));
     return mounted;

@@ -26,14 +26,26 @@ void pit_set_tick_handler(void (*handler)(InterruptFrame&)) { s_tick_handler = h
 
 u64 timer_ticks() { return s_ticks; }
 
-void pit_start_ticks()
+static void program_channel0(u16 divisor)
 {
-    u16 divisor = static_cast<u16>((PIT_FREQUENCY_HZ + PIT_TICK_HZ / 2) / PIT_TICK_HZ);
     outb(MODE_COMMAND, 0x36); // channel 0, lobyte/hibyte, mode 3 (square wave), binary
     outb(CHANNEL0, divisor & 0xff);
     outb(CHANNEL0, divisor >> 8);
+}
+
+static u16 kernel_divisor() { return static_cast<u16>((PIT_FREQUENCY_HZ + PIT_TICK_HZ / 2) / PIT_TICK_HZ); }
+
+void pit_start_ticks()
+{
+    program_channel0(kernel_divisor());
     irq_install(0, pit_irq);
 }
+
+// A divisor of 0 means 65536: the 18.2 Hz the BIOS's tick count (and any
+// timeout it measures in ticks) assumes.
+void pit_set_bios_rate() { program_channel0(0); }
+
+void pit_set_kernel_rate() { program_channel0(kernel_divisor()); }
 
 void pit_wait_counts(u16 pit_counts)
 {

@@ -12,6 +12,9 @@ struct InterruptFrame;
 
 // Starts channel 0 at PIT_TICK_HZ and installs the IRQ 0 handler.
 void pit_start_ticks();
+// Around a BIOS call (bios_call.cpp): the BIOS's 18.2 Hz, then ours again.
+void pit_set_bios_rate();
+void pit_set_kernel_rate();
 
 // Called from IRQ 0 on every tick, after the tick count moved, with the
 // interrupted context (the watchdog of kernel/jit/running_call.cpp).

@@ -90,20 +90,82 @@ def make_image_copy(src=None):
     return dst
 
 
+# Where a disk image can sit, as QEMU arguments: name -> (machine or None for
+# any, a function
+# of (image, drive id, boot) giving the -drive/-device arguments). `boot`
+# marks the disk the BIOS should boot (bootindex=0); the others get none.
+# IDE positions use QEMU's index= (0 primary master, 1 primary slave,
+# 2 secondary master, 3 secondary slave); "ahci" and "ahci-port-1" are ports
+# 0 and 1 of q35's built-in SATA controller; the USB ones put a usb-storage
+# stick on the named host controller.
+def _ide(index):
+    return lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
+                                      "-device", f"ide-hd,drive={name},bus=ide.{index // 2},unit={index % 2}"
+                                      + (",bootindex=0" if boot else "")]
+
+
+def _sata(port):
+    # q35's ICH9 AHCI controller names its six ports ide.0 ... ide.5.
+    return lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
+                                      "-device", f"ide-hd,drive={name},bus=ide.{port}"
+                                      + (",bootindex=0" if boot else "")]
+
+
+def _usb(controller):
+    return lambda image, name, boot: ["-drive", f"file={image},format=raw,if=none,id={name}",
+                                      "-device", f"usb-storage,drive={name},bus={controller}.0"
+                                      + (",bootindex=0" if boot else ",bootindex=5")]
+
+
+DISK_PLACES = {
+    "ide-primary-master": ("pc", _ide(0)),
+    "ide-primary-slave": ("pc", _ide(1)),
+    "ide-secondary-master": ("pc", _ide(2)),
+    "ahci": ("q35", _sata(0)),
+    "ahci-port-1": ("q35", _sata(1)),
+    "usb-uhci": (None, _usb("uhci")),
+    "usb-ehci": (None, _usb("ehci")),
+    "usb-xhci": (None, _usb("xhci")),
+}
+USB_CONTROLLERS = {"usb-uhci": "piix3-usb-uhci,id=uhci", "usb-ehci": "usb-ehci,id=ehci",
+                   "usb-xhci": "qemu-xhci,id=xhci"}
+
+
+def disk_args_for(disks):
+    """QEMU arguments for a list of (place, image) pairs; the first is the
+    boot disk. Returns (machine, args). All places must fit one machine
+    (USB sticks fit both; the default is pc)."""
+    machines = {DISK_PLACES[place][0] for place, _ in disks} - {None}
+    if len(machines) > 1:
+        raise ValueError(f"disk places need different machines: {machines}")
+    args = []
+    for place in dict.fromkeys(place for place, _ in disks):
+        if place in USB_CONTROLLERS:
+            args += ["-device", USB_CONTROLLERS[place]]
+    for n, (place, image) in enumerate(disks):
+        args += DISK_PLACES[place][1](image, f"disk{n}", n == 0)
+    return (machines.pop() if machines else "pc"), args
+
+
 class Qemu:
     """One QEMU run of a disk image; use as a context manager."""
 
-    def __init__(self, image, memory_mb=64, accel="tcg", cpu=None, extra_args=(), timeout=60):
+    def __init__(self, image, memory_mb=64, accel="tcg", cpu=None, extra_args=(), timeout=60, machine="pc",
+                 disk_args=None):
+        """`disk_args`, when given, replaces the default disk (`image` as IDE
+        primary master), e.g. to attach it as a USB stick; see disk_args_for()."""
         if accel not in ("tcg", "kvm"):
             raise ValueError(f"accel must be 'tcg' or 'kvm', not {accel!r}")
         self.image = image
         self.timeout = timeout
-        args = ["timeout", "-k", "5", str(timeout), QEMU_BINARY, "-machine", "pc", "-m", str(memory_mb)]
+        args = ["timeout", "-k", "5", str(timeout), QEMU_BINARY, "-machine", machine, "-m", str(memory_mb)]
         if accel == "kvm":
             args += ["-enable-kvm", "-cpu", cpu or "host,-arch-capabilities"]
         else:
             args += ["-accel", "tcg"] + (["-cpu", cpu] if cpu else [])
-        args += ["-drive", f"file={image},format=raw,if=ide", "-display", "none", "-nic", "none",
+        if disk_args is None:
+            disk_args = ["-drive", f"file={image},format=raw,if=ide"]
+        args += list(disk_args) + ["-display", "none", "-nic", "none",
                  "-monitor", "none", "-no-reboot", "-serial", "stdio",
                  "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         self.args = args + list(extra_args)

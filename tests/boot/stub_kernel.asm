@@ -152,6 +152,7 @@ msg_tail:   db " tail=", 0
 msg_done:   db 13, 10, "stub: done", 13, 10, 0
 fields:
     db 0,  " bi_magic=", 0
+    db 4,  " bi_version=", 0
     db 8,  " flags=", 0
     db 12, " drive=", 0
     db 16, " kaddr=", 0
@@ -162,8 +163,9 @@ fields:
     db 36, " mem_lower=", 0
     db 40, " mem_upper=", 0
     db 44, " e820=", 0
-    db 64, " e820_0_type=", 0
-    db 68, " e820_0_attr=", 0
+    db 48, " disk_sig=", 0
+    db 68, " e820_0_type=", 0
+    db 72, " e820_0_attr=", 0
     db 0xFF
 align 16
 image_end:

@@ -138,6 +138,12 @@ class HandOverTest(BootChainFixture):
         self.assertEqual(report["eax"], BOOT_INFO_MAGIC)
         self.assertEqual(report["ebx"], 0x1000)
         self.assertEqual(report["bi_magic"], BOOT_INFO_MAGIC)
+        self.assertEqual(report["bi_version"], 2, "BootInfo version 2 carries the disk signature")
+        with open(image, "rb") as f:
+            f.seek(440)
+            signature = struct.unpack("<I", f.read(4))[0]
+        self.assertNotEqual(signature, 0, "mkimage writes a disk signature")
+        self.assertEqual(report["disk_sig"], signature, "BootInfo.disk_signature is MBR bytes 440-443")
         self.assertEqual(report["cs"], 0x08)
         self.assertEqual(report["ds"], 0x10)
         self.assertEqual(report["ss"], 0x10)

@@ -84,6 +84,25 @@ class LayoutTest(Workspace):
         self.assertEqual(image[510:512], b"\x55\xAA")
         self.assertNotEqual(image[440:444], b"\0\0\0\0", "a disk signature is written")
 
+    def test_disk_signature_option_is_written_at_440(self):
+        image = self.build("--disk-signature", "0x1234ABCD")
+        self.assertEqual(struct.unpack_from("<I", image, 440)[0], 0x1234ABCD)
+
+    def test_disk_signature_zero_is_refused(self):
+        code, _, err = self.run_mkimage("--disk-signature", "0")
+        self.assertNotEqual(code, 0)
+        self.assertIn("non-zero", err)
+
+    def test_derived_disk_signature_differs_per_label(self):
+        os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+        try:
+            first = self.build()
+            second = self.build("--label", "USERDATA")
+        finally:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        self.assertNotEqual(first[440:444], b"\0\0\0\0")
+        self.assertNotEqual(first[440:444], second[440:444], "two images, two signatures")
+
     def test_one_active_fat16_partition_from_lba_2048_to_the_end(self):
         image = self.build()
         entry = image[446:462]

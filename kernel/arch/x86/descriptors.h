@@ -11,6 +11,8 @@ constexpr u16 KERNEL_CODE_SELECTOR = 0x08;
 constexpr u16 KERNEL_DATA_SELECTOR = 0x10;
 constexpr u16 KERNEL_TSS_SELECTOR = 0x18;
 constexpr u16 DOUBLE_FAULT_TSS_SELECTOR = 0x20;
+constexpr u16 REAL_MODE_CODE16_SELECTOR = 0x28; // bios_thunk.asm: 16-bit protected mode on the way to real mode
+constexpr u16 REAL_MODE_DATA16_SELECTOR = 0x30;
 
 constexpr u8 IRQ_BASE_VECTOR = 32; // PIC IRQ n arrives as vector 32 + n
 

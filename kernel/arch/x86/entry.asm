@@ -288,6 +288,8 @@ gdt_table:
     dq 0x00CF92000000FFFF                   ; 0x10: data, base 0, limit 4 GiB, ring 0
     dq 0                                    ; 0x18: TSS of the kernel task
     dq 0                                    ; 0x20: TSS of the double-fault task
+    dq 0x00009A000000FFFF                   ; 0x28: 16-bit code, base 0, limit 64 KiB (bios_thunk.asm's way to real mode)
+    dq 0x000092000000FFFF                   ; 0x30: 16-bit data, base 0, limit 64 KiB (real-mode-like segment limits)
 gdt_end:
 align 4
     dw 0                                    ; pads the base to a 4-byte boundary

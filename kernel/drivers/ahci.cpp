@@ -4,6 +4,7 @@
 // commands (IDENTIFY DEVICE, READ/WRITE DMA EXT, FLUSH CACHE EXT).
 #include <kernel/arch/x86/pci.h>
 #include <kernel/drivers/ahci.h>
+#include <kernel/drivers/ata_identify.h>
 #include <kernel/init.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
@@ -124,21 +125,10 @@ ErrorOr<void> AhciDevice::attach(volatile u8* abar, u32 index)
         hand_back();
         return identified.error();
     }
-    // ATA8-ACS IDENTIFY DEVICE: words 83 bit 10 LBA48, 60-61 and 100-103
-    // the capacity, 27-46 the model (two characters per word, high first).
-    auto* identify = reinterpret_cast<const u16*>(s_dma);
-    m_lba48 = identify[83] & (1u << 10);
-    u64 sectors28 = identify[60] | (u32(identify[61]) << 16);
-    u64 sectors48 = identify[100] | (u64(identify[101]) << 16) | (u64(identify[102]) << 32) | (u64(identify[103]) << 48);
-    m_sectors = (m_lba48 && sectors48) ? sectors48 : sectors28;
-    for (u32 i = 0; i < 20; ++i) {
-        m_model[2 * i] = char(identify[27 + i] >> 8);
-        m_model[2 * i + 1] = char(identify[27 + i] & 0xFF);
-    }
-    u32 end = 40;
-    while (end > 0 && (m_model[end - 1] == ' ' || m_model[end - 1] == 0))
-        --end;
-    m_model[end] = 0;
+    AtaIdentity id = parse_ata_identify(reinterpret_cast<const u16*>(s_dma));
+    m_lba48 = id.lba48;
+    m_sectors = id.sectors;
+    memcpy(m_model, id.model, sizeof(m_model));
     return {};
 }
 

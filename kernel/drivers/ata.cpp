@@ -2,8 +2,10 @@
 #include <bareflow/panic.h>
 #include <kernel/arch/x86/io.h>
 #include <kernel/drivers/ata.h>
+#include <kernel/drivers/ata_identify.h>
 #include <kernel/init.h>
 #include <kernel/lib/kprintf.h>
+#include <kernel/lib/string.h>
 #include <kernel/time/clock.h>
 
 namespace {
@@ -180,21 +182,10 @@ ErrorOr<void> AtaPioDevice::probe(bool reset_channel)
     u16 identify[256];
     x86::insw(m_command_base + REG_DATA, identify, 256);
 
-    // ATA-6 8.15 (IDENTIFY DEVICE data): words 60-61 the LBA28 capacity,
-    // word 83 bit 10 LBA48 support, words 100-103 the LBA48 capacity,
-    // words 27-46 the model, two characters per word, high byte first.
-    m_lba48 = identify[83] & (1u << 10);
-    u64 sectors28 = identify[60] | (u32(identify[61]) << 16);
-    u64 sectors48 = identify[100] | (u64(identify[101]) << 16) | (u64(identify[102]) << 32) | (u64(identify[103]) << 48);
-    m_sectors = (m_lba48 && sectors48) ? sectors48 : sectors28;
-    for (u32 i = 0; i < 20; ++i) {
-        m_model[2 * i] = char(identify[27 + i] >> 8);
-        m_model[2 * i + 1] = char(identify[27 + i] & 0xFF);
-    }
-    u32 end = 40;
-    while (end > 0 && (m_model[end - 1] == ' ' || m_model[end - 1] == 0))
-        --end;
-    m_model[end] = 0;
+    AtaIdentity id = parse_ata_identify(identify);
+    m_lba48 = id.lba48;
+    m_sectors = id.sectors;
+    memcpy(m_model, id.model, sizeof(m_model));
     if (m_sectors == 0)
         return Error::NoDevice;
     m_present = true;

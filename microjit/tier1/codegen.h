@@ -17,6 +17,7 @@
 
 #include <microjit/jit/native_abi.h>
 #include <microjit/jit/native_entry.h>
+#include <microjit/jit/trap_kind.h>
 #include <microjit/module/bytecode.h>
 #include <microjit/module/module.h>
 #include <microjit/x86/assembler.h>
@@ -39,14 +40,6 @@ struct Home {
     i32 value;
 };
 
-enum class TrapKind : u8 {
-    DivideByZero,
-    Overflow,
-    OutOfBounds,
-    CallDepth,
-    BadConversion,
-    Count,
-};
 
 // A decoded instruction plus the label bound before it (0xFFFF: none).
 struct Op {

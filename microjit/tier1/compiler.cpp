@@ -176,18 +176,13 @@ void CodeGen::emit_trap_stubs()
     a.mov(eax, dword_ptr(esp, 0));
     a.jmp(hot_return);
 
-    static constexpr Error errors[] = {
-        Error::TrapDivideByZero, Error::TrapOverflow, Error::TrapOutOfBounds,
-        Error::TrapCallDepth, Error::TrapBadConversion,
-    };
-    static_assert(sizeof(errors) / sizeof(errors[0]) == static_cast<u32>(TrapKind::Count));
     // EAX = Error, ECX = bytecode offset, then the runtime's shared exit.
     Mem trap_exit = dword_ptr_abs(static_cast<u32>(reinterpret_cast<uptr>(&env.stubs->trap_exit)));
     Label common = a.new_label();
     bool any = trap_site_count > 0;
     for (u32 i = 0; i < trap_site_count; ++i) {
         a.bind(trap_sites[i].label);
-        a.mov(eax, static_cast<i32>(errors[static_cast<u32>(trap_sites[i].kind)]));
+        a.mov(eax, static_cast<i32>(trap_error(trap_sites[i].kind)));
         a.mov(ecx, static_cast<i32>(trap_sites[i].offset));
         a.jmp(common);
     }
@@ -195,7 +190,7 @@ void CodeGen::emit_trap_stubs()
         if (!traps[k].is_valid())
             continue;
         a.bind(traps[k]);
-        a.mov(eax, static_cast<i32>(errors[k]));
+        a.mov(eax, static_cast<i32>(trap_error(static_cast<TrapKind>(k))));
         a.mov(ecx, static_cast<i32>(TrapInfo::unknown_offset));
         a.jmp(common);
         any = true;

@@ -57,7 +57,7 @@ bool supported(const Inst& inst, bool tier_abi)
 
 // --- traps ----------------------------------------------------------------------------
 
-Label GeneralEmitter::trap(GeneralTrap kind, u32 offset)
+Label GeneralEmitter::trap(TrapKind kind, u32 offset)
 {
     if (m_site_count && m_sites[m_site_count - 1].offset == offset && m_sites[m_site_count - 1].kind == kind)
         return m_sites[m_site_count - 1].label; // a second check of the same instruction
@@ -108,15 +108,11 @@ void GeneralEmitter::emit_stubs()
         m_profile.emit_misses(m_a);
         m_guard.emit_failure(m_a);
     }
-    static constexpr Error errors[] = {
-        Error::TrapDivideByZero, Error::TrapOverflow, Error::TrapOutOfBounds, Error::TrapCallDepth, Error::TrapBadConversion,
-    };
-    static_assert(sizeof(errors) / sizeof(errors[0]) == static_cast<u32>(GeneralTrap::Count));
     Label common = m_a.new_label();
     bool any = false;
-    auto exit = [&](Label label, GeneralTrap kind, u32 offset) {
+    auto exit = [&](Label label, TrapKind kind, u32 offset) {
         m_a.bind(label);
-        m_a.mov(eax, static_cast<i32>(errors[static_cast<u32>(kind)]));
+        m_a.mov(eax, static_cast<i32>(trap_error(kind)));
         if (m_env) {
             m_a.mov(ecx, static_cast<i32>(offset));
             m_a.jmp(common);
@@ -127,9 +123,9 @@ void GeneralEmitter::emit_stubs()
     };
     for (u32 i = 0; i < m_site_count; ++i)
         exit(m_sites[i].label, m_sites[i].kind, m_sites[i].offset);
-    for (u32 k = 0; k < static_cast<u32>(GeneralTrap::Count); ++k)
+    for (u32 k = 0; k < static_cast<u32>(TrapKind::Count); ++k)
         if (m_shared_traps[k].is_valid())
-            exit(m_shared_traps[k], static_cast<GeneralTrap>(k), TrapInfo::unknown_offset);
+            exit(m_shared_traps[k], static_cast<TrapKind>(k), TrapInfo::unknown_offset);
     if (m_env && any) {
         // EAX = Error, ECX = bytecode offset, EDX = function: trap_exit
         // unwinds to the innermost jit_enter and never returns.
@@ -166,7 +162,7 @@ void GeneralEmitter::emit_prologue()
         // deeper and checks the limit itself.
         m_a.lea(ecx, ptr(edx, 1));
         m_a.cmp(ecx, static_cast<i32>(max_call_depth));
-        m_a.ja(trap(GeneralTrap::CallDepth, TrapInfo::unknown_offset));
+        m_a.ja(trap(TrapKind::CallDepth, TrapInfo::unknown_offset));
         m_a.mov(dword_ptr(esp, GeneralFrame::depth), ecx);
         // The caller counted this call; the policy's next threshold is
         // checked here, so tier-up and re-specialisation keep working.

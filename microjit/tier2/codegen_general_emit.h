@@ -15,12 +15,12 @@
 #pragma once
 
 #include <microjit/jit/native_entry.h>
+#include <microjit/jit/trap_kind.h>
 #include <microjit/tier2/codegen_general.h>
 #include <microjit/tier2/codegen_general_alloc.h>
 
 namespace Tier2 {
 
-enum class GeneralTrap : u8 { DivideByZero, Overflow, OutOfBounds, CallDepth, BadConversion, Count };
 
 class GeneralEmitter {
 public:
@@ -76,7 +76,7 @@ public:
     void emit_memory(const Inst&);
 
     // --- control (codegen_general.cpp) ----------------------------------------------
-    x86::Label trap(GeneralTrap kind, u32 offset);
+    x86::Label trap(TrapKind kind, u32 offset);
     void emit_call(const Inst&);
 
     const Function& m_fn;
@@ -124,11 +124,11 @@ private:
     struct TrapSite {
         x86::Label label;
         u32 offset;
-        GeneralTrap kind;
+        TrapKind kind;
     };
     TrapSite m_sites[max_trap_sites] {};
     u32 m_site_count { 0 };
-    x86::Label m_shared_traps[static_cast<u32>(GeneralTrap::Count)] {};
+    x86::Label m_shared_traps[static_cast<u32>(TrapKind::Count)] {};
     struct SlowCall {
         x86::Label entry;
         x86::Label resume;

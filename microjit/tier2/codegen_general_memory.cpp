@@ -34,7 +34,7 @@ void GeneralEmitter::emit_memory(const Inst& inst)
         return;
     }
     const Inst* index = inst.arg(1);
-    Label out_of_bounds = trap(GeneralTrap::OutOfBounds, inst.offset);
+    Label out_of_bounds = trap(TrapKind::OutOfBounds, inst.offset);
     if (v.home != Home::Buffer && v.home != Home::View) {
         m_a.jmp(out_of_bounds); // an undefined view: a path that never runs
         return;

@@ -403,12 +403,12 @@ void GeneralEmitter::emit_integer(const Inst& inst)
         if (y->is_const() || where(y).home == Home::Undef) {
             i32 c = y->is_const() ? y->imm : 0;
             if (c == 0) {
-                m_a.jmp(trap(GeneralTrap::DivideByZero, inst.offset));
+                m_a.jmp(trap(TrapKind::DivideByZero, inst.offset));
                 return;
             }
             if (c == -1) {
                 m_a.cmp(eax, int_min);
-                m_a.je(trap(GeneralTrap::Overflow, inst.offset));
+                m_a.je(trap(TrapKind::Overflow, inst.offset));
             }
             m_a.mov(dword_ptr(esp, GeneralFrame::constant_a), c);
             m_a.cdq();
@@ -417,16 +417,16 @@ void GeneralEmitter::emit_integer(const Inst& inst)
             Label safe = m_a.new_label();
             if (in_gpr(y)) {
                 m_a.test(gpr(y), gpr(y));
-                m_a.je(trap(GeneralTrap::DivideByZero, inst.offset));
+                m_a.je(trap(TrapKind::DivideByZero, inst.offset));
                 m_a.cmp(gpr(y), -1);
             } else {
                 m_a.cmp(slot(y), 0);
-                m_a.je(trap(GeneralTrap::DivideByZero, inst.offset));
+                m_a.je(trap(TrapKind::DivideByZero, inst.offset));
                 m_a.cmp(slot(y), -1);
             }
             m_a.jne(safe);
             m_a.cmp(eax, int_min);
-            m_a.je(trap(GeneralTrap::Overflow, inst.offset));
+            m_a.je(trap(TrapKind::Overflow, inst.offset));
             m_a.bind(safe);
             m_a.cdq();
             if (in_gpr(y))
@@ -541,8 +541,8 @@ void GeneralEmitter::emit_float(const Inst& inst)
         m_a.jne(ok);
         m_a.mov(dword_ptr(esp, GeneralFrame::constant_b), f32_minus_two_to_31);
         m_a.ucomiss(value, dword_ptr(esp, GeneralFrame::constant_b));
-        m_a.jne(trap(GeneralTrap::BadConversion, inst.offset));
-        m_a.jp(trap(GeneralTrap::BadConversion, inst.offset)); // unordered: NaN
+        m_a.jne(trap(TrapKind::BadConversion, inst.offset));
+        m_a.jp(trap(TrapKind::BadConversion, inst.offset)); // unordered: NaN
         m_a.bind(ok);
         finish_i32(d, eax);
         return;

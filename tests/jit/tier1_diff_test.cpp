@@ -145,9 +145,10 @@ TEST(Tier1Differential, EveryModuleFunctionAgreesWithTier0)
                     const TrapInfo& where0 = t0.instance().trap;
                     const TrapInfo& where1 = t1.instance().trap;
                     EXPECT_EQ(where1.function, where0.function) << file << " " << fn.name << " set " << set;
-                    if (where1.offset != TrapInfo::unknown_offset) // reported for the first 96 trap sites
+                    if (where1.offset != TrapInfo::unknown_offset) { // reported for the first 96 trap sites
                         EXPECT_EQ(where1.offset, where0.offset) << file << " " << fn.name << " set " << set << ": trap in "
                                                             << module->functions[where0.function].name;
+                    }
                 }
                 ASSERT_EQ(views1, views0) << file << " " << fn.name << ": view contents differ, set " << set;
                 ASSERT_TRUE(same_memory(t0.instance(), t1.instance())) << file << " " << fn.name << ": buffers differ, set " << set;

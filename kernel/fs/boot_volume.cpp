@@ -3,11 +3,14 @@
 // The partition is found in the disk's MBR (types 0x04, 0x06, 0x0E) by the
 // driver itself, the way the boot loader found it, so the kernel needs no
 // second source of truth; the boot log shows the label, the size and the free
-// space, which is also the first proof that the disk reads correctly.
+// space, which is also the first proof that the disk reads correctly. The
+// mount checks the volume first (fs/fat16/mount_check.h); a damaged volume is
+// mounted read-only, and the log says why and how to repair it.
 #include <kernel/drivers/ata.h>
 #include <kernel/fs/boot_volume.h>
 #include <kernel/init.h>
 #include <kernel/lib/kprintf.h>
+#include <kernel/time/clock.h>
 
 namespace {
 
@@ -30,12 +33,36 @@ ErrorOr<void> boot_volume_sync()
     return volume->sync();
 }
 
+void report_mount_check(const fat16::Volume& volume, u64 elapsed_ns)
+{
+    auto const& report = volume.mount_report();
+    if (!report.checked)
+        return;
+    if (!report.ok()) {
+        char reason[160];
+        fat16::format_mount_problem(report, reason, sizeof(reason));
+        kprintf("fat16: volume mounted read-only: %s; repair with fsck.fat -a\n", reason);
+        kprintf("fat16: files can be read; nothing will be written to this volume (boot count, snapshots, write, rm)\n");
+        return;
+    }
+    kprintf("fat16: mount check passed: %u entries, %u sector reads, %u us\n", report.files, report.sector_reads,
+            static_cast<u32>(elapsed_ns / 1000));
+    if (report.lost_clusters)
+        kprintf("fat16: %u lost cluster%s (left by an interrupted write; kept, never reused; fsck.fat -a reclaims them)\n",
+                report.lost_clusters, report.lost_clusters == 1 ? "" : "s");
+    if (report.fats_differ_at != 0xFFFFFFFFu)
+        kprintf("fat16: FAT copies differ from sector %u; the first copy passed the check and is used\n",
+                report.fats_differ_at);
+}
+
 static ErrorOr<void> mount_boot_volume()
 {
     AtaPioDevice& disk = boot_disk();
     if (!disk.present())
         return Error::NoDevice;
+    u64 start = now_ns();
     TRY(s_volume.mount(disk));
+    u64 elapsed = now_ns() - start;
     auto info = s_volume.info();
     u32 free_clusters = TRY(s_volume.free_clusters());
     u64 total = u64(info.cluster_count) * info.bytes_per_cluster;
@@ -43,6 +70,7 @@ static ErrorOr<void> mount_boot_volume()
     kprintf("fat16: volume \"%s\" at LBA %u: %llu KiB, %llu KiB free (%u-byte clusters, %u FAT%s)\n",
             info.label[0] ? info.label : "NO NAME", info.first_lba, total / 1024, free_bytes / 1024,
             info.bytes_per_cluster, info.fat_count, info.fat_count == 1 ? "" : "s");
+    report_mount_check(s_volume, elapsed);
     return {};
 }
 KERNEL_INIT(KERNEL_INIT_FILESYSTEMS, "fat16-mount", mount_boot_volume);

@@ -6,8 +6,12 @@
 //      entry of the first copy a legal value (dosfstools fat.c);
 //   3. every directory, depth first from the root, every entry's chain
 //      followed through the first FAT: no cluster reached twice, none marked
-//      free or bad, every chain long enough for its file (dosfstools
-//      check.c). The clusters reached are kept as a bitmap in the Volume
+//      free or bad, every chain long enough for its file, and every
+//      subdirectory opening with "." and ".." that name it and its parent
+//      (dosfstools check.c). The dot entries are what catch a data region
+//      that is not where the BPB says (a changed root-entry count, say):
+//      the chains still agree with the FAT, but the directory found at a
+//      cluster's sector is not that cluster's. The clusters reached are kept as a bitmap in the Volume
 //      (m_referenced, 8 KiB: FAT16 has at most 65524 clusters), which the
 //      allocator honours from then on.
 // The cost is two FAT reads plus the directories: a few hundred sector reads
@@ -191,6 +195,22 @@ MountProblem Volume::check_directory_tree(u32& where)
             where = MAX_CHECK_DEPTH;
             return MountProblem::TooDeep;
         }
+        // fatgen103 "FAT Directory Structure": "." names the directory's own
+        // first cluster, ".." its parent's (0 for the root).
+        u16 parent = stack[depth - 1].m_cursor.first_cluster;
+        auto first = cached_sector(cluster_lba(entry.first_cluster));
+        if (first.is_error()) {
+            where = cluster_lba(entry.first_cluster);
+            return MountProblem::ReadFailed;
+        }
+        auto const* dots = reinterpret_cast<const DirectoryEntry*>(first.value());
+        bool dots_ok = __builtin_memcmp(dots[0].name, ".          ", 11) == 0 && (dots[0].attributes & ATTR_DIRECTORY)
+            && dots[0].first_cluster == entry.first_cluster && __builtin_memcmp(dots[1].name, "..         ", 11) == 0
+            && (dots[1].attributes & ATTR_DIRECTORY) && dots[1].first_cluster == parent;
+        if (!dots_ok) {
+            where = entry.first_cluster;
+            return MountProblem::BadDotEntries;
+        }
         DirectoryIterator& child = stack[depth];
         child.m_volume = this;
         if (cursor_start(child.m_cursor, entry.first_cluster).is_error()) {
@@ -326,6 +346,9 @@ u32 format_mount_problem(const MountReport& report, char* out, u32 capacity)
         break;
     case MountProblem::ChainTooShort:
         t.put("the chain from cluster ").put(w).put(" is shorter than its file's size");
+        break;
+    case MountProblem::BadDotEntries:
+        t.put("the directory at cluster ").put(w).put(" does not start with its \".\" and \"..\" entries");
         break;
     case MountProblem::TooDeep:
         t.put("directories nest deeper than ").put(w).put(" levels (a directory loop?)");

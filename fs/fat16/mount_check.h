@@ -46,6 +46,7 @@ enum class MountProblem : u8 {
     BadLink,          // where: the cluster whose FAT entry is bad (0xFFF7) or reserved inside a chain
     SharedCluster,    // where: a cluster reached twice (two chains share it, or a loop)
     ChainTooShort,    // where: the file's first cluster
+    BadDotEntries,    // where: the subdirectory's first cluster, whose "." and ".." are missing or wrong
     TooDeep,          // where: the depth limit
     ReadFailed,       // where: the sector that could not be read
     OverBudget,       // where: the sector-read budget

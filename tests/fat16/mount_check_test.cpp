@@ -210,6 +210,23 @@ TEST_F(MountCheckTest, ReservedSectorsOneTooMany)
     expect_read_only(MountProblem::FatStartMismatch);
 }
 
+TEST_F(MountCheckTest, RootEntryCountOneSectorLarger)
+{
+    // The data region moves by a sector; every chain still agrees with the
+    // FAT, but SUB's cluster no longer starts with SUB's "." and "..".
+    edit->boot().root_entry_count = u16(edit->boot().root_entry_count + 16);
+    expect_read_only(MountProblem::BadDotEntries);
+    EXPECT_EQ(volume.mount_report().where, sub->first_cluster);
+}
+
+TEST_F(MountCheckTest, DotDotThatNamesAnotherDirectory)
+{
+    auto* dotdot = edit->cluster_slot(sub->first_cluster, 1);
+    ASSERT_EQ(dotdot->name[1], '.');
+    dotdot->first_cluster = a->first_cluster;
+    expect_read_only(MountProblem::BadDotEntries);
+}
+
 TEST_F(MountCheckTest, FatSizeFarLargerThanTheClustersNeed)
 {
     edit->boot().fat_size_16 = u16(edit->boot().fat_size_16 * 2);

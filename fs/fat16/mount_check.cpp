@@ -70,6 +70,14 @@ MountProblem Volume::check_fat_copies(const BootSector& bs, u32& where, u32& use
                 where = m_fat_lba + copy * m_fat_size + s;
                 return MountProblem::ReadFailed;
             }
+            // Every copy opens with FAT[0] (see below): a copy that does
+            // not is not where BPB_FATSz16 puts it, and nor is anything
+            // after it (the root, the data).
+            u16 other_first_entry = reinterpret_cast<const u16*>(other)[0];
+            if (s == 0 && other_first_entry != (0xFF00 | bs.media)) {
+                where = other_first_entry;
+                return MountProblem::FatStartMismatch;
+            }
             if (m_report.fats_differ_at == 0xFFFFFFFF && __builtin_memcmp(first, other, SECTOR_SIZE) != 0)
                 m_report.fats_differ_at = s;
         }

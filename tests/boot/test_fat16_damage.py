@@ -154,12 +154,22 @@ class DamagedBootVolume(unittest.TestCase):
         self.assertRegex(reason, r"FAT copies differ at sector \d+ and the first copy has errors")
 
     def test_reserved_sectors_one_too_many(self):
-        def damage(part):
-            bpb = bytearray(part.read(0, 1))
-            struct.pack_into("<H", bpb, 14, part.reserved + 1)
-            part.write(0, bytes(bpb))
+        reason = self.boot_damaged(lambda part: self.patch_bpb_u16(part, 14, 1), modules_readable=False)
+        self.assertIn("the FAT is not where the boot sector says", reason)
 
-        self.boot_damaged(damage, modules_readable=False)
+    def patch_bpb_u16(self, part, offset, delta):
+        bpb = bytearray(part.read(0, 1))
+        (value,) = struct.unpack_from("<H", bpb, offset)
+        struct.pack_into("<H", bpb, offset, value + delta)
+        part.write(0, bytes(bpb))
+
+    def test_fat_size_one_sector_larger(self):
+        reason = self.boot_damaged(lambda part: self.patch_bpb_u16(part, 22, 1), modules_readable=False)
+        self.assertIn("the FAT is not where the boot sector says", reason)
+
+    def test_root_entry_count_one_sector_larger(self):
+        reason = self.boot_damaged(lambda part: self.patch_bpb_u16(part, 17, 16), modules_readable=False)
+        self.assertIn('does not start with its "." and ".." entries', reason)
 
     def test_clean_boot_reports_the_mount_check_cost(self):
         image = make_image_copy()

@@ -227,6 +227,15 @@ TEST_F(MountCheckTest, DotDotThatNamesAnotherDirectory)
     expect_read_only(MountProblem::BadDotEntries);
 }
 
+TEST_F(MountCheckTest, FatSizeOneSectorLarger)
+{
+    // Plausible (the FAT is just one sector larger than needed), but the
+    // second copy, the root and the data all move: FAT2 no longer opens
+    // with FAT[0].
+    edit->boot().fat_size_16 = u16(edit->boot().fat_size_16 + 1);
+    expect_read_only(MountProblem::FatStartMismatch);
+}
+
 TEST_F(MountCheckTest, FatSizeFarLargerThanTheClustersNeed)
 {
     edit->boot().fat_size_16 = u16(edit->boot().fat_size_16 * 2);

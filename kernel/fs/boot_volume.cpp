@@ -14,7 +14,7 @@
 
 namespace {
 
-// Caches and all (about 17 KiB), in .bss. There is no real-time clock driver
+// Caches and the two cluster bitmaps (about 25 KiB), in .bss. There is no real-time clock driver
 // yet, so changes carry the driver's default date (fat16::Volume::set_clock).
 fat16::Volume s_volume;
 

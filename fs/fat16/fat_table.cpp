@@ -45,7 +45,7 @@ ErrorOr<Volume::CachedSector*> Volume::fat_sector(u32 fat_relative_sector)
     TRY(evict_fat_slot(*victim));
     victim->valid = false;
     ++m_sector_reads;
-    TRY(m_device->read_sectors(m_fat_lba + fat_relative_sector, 1, victim->data));
+    TRY(m_device->read_sectors(m_fat_lba + m_fat_read_copy * m_fat_size + fat_relative_sector, 1, victim->data));
     victim->valid = true;
     victim->dirty = false;
     victim->lba = fat_relative_sector;

@@ -53,42 +53,48 @@ MountProblem Volume::check_boot_sector(const BootSector& bs, u32& where) const
     return MountProblem::None;
 }
 
-MountProblem Volume::check_fat_copies(const BootSector& bs, u32& where, u32& used, u32& free)
+MountProblem Volume::check_fat_copies(const BootSector& bs, u32 primary, u32& where, u32& used, u32& free)
 {
-    alignas(4) u8 first[SECTOR_SIZE];
+    alignas(4) u8 sector[SECTOR_SIZE];
     alignas(4) u8 other[SECTOR_SIZE];
-    u32 bad_entry = 0; // first cluster of the first copy with an illegal entry
+    u32 bad_entry = 0; // first cluster of the primary copy with an illegal entry
     used = free = 0;
+    m_report.fats_differ_at = 0xFFFFFFFF;
     u32 last_cluster = m_cluster_count + FIRST_DATA_CLUSTER - 1;
     for (u32 s = 0; s < m_fat_size; ++s) {
-        if (device_read(m_fat_lba + s, 1, first).is_error()) {
-            where = m_fat_lba + s;
+        if (device_read(m_fat_lba + primary * m_fat_size + s, 1, sector).is_error()) {
+            where = m_fat_lba + primary * m_fat_size + s;
             return MountProblem::ReadFailed;
         }
-        for (u32 copy = 1; copy < m_fat_count; ++copy) {
+        for (u32 copy = 0; copy < m_fat_count; ++copy) {
+            if (copy == primary)
+                continue;
             if (device_read(m_fat_lba + copy * m_fat_size + s, 1, other).is_error()) {
                 where = m_fat_lba + copy * m_fat_size + s;
                 return MountProblem::ReadFailed;
             }
-            // Every copy opens with FAT[0] (see below): a copy that does
-            // not is not where BPB_FATSz16 puts it, and nor is anything
-            // after it (the root, the data).
+            if (m_report.fats_differ_at == 0xFFFFFFFF && __builtin_memcmp(sector, other, SECTOR_SIZE) != 0)
+                m_report.fats_differ_at = s;
+            // Every copy opens with FAT[0] (see below): one that does not is
+            // not where BPB_FATSz16 puts it, and nor are the root and the
+            // data after it. (Not asked of the first copy when the second
+            // is tried in its place: the first is the damaged one then.)
             u16 other_first_entry = reinterpret_cast<const u16*>(other)[0];
-            if (s == 0 && other_first_entry != (0xFF00 | bs.media)) {
+            if (primary == 0 && s == 0 && other_first_entry != (0xFF00 | bs.media)) {
                 where = other_first_entry;
                 return MountProblem::FatStartMismatch;
             }
-            if (m_report.fats_differ_at == 0xFFFFFFFF && __builtin_memcmp(first, other, SECTOR_SIZE) != 0)
-                m_report.fats_differ_at = s;
         }
-        auto const* entries = reinterpret_cast<const u16*>(first);
+        auto const* entries = reinterpret_cast<const u16*>(sector);
         for (u32 i = 0; i < ENTRIES_PER_FAT_SECTOR; ++i) {
             u32 cluster = s * ENTRIES_PER_FAT_SECTOR + i;
             u16 value = entries[i];
             if (cluster == 0) {
                 // fatgen103 "FAT Data Structure": FAT[0] holds BPB_Media in
-                // its low byte and ones above. Anything else means the FAT is
-                // not where BPB_RsvdSecCnt puts it.
+                // its low byte and ones above. Anything else means this copy
+                // is not where BPB_RsvdSecCnt and BPB_FATSz16 put it (nor,
+                // then, are the root and the data), or that its first sector
+                // is damaged.
                 if (value != (0xFF00 | bs.media)) {
                     where = value;
                     return MountProblem::FatStartMismatch;
@@ -230,23 +236,61 @@ MountProblem Volume::check_directory_tree(u32& where)
     return MountProblem::None;
 }
 
+// One full pass (FATs and tree) with `primary` as the FAT the chains are
+// followed through.
+MountProblem Volume::check_with_fat(const BootSector& bs, u32 primary, u32& where, u32& used, u32& free)
+{
+    m_fat_read_copy = primary;
+    for (auto& slot : m_fat_cache)
+        slot.valid = slot.dirty = false;
+    for (auto& word : m_referenced)
+        word = 0;
+    m_report.files = m_report.long_chains = 0;
+    MountProblem problem = check_fat_copies(bs, primary, where, used, free);
+    if (problem == MountProblem::None)
+        problem = check_directory_tree(where);
+    return problem;
+}
+
 void Volume::run_mount_check(const BootSector& bs)
 {
     MountReport& report = m_report;
     report.checked = true;
     u32 where = 0;
-    MountProblem problem = check_boot_sector(bs, where);
     u32 used = 0, free = 0;
+    MountProblem problem = check_boot_sector(bs, where);
     if (problem == MountProblem::None)
-        problem = check_fat_copies(bs, where, used, free);
-    if (problem == MountProblem::None)
-        problem = check_directory_tree(where);
+        problem = check_with_fat(bs, 0, where, used, free);
     report.problem = problem;
     report.where = where;
+    u32 differ_at = report.fats_differ_at;
+    // The first FAT failed and the copies differ: if the second passes the
+    // whole check, reads go through it (the volume stays read-only: which
+    // copy is right is fsck.fat's call, and it is repaired by fsck.fat -a).
+    // A problem the FAT cannot explain (the BPB, an unreadable sector, the
+    // budget) gets no second pass.
+    bool fat_explains = problem != MountProblem::None && problem != MountProblem::ReadFailed
+        && problem != MountProblem::OverBudget && m_fat_count == 2 && differ_at != 0xFFFFFFFF;
+    if (fat_explains) {
+        u32 files = report.files, long_chains = report.long_chains, ignored = 0;
+        if (check_with_fat(bs, 1, ignored, used, free) == MountProblem::None) {
+            report.reads_second_copy = true;
+        } else {
+            // Back to the first copy, as found (the bitmap no longer
+            // matters: nothing is allocated on a read-only volume).
+            m_fat_read_copy = 0;
+            for (auto& slot : m_fat_cache)
+                slot.valid = slot.dirty = false;
+            report.files = files;
+            report.long_chains = long_chains;
+        }
+        report.problem = problem;
+        report.where = where;
+        report.fats_differ_at = differ_at;
+    }
     report.sector_reads = m_sector_reads;
-    if (problem != MountProblem::None) {
-        // Nothing the walk marked is trusted any further; the volume is
-        // read-only from here on, so the allocator never runs.
+    if (report.problem != MountProblem::None) {
+        // Read-only from here on, so the allocator never runs.
         return;
     }
     u32 referenced = 0;
@@ -326,7 +370,8 @@ u32 format_mount_problem(const MountReport& report, char* out, u32 capacity)
         t.put("the boot sector's FAT size (").put(w).put(" sectors) does not fit its cluster count");
         break;
     case MountProblem::FatStartMismatch:
-        t.put("the first FAT entry is ").hex(w).put(", not the media byte: the FAT is not where the boot sector says");
+        t.put("FAT[0] is ").hex(w).put(", which does not match the media byte: the FAT's first sector is damaged, or "
+              "the FAT is not where the boot sector says");
         break;
     case MountProblem::FatBadEntry:
         t.put("the FAT entry of cluster ").put(w).put(" is not a legal value");
@@ -371,6 +416,8 @@ u32 format_mount_problem(const MountReport& report, char* out, u32 capacity)
     if (report.problem != MountProblem::FatCopiesDiffer && report.problem != MountProblem::None
         && report.fats_differ_at != 0xFFFFFFFF)
         t.put("; the FAT copies also differ at sector ").put(report.fats_differ_at);
+    if (report.reads_second_copy)
+        t.put("; the second FAT copy passes the check and is used for reading");
     return t.finish();
 }
 

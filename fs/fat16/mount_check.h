@@ -63,6 +63,9 @@ struct MountReport {
     u32 lost_clusters { 0 }; // tolerated: allocated but reachable from no entry
     u32 long_chains { 0 };   // tolerated: chains longer than their file's size
     bool checked { false };  // false: MountCheck::None
+    // Read-only, the first FAT failed, and the second passed every check:
+    // reads go through the second copy.
+    bool reads_second_copy { false };
     bool ok() const { return problem == MountProblem::None; }
 };
 
@@ -74,7 +77,9 @@ constexpr u32 MOUNT_CHECK_MAX_SECTOR_READS = 16384;
 
 // The problem as a phrase for a person, without the repair hint, e.g. "FAT
 // copies differ at sector 3 and the first copy has errors". Writes at most
-// `capacity` bytes including the NUL; returns the length.
+// `capacity` bytes including the NUL (MOUNT_PROBLEM_TEXT_MAX always holds
+// the whole text); returns the length.
+constexpr u32 MOUNT_PROBLEM_TEXT_MAX = 320;
 u32 format_mount_problem(const MountReport& report, char* out, u32 capacity);
 
 } // namespace fat16

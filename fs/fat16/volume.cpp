@@ -59,6 +59,7 @@ ErrorOr<void> Volume::mount_at(BlockDevice& device, u32 first_lba, u32 sector_co
     m_device = nullptr;
     m_dirty = false;
     m_report = {};
+    m_fat_read_copy = 0;
     m_sector_reads = 1; // the boot sector, read below
     for (auto& word : m_referenced)
         word = 0;

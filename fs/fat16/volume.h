@@ -237,7 +237,8 @@ private:
     // mount_check.cpp: each returns the problem found (None: passed) or an
     // error only for a programming mistake; read failures are problems too.
     MountProblem check_boot_sector(const BootSector& bs, u32& where) const;
-    MountProblem check_fat_copies(const BootSector& bs, u32& where, u32& used, u32& free);
+    MountProblem check_fat_copies(const BootSector& bs, u32 primary, u32& where, u32& used, u32& free);
+    MountProblem check_with_fat(const BootSector& bs, u32 primary, u32& where, u32& used, u32& free);
     MountProblem check_directory_tree(u32& where);
     void run_mount_check(const BootSector& bs);
 
@@ -249,6 +250,7 @@ private:
     u32 m_first_lba { 0 };
     u32 m_sector_count { 0 };
     u32 m_fat_lba { 0 };
+    u32 m_fat_read_copy { 0 }; // the FAT copy reads go through (1 only on a read-only volume)
     u32 m_fat_size { 0 };
     u8 m_fat_count { 0 };
     u32 m_root_lba { 0 };

@@ -39,7 +39,7 @@ void report_mount_check(const fat16::Volume& volume, u64 elapsed_ns)
     if (!report.checked)
         return;
     if (!report.ok()) {
-        char reason[160];
+        char reason[fat16::MOUNT_PROBLEM_TEXT_MAX];
         fat16::format_mount_problem(report, reason, sizeof(reason));
         kprintf("fat16: volume mounted read-only: %s; repair with fsck.fat -a\n", reason);
         kprintf("fat16: files can be read; nothing will be written to this volume (boot count, snapshots, write, rm)\n");

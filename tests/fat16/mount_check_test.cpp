@@ -71,8 +71,9 @@ protected:
     }
     std::string reason()
     {
-        char text[160];
-        format_mount_problem(volume.mount_report(), text, sizeof(text));
+        char text[MOUNT_PROBLEM_TEXT_MAX];
+        u32 length = format_mount_problem(volume.mount_report(), text, sizeof(text));
+        EXPECT_LT(length + 1, sizeof(text)) << "the reason was cut: " << text;
         return text;
     }
 
@@ -167,7 +168,25 @@ TEST_F(MountCheckTest, FirstFatFreesAUsedClusterWhileTheSecondIsRight)
     EXPECT_EQ(volume.mount_report().fats_differ_at, 0u);
     EXPECT_NE(reason().find("belongs to a file but the FAT marks it free"), std::string::npos) << reason();
     EXPECT_NE(reason().find("FAT copies also differ at sector 0"), std::string::npos) << reason();
+    // The second copy passes the whole check, so reads go through it: the
+    // damaged file reads in full, and the volume stays read-only.
+    EXPECT_TRUE(volume.mount_report().reads_second_copy);
+    EXPECT_NE(reason().find("the second FAT copy passes the check and is used for reading"), std::string::npos);
+    expect_readable("A.TXT", pattern_bytes(1500, 1));
+    EXPECT_TRUE(volume.is_read_only());
     expect_readable("B.TXT", pattern_bytes(1500, 2));
+}
+
+TEST_F(MountCheckTest, BothFatCopiesDamagedDifferently)
+{
+    // Neither copy passes, so reads stay with the first (A's chain broken).
+    set_fat_copy(image, 0, a_chain[2], FAT_FREE);
+    set_fat_copy(image, 1, b_chain[2], FAT_FREE);
+    expect_read_only(MountProblem::UsedButFree);
+    EXPECT_FALSE(volume.mount_report().reads_second_copy);
+    EXPECT_EQ(volume.mount_report().where, a_chain[2]);
+    expect_readable("B.TXT", pattern_bytes(1500, 2));
+    EXPECT_EQ(read_whole(volume, "A.TXT").error(), Error::FsCorrupt);
 }
 
 // Issue 15, case 1b: a directory's cluster free in both copies (the boot
@@ -176,6 +195,7 @@ TEST_F(MountCheckTest, ADirectorysClusterFreeInBothCopies)
 {
     edit->set_fat(sub->first_cluster, FAT_FREE);
     expect_read_only(MountProblem::UsedButFree);
+    EXPECT_FALSE(volume.mount_report().reads_second_copy) << "the copies agree: there is no second opinion";
     EXPECT_EQ(volume.mount_report().where, sub->first_cluster);
     expect_readable("A.TXT", pattern_bytes(1500, 1));
 }
@@ -189,6 +209,9 @@ TEST_F(MountCheckTest, RandomBytesOverTheFirstFatsFirstSector)
         image[edit->fat_offset(0) + i] = u8(rng());
     expect_read_only(MountProblem::FatStartMismatch);
     EXPECT_NE(reason().find("the FAT is not where the boot sector says"), std::string::npos) << reason();
+    EXPECT_TRUE(volume.mount_report().reads_second_copy);
+    expect_readable("A.TXT", pattern_bytes(1500, 1));
+    expect_readable("SUB/C.TXT", pattern_bytes(100, 3));
 }
 
 TEST_F(MountCheckTest, RandomBytesOverALaterSectorOfTheFirstFat)
@@ -199,7 +222,8 @@ TEST_F(MountCheckTest, RandomBytesOverALaterSectorOfTheFirstFat)
         image[edit->fat_offset(0) + 512 + i] = u8(rng());
     expect_read_only(MountProblem::FatCopiesDiffer);
     EXPECT_EQ(volume.mount_report().where, 1u);
-    EXPECT_EQ(reason(), "FAT copies differ at sector 1 and the first copy has errors");
+    EXPECT_EQ(reason(), "FAT copies differ at sector 1 and the first copy has errors; the second FAT copy passes "
+                        "the check and is used for reading");
     expect_readable("A.TXT", pattern_bytes(1500, 1));
 }
 
@@ -208,6 +232,7 @@ TEST_F(MountCheckTest, ReservedSectorsOneTooMany)
 {
     edit->boot().reserved_sectors = 2;
     expect_read_only(MountProblem::FatStartMismatch);
+    EXPECT_FALSE(volume.mount_report().reads_second_copy);
 }
 
 TEST_F(MountCheckTest, RootEntryCountOneSectorLarger)
@@ -234,6 +259,7 @@ TEST_F(MountCheckTest, FatSizeOneSectorLarger)
     // with FAT[0].
     edit->boot().fat_size_16 = u16(edit->boot().fat_size_16 + 1);
     expect_read_only(MountProblem::FatStartMismatch);
+    EXPECT_FALSE(volume.mount_report().reads_second_copy);
 }
 
 TEST_F(MountCheckTest, FatSizeFarLargerThanTheClustersNeed)
@@ -468,5 +494,31 @@ TEST_P(OrphanLongName, NewEntriesNeverCompleteAnOrphanSequence)
 
 INSTANTIATE_TEST_SUITE_P(Slots, OrphanLongName, ::testing::Values(false, true),
     [](const auto& info) { return info.param ? "FollowedByAFreedSlot" : "AtTheEndOfTheDirectory"; });
+
+} // namespace
+
+namespace {
+
+TEST(MountProblemText, EveryReasonFitsItsBufferWithTheLongestNumbers)
+{
+    for (u32 p = 0; p <= u32(MountProblem::OverBudget); ++p) {
+        MountReport report;
+        report.problem = MountProblem(p);
+        report.where = 0xFFFFFFFF;
+        report.fats_differ_at = 0xFFFFFFFE;
+        report.reads_second_copy = true;
+        char text[MOUNT_PROBLEM_TEXT_MAX];
+        u32 length = format_mount_problem(report, text, sizeof(text));
+        EXPECT_LT(length + 1, sizeof(text)) << p << ": " << text;
+        EXPECT_EQ(length, std::strlen(text));
+        EXPECT_GT(length, 10u) << p;
+    }
+    char tiny[8];
+    MountReport report;
+    report.problem = MountProblem::UsedButFree;
+    report.where = 7;
+    EXPECT_EQ(format_mount_problem(report, tiny, sizeof(tiny)), 7u);
+    EXPECT_STREQ(tiny, "cluster");
+}
 
 } // namespace

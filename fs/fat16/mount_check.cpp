@@ -3,19 +3,25 @@
 // Three passes, each the counterpart of one part of fsck.fat:
 //   1. the BPB against the partition it sits in (dosfstools boot.c);
 //   2. every FAT sector of every copy, read once: the copies compared, every
-//      entry of the first copy a legal value (dosfstools fat.c);
+//      entry of the first copy a legal value, every copy opening with FAT[0]
+//      (dosfstools fat.c);
 //   3. every directory, depth first from the root, every entry's chain
 //      followed through the first FAT: no cluster reached twice, none marked
 //      free or bad, every chain long enough for its file, and every
 //      subdirectory opening with "." and ".." that name it and its parent
 //      (dosfstools check.c). The dot entries are what catch a data region
-//      that is not where the BPB says (a changed root-entry count, say):
-//      the chains still agree with the FAT, but the directory found at a
-//      cluster's sector is not that cluster's. The clusters reached are kept as a bitmap in the Volume
-//      (m_referenced, 8 KiB: FAT16 has at most 65524 clusters), which the
-//      allocator honours from then on.
-// The cost is two FAT reads plus the directories: a few hundred sector reads
-// on the boot volume, counted in MountReport::sector_reads and bounded by
+//      that is not where the BPB says (a changed root-entry count, say): the
+//      chains still agree with the FAT, but the directory found at a
+//      cluster's sector is not that cluster's.
+// The clusters reached are kept as a bitmap in the Volume (m_referenced,
+// 8 KiB: FAT16 has at most 65524 clusters), which the allocator honours from
+// then on. If the first FAT fails and the copies differ, passes 2 and 3 run
+// again through the second copy; if it passes, reads use it (the volume
+// stays read-only).
+//
+// The cost is two reads of each FAT sector plus the directories: a few
+// hundred sector reads on the boot volume, counted in
+// MountReport::sector_reads; the directory walk is bounded by
 // MOUNT_CHECK_MAX_SECTOR_READS.
 #include <fs/fat16/volume.h>
 
@@ -155,8 +161,10 @@ MountProblem Volume::check_directory_tree(u32& where)
         ++m_report.files;
         u16 cluster = entry.first_cluster;
         if (cluster == 0) {
-            if (entry.is_directory())
+            if (entry.is_directory()) {
+                where = 0;
                 return MountProblem::DirectoryWithoutCluster;
+            }
             if (entry.size != 0) {
                 where = entry.size;
                 return MountProblem::SizeWithoutCluster;

@@ -15,6 +15,10 @@
 // (allocated, reachable from no entry: never handed out again), a chain
 // longer than its file's size, orphan long-name entries, and FAT copies that
 // differ where the first copy passes every check (a cut between the copies).
+//
+// When the first FAT fails and the copies differ, the second is checked in
+// its place; if it passes, reads go through it, so a stray write over the
+// first FAT leaves every file readable. The volume stays read-only.
 #pragma once
 
 #include <bareflow/types.h>
@@ -36,7 +40,7 @@ enum class MountProblem : u8 {
     HiddenSectors,    // where: BPB_HiddSec, which is neither 0 nor the partition start
     BadMedia,         // where: BPB_Media, not 0xF0 or 0xF8..0xFF
     FatSizeMismatch,  // where: BPB_FATSz16, far larger than the cluster count needs
-    FatStartMismatch, // where: FAT[0], which must be 0xFF00 | BPB_Media (the FAT is not where the BPB says)
+    FatStartMismatch, // where: FAT[0] of a copy, not 0xFF00 | BPB_Media (misplaced by the BPB, or damaged)
     FatBadEntry,      // where: the cluster whose FAT entry is no legal value
     FatCopiesDiffer,  // where: the first FAT sector (0-based) where the copies differ
     BadFirstCluster,  // where: the first cluster an entry names, outside the volume

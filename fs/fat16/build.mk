@@ -13,7 +13,8 @@
 #                                    -> $(BUILD)/bench/fat16.json
 
 FAT16_DRIVER_SRCS := fs/fat16/name.cpp fs/fat16/volume.cpp fs/fat16/fat_table.cpp \
-  fs/fat16/directory.cpp fs/fat16/file_io.cpp fs/fat16/namespace_ops.cpp fs/fat16/cross_link.cpp
+  fs/fat16/directory.cpp fs/fat16/file_io.cpp fs/fat16/namespace_ops.cpp fs/fat16/cross_link.cpp \
+  fs/fat16/mount_check.cpp
 FAT16_SRCS += $(FAT16_DRIVER_SRCS)
 
 FAT16_HOST_LIB := $(FAT16_DRIVER_SRCS) tools/host/panic_host.cpp
@@ -21,7 +22,8 @@ FAT16_TEST_SUPPORT := tests/fat16/test_devices.cpp tests/fat16/fat_tools.cpp
 FAT16_TEST_SRCS := $(FAT16_TEST_SUPPORT) $(sort $(wildcard tests/fat16/*_test.cpp))
 
 $(eval $(call host_test,fat16_test,$(FAT16_TEST_SRCS),$(FAT16_HOST_LIB)))
-$(eval $(call asan_test,fat16_asan_test,$(FAT16_TEST_SUPPORT) tests/fat16/corruption_test.cpp tests/fat16/mount_test.cpp,$(FAT16_HOST_LIB)))
+$(eval $(call asan_test,fat16_asan_test,$(FAT16_TEST_SUPPORT) tests/fat16/corruption_test.cpp tests/fat16/mount_test.cpp \
+  tests/fat16/mount_check_test.cpp,$(FAT16_HOST_LIB)))
 
 # --- fuzzing: clang's libFuzzer, -m32 like every host build ---------------
 FAT16_FUZZ_BIN := $(BUILD)/fuzz/fat16_fuzz

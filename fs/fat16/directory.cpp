@@ -316,18 +316,34 @@ ErrorOr<void> Volume::open_directory(const char* path, DirectoryIterator& it)
 
 ErrorOr<void> Volume::find_free_slot(u16 dir_cluster, u32& lba, u16& index)
 {
+    // A slot right after a live long-name entry is never used: such an entry
+    // belongs to no short entry (an orphan left by a cut or another system),
+    // and a short entry written behind it would be read as the end of its
+    // sequence, which fsck.fat reports as a bad long-name checksum. Such a
+    // slot is skipped; a never-used (0x00) one is first marked free (0xE5),
+    // so that readers, which stop at 0x00, still see the slot after it.
     DirectoryCursor cursor;
     TRY(cursor_start(cursor, dir_cluster));
+    bool after_long_entry = false;
     for (;;) {
         if (cursor.at_end)
             return dir_cluster == 0 ? Error::FsRootFull : Error::FsNoSpace;
         u8* sector = TRY(cached_sector(cursor.lba));
-        u8 first = sector[(cursor.slot % ENTRIES_PER_SECTOR) * sizeof(DirectoryEntry)];
-        if (first == DIR_ENTRY_FREE || first == DIR_ENTRY_END) {
+        u16 slot_index = u16(cursor.slot % ENTRIES_PER_SECTOR);
+        auto const& slot = *reinterpret_cast<const DirectoryEntry*>(sector + slot_index * sizeof(DirectoryEntry));
+        u8 first = slot.name[0];
+        bool is_free = first == DIR_ENTRY_FREE || first == DIR_ENTRY_END;
+        if (is_free && !after_long_entry) {
             lba = cursor.lba;
-            index = u16(cursor.slot % ENTRIES_PER_SECTOR);
+            index = slot_index;
             return {};
         }
+        if (first == DIR_ENTRY_END) {
+            DirectoryEntry freed = slot;
+            freed.name[0] = DIR_ENTRY_FREE;
+            TRY(write_entry(cursor.lba, slot_index, freed));
+        }
+        after_long_entry = !is_free && (slot.attributes & ATTR_LONG_NAME_MASK) == ATTR_LONG_NAME;
         // Subdirectories grow by a zeroed cluster when full.
         TRY(cursor_advance(cursor, dir_cluster != 0));
     }

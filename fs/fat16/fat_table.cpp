@@ -44,7 +44,8 @@ ErrorOr<Volume::CachedSector*> Volume::fat_sector(u32 fat_relative_sector)
     }
     TRY(evict_fat_slot(*victim));
     victim->valid = false;
-    TRY(m_device->read_sectors(m_fat_lba + fat_relative_sector, 1, victim->data));
+    ++m_sector_reads;
+    TRY(m_device->read_sectors(m_fat_lba + m_fat_read_copy * m_fat_size + fat_relative_sector, 1, victim->data));
     victim->valid = true;
     victim->dirty = false;
     victim->lba = fat_relative_sector;
@@ -62,8 +63,7 @@ ErrorOr<void> Volume::set_fat_entry(u16 cluster, u16 value)
 {
     if (!valid_cluster(cluster))
         panic("fat16: set_fat_entry on a cluster outside the volume");
-    if (m_read_only)
-        return Error::ReadOnlyMedia;
+    TRY(check_writable());
     CachedSector* slot = TRY(fat_sector(cluster / ENTRIES_PER_FAT_SECTOR));
     u16& entry = reinterpret_cast<u16*>(slot->data)[cluster % ENTRIES_PER_FAT_SECTOR];
     if (m_free_count != 0xFFFFFFFF) {
@@ -150,8 +150,13 @@ ErrorOr<u16> Volume::allocate_chain(u32 wanted, u16 near, u32& got)
     u32 cluster = start;
     for (u32 scanned = 0; scanned < m_cluster_count && got < wanted; ++scanned) {
         u16 value = TRY(fat_entry(u16(cluster)));
-        if (value == FAT_FREE) {
+        // Free in the FAT and held by no entry the mount check walked: a
+        // cluster a directory still names is never handed out, whatever
+        // the FAT says (the check would have made such a volume read-only;
+        // this keeps the promise local to the allocator too).
+        if (value == FAT_FREE && !is_referenced(u16(cluster))) {
             TRY(set_fat_entry(u16(cluster), FAT_EOC));
+            set_referenced(u16(cluster), true);
             if (previous)
                 TRY(set_fat_entry(previous, u16(cluster)));
             else
@@ -179,12 +184,15 @@ ErrorOr<void> Volume::free_chain(u16 first_cluster)
         if (next.is_error()) {
             // Garbage after this point: free what is ours, keep the rest
             // (lost clusters are safe; freeing someone else's are not).
-            if (valid_cluster(cluster))
+            if (valid_cluster(cluster)) {
                 TRY(set_fat_entry(cluster, FAT_FREE));
+                set_referenced(cluster, false);
+            }
             TRY(flush_fat());
             return next.error();
         }
         TRY(set_fat_entry(cluster, FAT_FREE));
+        set_referenced(cluster, false);
         if (cluster < m_next_free)
             m_next_free = cluster;
         cluster = next.value();

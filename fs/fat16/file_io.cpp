@@ -58,14 +58,14 @@ static ErrorOr<void> update_entry(Volume& volume, File& file)
 ErrorOr<void> Volume::open(const char* path, File& file, u32 flags)
 {
     file = {};
+    bool writable = flags & (OPEN_WRITE | OPEN_CREATE | OPEN_TRUNCATE);
+    if (writable)
+        TRY(check_writable());
     const char* leaf = nullptr;
     u32 leaf_length = 0;
     u16 parent = TRY(resolve_parent(path, leaf, leaf_length));
     EntryInfo entry;
     bool found = TRY(find_in_directory(parent, leaf, leaf_length, entry));
-    bool writable = flags & (OPEN_WRITE | OPEN_CREATE | OPEN_TRUNCATE);
-    if (writable && m_read_only)
-        return Error::ReadOnlyMedia;
     if (!found) {
         if (!(flags & OPEN_CREATE))
             return Error::FsNotFound;
@@ -229,6 +229,7 @@ ErrorOr<u32> Volume::write(File& file, const void* buffer, u32 length)
         return Error::InvalidArgument;
     if (!file.writable)
         return Error::FsReadOnlyFile;
+    TRY(check_writable());
     if (length == 0)
         return 0u;
     if (u64(file.position) + length > 0xFFFFFFFFull)
@@ -319,6 +320,7 @@ ErrorOr<void> Volume::truncate(File& file, u32 size)
         return Error::InvalidArgument;
     if (!file.writable)
         return Error::FsReadOnlyFile;
+    TRY(check_writable());
     if (size == file.size)
         return {};
     if (size > file.size)

@@ -38,6 +38,7 @@ static ErrorOr<DirectoryEntry> read_entry(Volume& volume, u32 lba, u16 index)
 
 ErrorOr<void> Volume::remove(const char* path)
 {
+    TRY(check_writable());
     const char* leaf = nullptr;
     u32 leaf_length = 0;
     u16 parent = TRY(resolve_parent(path, leaf, leaf_length));
@@ -61,6 +62,7 @@ ErrorOr<void> Volume::remove(const char* path)
 
 ErrorOr<void> Volume::mkdir(const char* path)
 {
+    TRY(check_writable());
     const char* leaf = nullptr;
     u32 leaf_length = 0;
     u16 parent = TRY(resolve_parent(path, leaf, leaf_length));
@@ -99,6 +101,7 @@ ErrorOr<void> Volume::mkdir(const char* path)
 
 ErrorOr<void> Volume::rmdir(const char* path)
 {
+    TRY(check_writable());
     EntryInfo entry;
     bool is_root = false;
     TRY(resolve(path, entry, is_root));
@@ -141,6 +144,7 @@ static ErrorOr<bool> is_ancestor(Volume& volume, u16 ancestor, u16 directory)
 
 ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
 {
+    TRY(check_writable());
     const char* leaf = nullptr;
     u32 leaf_length = 0;
     u16 source_parent = TRY(resolve_parent(from, leaf, leaf_length));
@@ -235,6 +239,7 @@ ErrorOr<void> Volume::rename(const char* from, const char* to, bool replace)
 
 ErrorOr<void> Volume::replace_file(const char* path, const void* data, u32 length)
 {
+    TRY(check_writable());
     // NAME.EXT -> NAME.NEW in the same directory. For an existing file the
     // 8.3 alias is used, so a file with a long name can be replaced too.
     u32 path_length = string_length(path);

@@ -1,5 +1,6 @@
 // Mounting (partition search, BPB validation), the sector caches, sync and
-// the clean-shutdown bit.
+// the clean-shutdown bit. The deeper check that decides whether the volume
+// may be written is in mount_check.cpp.
 #include <bareflow/panic.h>
 #include <fs/fat16/name.h>
 #include <fs/fat16/volume.h>
@@ -22,7 +23,7 @@ static bool looks_like_boot_sector(const BootSector& bs)
         && (bs.fat_count == 1 || bs.fat_count == 2);
 }
 
-ErrorOr<void> Volume::mount(BlockDevice& device)
+ErrorOr<void> Volume::mount(BlockDevice& device, MountCheck check)
 {
     alignas(4) u8 sector[SECTOR_SIZE];
     if (device.sector_count() == 0)
@@ -42,21 +43,26 @@ ErrorOr<void> Volume::mount(BlockDevice& device)
                     continue;
                 if (p.lba_first == 0 || p.sector_count == 0)
                     return Error::FsBadBootSector;
-                return mount_at(device, p.lba_first, p.sector_count);
+                return mount_at(device, p.lba_first, p.sector_count, check);
             }
         }
     }
     if (looks_like_boot_sector(*reinterpret_cast<const BootSector*>(sector))) {
         u64 count = device.sector_count();
-        return mount_at(device, 0, count > 0xFFFFFFFFu ? 0xFFFFFFFFu : u32(count));
+        return mount_at(device, 0, count > 0xFFFFFFFFu ? 0xFFFFFFFFu : u32(count), check);
     }
     return Error::FsNoPartition;
 }
 
-ErrorOr<void> Volume::mount_at(BlockDevice& device, u32 first_lba, u32 sector_count)
+ErrorOr<void> Volume::mount_at(BlockDevice& device, u32 first_lba, u32 sector_count, MountCheck check)
 {
     m_device = nullptr;
     m_dirty = false;
+    m_report = {};
+    m_fat_read_copy = 0;
+    m_sector_reads = 1; // the boot sector, read below
+    for (auto& word : m_referenced)
+        word = 0;
     m_free_count = 0xFFFFFFFF;
     m_next_free = FIRST_DATA_CLUSTER;
     for (auto& slot : m_data_cache)
@@ -151,6 +157,8 @@ ErrorOr<void> Volume::mount_at(BlockDevice& device, u32 first_lba, u32 sector_co
     while (end > 0 && m_label[end - 1] == ' ')
         --end;
     m_label[end] = 0;
+    if (check == MountCheck::Full)
+        run_mount_check(bs);
     return {};
 }
 
@@ -182,6 +190,7 @@ ErrorOr<void> Volume::device_read(u32 lba, u32 count, u8* buffer)
         return Error::FsNotMounted;
     if (lba < m_first_lba || u64(lba) + count > u64(m_first_lba) + m_sector_count)
         panic("fat16: read outside the volume");
+    ++m_sector_reads;
     return m_device->read_sectors(lba, count, buffer);
 }
 
@@ -257,12 +266,20 @@ ErrorOr<void> Volume::write_fat1_flags(bool clean)
     return {};
 }
 
-ErrorOr<void> Volume::begin_write()
+ErrorOr<void> Volume::check_writable() const
 {
     if (!m_device)
         return Error::FsNotMounted;
     if (m_read_only)
         return Error::ReadOnlyMedia;
+    if (!m_report.ok())
+        return Error::FsReadOnly;
+    return {};
+}
+
+ErrorOr<void> Volume::begin_write()
+{
+    TRY(check_writable());
     if (m_dirty)
         return {};
     // Cleared before the first change after a mount or sync, so that a cut
@@ -278,7 +295,7 @@ ErrorOr<void> Volume::sync()
 {
     if (!m_device)
         return Error::FsNotMounted;
-    if (m_read_only || !m_dirty)
+    if (is_read_only() || !m_dirty)
         return {};
     TRY(flush_fat());
     TRY(m_device->flush());

@@ -19,12 +19,15 @@
 // allocation), directory.cpp (entries, long names, paths), file_io.cpp
 // (read, write, seek, truncate), namespace_ops.cpp (create, delete, rename,
 // mkdir, rmdir, atomic replace), cross_link.cpp (the shared-cluster check
-// before a chain is freed or overwritten), name.cpp (8.3 and long-name text).
+// before a chain is freed or overwritten), mount_check.cpp (the fsck-style
+// check that decides whether a volume may be written at all), name.cpp (8.3
+// and long-name text).
 #pragma once
 
 #include <bareflow/error_or.h>
 #include <bareflow/types.h>
 #include <fs/fat16/block_device.h>
+#include <fs/fat16/mount_check.h>
 #include <fs/fat16/on_disk.h>
 
 namespace fat16 {
@@ -114,9 +117,12 @@ class Volume {
 public:
     // Finds the FAT16 volume on `device`: the first MBR partition of type
     // 0x04, 0x06 or 0x0E, or else a partitionless volume at sector 0.
-    ErrorOr<void> mount(BlockDevice& device);
-    // Mounts the volume at a known place (the kernel knows it from BootInfo).
-    ErrorOr<void> mount_at(BlockDevice& device, u32 first_lba, u32 sector_count);
+    // A volume that fails the mount check (mount_check.h) still mounts, but
+    // read-only: mount_report() says why, and every write is FsReadOnly.
+    ErrorOr<void> mount(BlockDevice& device, MountCheck check = MountCheck::Full);
+    // Mounts the volume at a known place: the partition's first sector and
+    // size, which the BPB is checked against.
+    ErrorOr<void> mount_at(BlockDevice& device, u32 first_lba, u32 sector_count, MountCheck check = MountCheck::Full);
     // Syncs, sets the clean-shutdown bit, and forgets the device.
     ErrorOr<void> unmount();
     // Makes everything written so far durable and sets the clean-shutdown
@@ -124,7 +130,9 @@ public:
     ErrorOr<void> sync();
 
     bool is_mounted() const { return m_device != nullptr; }
-    bool is_read_only() const { return m_read_only; }
+    // Read-only media, or a volume that failed the mount check.
+    bool is_read_only() const { return m_read_only || !m_report.ok(); }
+    const MountReport& mount_report() const { return m_report; }
     VolumeInfo info() const;
     ErrorOr<u32> free_clusters();
 
@@ -190,6 +198,19 @@ public:
     u32 bytes_per_cluster() const { return m_sectors_per_cluster * SECTOR_SIZE; }
     u32 sectors_per_cluster() const { return m_sectors_per_cluster; }
     ErrorOr<void> begin_write(); // refuses read-only media; clears the clean bit once
+    // ReadOnlyMedia or FsReadOnly (a volume that failed the mount check);
+    // every public operation that changes the volume asks this first.
+    ErrorOr<void> check_writable() const;
+    // Mount-check bitmap: clusters some directory entry's chain holds. The
+    // allocator never hands one out, even if the FAT calls it free.
+    bool is_referenced(u16 cluster) const { return (m_referenced[cluster / 32] >> (cluster % 32)) & 1; }
+    void set_referenced(u16 cluster, bool on)
+    {
+        if (on)
+            m_referenced[cluster / 32] |= 1u << (cluster % 32);
+        else
+            m_referenced[cluster / 32] &= ~(1u << (cluster % 32));
+    }
 
     // Directories (directory.cpp).
     ErrorOr<void> cursor_start(DirectoryCursor& cursor, u16 first_cluster);
@@ -213,13 +234,23 @@ private:
     ErrorOr<CachedSector*> fat_sector(u32 fat_relative_sector);
     ErrorOr<void> write_fat1_flags(bool clean);
     ErrorOr<void> zero_extend(File& file, u32 size);
+    // mount_check.cpp: each returns the problem found (None: passed) or an
+    // error only for a programming mistake; read failures are problems too.
+    MountProblem check_boot_sector(const BootSector& bs, u32& where) const;
+    MountProblem check_fat_copies(const BootSector& bs, u32 primary, u32& where, u32& used, u32& free);
+    MountProblem check_with_fat(const BootSector& bs, u32 primary, u32& where, u32& used, u32& free);
+    MountProblem check_directory_tree(u32& where);
+    void run_mount_check(const BootSector& bs);
 
     BlockDevice* m_device { nullptr };
-    bool m_read_only { false };
+    bool m_read_only { false }; // the device refuses writes
+    MountReport m_report {};    // problem != None: mounted read-only
+    u32 m_sector_reads { 0 };   // every device read, for the check's cost
     bool m_dirty { false }; // clean-shutdown bit cleared since the last sync
     u32 m_first_lba { 0 };
     u32 m_sector_count { 0 };
     u32 m_fat_lba { 0 };
+    u32 m_fat_read_copy { 0 }; // the FAT copy reads go through (1 only on a read-only volume)
     u32 m_fat_size { 0 };
     u8 m_fat_count { 0 };
     u32 m_root_lba { 0 };
@@ -236,6 +267,7 @@ private:
     CachedSector m_data_cache[DATA_CACHE_SECTORS] {};
     CachedSector m_fat_cache[FAT_CACHE_SECTORS] {};
     u32 m_chain_marks[65536 / 32] {}; // check_not_shared: one bit per cluster
+    u32 m_referenced[65536 / 32] {};  // the mount check's referenced clusters (8 KiB)
 };
 
 } // namespace fat16

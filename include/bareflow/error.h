@@ -55,6 +55,7 @@
     X(FsNameNot83, "name does not fit 8.3 (long names can be read, not created)")       \
     X(FsTruncatedVolume, "the volume runs past the end of its disk (truncated image?)") \
     X(FsReadOnlyFile, "the file is read-only or not open for writing")                  \
+    X(FsReadOnly, "nothing was written: the volume is mounted read-only because the mount check found damage (repair with fsck.fat -a)") \
     /* Flow modules (loader and verifier) */                                            \
     X(ModuleTruncated, "module file is truncated")                                      \
     X(ModuleBadMagic, "not a BareFlow module (bad magic)")                              \

@@ -17,3 +17,8 @@ ErrorOr<fat16::Volume*> boot_volume();
 // clean bit in FAT[1]); called by the file commands after each change, and
 // fit for a power-off path.
 ErrorOr<void> boot_volume_sync();
+
+// Prints what the mount check (fs/fat16/mount_check.h) found: its cost, and
+// for a volume it refused, that the volume is read-only, why, and that
+// fsck.fat repairs it. Called after every mount of the boot volume.
+void report_mount_check(const fat16::Volume& volume, u64 elapsed_ns);

@@ -30,6 +30,7 @@
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/shell/command.h>
+#include <kernel/time/clock.h>
 
 namespace {
 
@@ -132,9 +133,12 @@ ErrorOr<void> remount_boot_volume()
 {
     fat16::Volume* volume = TRY(boot_volume());
     TRY(volume->unmount());
+    u64 start = now_ns();
     auto mounted = mount_boot_partition(*volume);
     if (mounted.is_error())
         kprintf("reload: the boot volume could not be mounted again: %s\n", error_message(mounted.error()));
+    else if (!volume->mount_report().ok())
+        report_mount_check(*volume, now_ns() - start);
     return mounted;
 }
 

@@ -141,6 +141,10 @@ class Fat16Boot(unittest.TestCase):
                 if head[off + 4] in FAT16_TYPES:
                     struct.pack_into("<I", head, off + 8, far)
                     head[off + 4] = 0x0E
+            # BPB_HiddSec follows the partition, as a partition mover sets it
+            # (the mount check refuses to write a BPB made for another place).
+            volume = bytearray(volume)
+            struct.pack_into("<I", volume, 28, far)
             with open(image, "wb") as f:
                 f.write(head)
                 f.seek(far * 512)

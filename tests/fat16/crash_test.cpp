@@ -8,6 +8,7 @@
 //     the first is the newer (a cut between the two copies of one sector),
 //     and the dirty bit (FAT[1] clean-shutdown bit clear, as it should be).
 //     Never a cross-link, an entry into a free cluster, or a damaged entry;
+//   - pass the mount check (it must stay writable);
 //   - show every file the operation does not name with its exact bytes;
 //   - show the files the operation names in their old state, their new
 //     state, or (for writes) a mix of old and new bytes at an allowed size;
@@ -224,6 +225,12 @@ TEST_P(CrashTest, EveryCutLeavesAtMostLostClusters)
                 Volume volume;
                 auto mounted = volume.mount(cut);
                 ASSERT_FALSE(mounted.is_error()) << error_name(mounted.error());
+                // What a cut leaves passes the mount check: a cut never
+                // costs the ability to write.
+                char reason[MOUNT_PROBLEM_TEXT_MAX];
+                format_mount_problem(volume.mount_report(), reason, sizeof(reason));
+                ASSERT_TRUE(volume.mount_report().ok()) << "op " << i << " " << op_name(op.kind) << ", cut after write "
+                                                        << k << " of " << writes << ": read-only: " << reason;
                 std::string problem = check_cut_volume(volume, model, after, op);
                 ASSERT_EQ(problem, "") << "op " << i << " " << op_name(op.kind) << " " << op.path << " -> "
                                        << op.path2 << ", cut after write " << k << " of " << writes;

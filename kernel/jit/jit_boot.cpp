@@ -1,11 +1,14 @@
 // Boot: carve the three JIT pools from physical memory, start the runtime,
 // then load every module in /MODULES (after the FAT16 mount).
 //
-// Pool sizes: compile-time defaults (code 4 MiB, data 16 MiB, metadata
-// 1 MiB; override with -DBAREFLOW_JIT_CODE_KIB=... and friends) when the
-// machine has room, scaled down together on a small machine so that the pools
-// never take more than 40% of the free memory (the rest stays for the kernel
-// heap, which grows by 1 MiB arenas). The sizes are printed at boot.
+// Pool sizes: the pools may take 60% of the free memory (the rest stays for
+// the kernel heap, which grows by 1 MiB arenas). Code and metadata get their
+// compile-time defaults (4 MiB and 1 MiB; -DBAREFLOW_JIT_CODE_KIB=... and
+// friends change them) and the data pool, which holds the modules' buffers,
+// everything else of the share, at least its default of 16 MiB: a machine
+// with more memory runs modules with bigger buffers. On a machine too small
+// for the defaults all three are scaled down together. The sizes are
+// printed at boot.
 #include <kernel/init.h>
 #include <kernel/jit/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
@@ -36,9 +39,11 @@ PoolSizesKib pool_sizes(u64 free_bytes)
 {
     PoolSizesKib sizes { BAREFLOW_JIT_CODE_KIB, BAREFLOW_JIT_DATA_KIB, BAREFLOW_JIT_METADATA_KIB };
     u64 wanted = sizes.code + sizes.data + sizes.metadata;
-    u64 budget = free_bytes / 1024 * 2 / 5;
-    if (wanted <= budget)
+    u64 budget = free_bytes / 1024 * pool_share_percent / 100;
+    if (wanted <= budget) {
+        sizes.data = (budget - sizes.code - sizes.metadata) / 64 * 64; // whole 64 KiB steps
         return sizes;
+    }
     auto scale = [&](u64 kib) {
         u64 scaled = kib * budget / wanted / 64 * 64; // whole 64 KiB steps
         return scaled < min_pool_kib ? min_pool_kib : scaled;

@@ -1,6 +1,7 @@
 // The JIT system's state and the module table (see jit_system.h).
 #include <bareflow/panic.h>
 #include <kernel/jit/jit_system.h>
+#include <kernel/lib/format.h>
 #include <kernel/lib/string.h>
 #include <microjit/jit/construct.h>
 #include <microjit/pool/pool_module_allocator.h>
@@ -175,6 +176,19 @@ ErrorOr<void> build_module(const char* file_name, const u8* bytes, usize size, L
     }
     auto instance = create_instance(*out.module, s_allocator, out.jit->instance_config());
     if (instance.is_error()) {
+        if (instance.error() == Error::PoolExhausted || instance.error() == Error::OutOfMemory) {
+            // Name the limit and what to change: buffers live in the data pool.
+            u64 wanted = 0;
+            for (u32 b = 0; b < out.module->buffer_count; ++b)
+                wanted += 4ull * out.module->buffers[b].count;
+            PoolStats data = s_pools.data.stats();
+            diagnostic.error = instance.error();
+            format_to(diagnostic.message, sizeof(diagnostic.message),
+                      "its buffers need %llu KiB; the data pool has %u KiB free in one block (of %u KiB; the pools "
+                      "get %u%% of free memory): boot with more memory (QEMU -m)",
+                      (wanted + 1023) / 1024, static_cast<u32>(data.largest_free / 1024), static_cast<u32>(data.capacity / 1024),
+                      pool_share_percent);
+        }
         destroy_loaded_module(out);
         return instance.error();
     }

@@ -35,6 +35,9 @@ struct LoadedModule {
 };
 
 inline constexpr u32 max_loaded_modules = 32;
+// The share of the free memory the JIT pools take at boot (kernel/jit/
+// jit_boot.cpp); the data pool, which holds module buffers, gets most of it.
+inline constexpr u32 pool_share_percent = 60;
 inline constexpr const char* modules_directory = "/MODULES";
 
 // False until the boot step carved the pools and started the runtime.

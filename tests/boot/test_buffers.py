@@ -5,6 +5,7 @@ RELU, SAXPY, SCALE and MATMUL run as shipped), and `save MOD.BUF FILE
 `flowimg.py put IMAGE FILE DEST` and come back with `flowimg.py get`.
 """
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -105,6 +106,29 @@ class BuffersAtTheShell(unittest.TestCase):
                 dst.write(src.read())
             fsck = subprocess.run(["fsck.fat", "-n", partition], capture_output=True, text=True)
             self.assertEqual(fsck.returncode, 0, fsck.stdout + fsck.stderr)
+
+    def test_the_data_pool_grows_with_memory_and_says_when_it_is_too_small(self):
+        # A 32 MiB buffer: more than the data pool's 16 MiB default.
+        image = make_image_copy()
+        with tempfile.TemporaryDirectory() as tmp:
+            source = os.path.join(tmp, "bigbuf.flow")
+            with open(source, "w") as f:
+                f.write("buf W: [f32; 8388608];\nfn size() -> i32 { return len(W); }\n"
+                        "fn last() -> f32 { return W[8388607]; }\n")
+            flowimg("put", image, source)
+        with Qemu(image, memory_mb=64, timeout=120, extra_args=("-snapshot",)) as vm:
+            vm.wait_prompt(timeout=60)
+            log = vm.output
+        self.assertRegex(log, r"modules: skipped BIGBUF\.BFM: out of memory \(its buffers need 32768 KiB; the data pool "
+                              r"has \d+ KiB free in one block \(of \d+ KiB; the pools get 60% of free memory\): boot with "
+                              r"more memory \(QEMU -m\)\)")
+        with Qemu(image, memory_mb=256, timeout=120, extra_args=("-snapshot",)) as vm:
+            vm.wait_prompt(timeout=60)
+            data_kib = int(re.search(r"data (\d+) KiB", vm.output).group(1))
+            self.assertGreater(data_kib, 100 * 1024, "256 MiB of RAM gives a data pool far above 16 MiB")
+            self.assertEqual(result_of(command(vm, "run bigbuf.size")), "8388608")
+            self.assertEqual(result_of(command(vm, "run bigbuf.last")), "0")
+
 
 if __name__ == "__main__":
     unittest.main()

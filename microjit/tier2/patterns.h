@@ -68,7 +68,16 @@ struct MapNode {
     Inst* value; // Kind::Scalar: a loop-invariant f32 (parameter or constant)
 };
 
-enum class MapKind : u8 { Generic, Saxpy, Relu, Scale, Add };
+// What a map computes, for compile logs: named after the expression, not
+// after any module that happens to compute it. The code generator reads the
+// expression tree, never the kind.
+enum class MapKind : u8 {
+    Generic,
+    ScalarTimesPlus, // s * x[i] + y[i] (either operand order)
+    MaxZero,         // max(x[i], 0.0) or max(0.0, x[i])
+    ScalarTimes,     // s * x[i]
+    Plus,            // x[i] + y[i]
+};
 
 // for iv in start..end { out[iv] = g(in_0[iv], ..., scalars) }, f32, where g is
 // a tree of MapNodes. `out` may be one of the inputs (in place); any other

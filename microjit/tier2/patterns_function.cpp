@@ -373,7 +373,7 @@ const char* reduction_name(ReductionOp op)
 
 const char* map_name(MapKind kind)
 {
-    static const char* names[] = { "generic", "saxpy", "relu", "scale", "add" };
+    static const char* names[] = { "generic", "s*x+y", "max(x,0)", "s*x", "x+y" };
     return names[static_cast<u8>(kind)];
 }
 

@@ -147,7 +147,7 @@ MapKind classify_map(const MapPattern& map)
         return MapKind::Generic;
     if (root.op == Op::ADD_F32) {
         if (kind(root.left) == MapNode::Kind::Input && kind(root.right) == MapNode::Kind::Input)
-            return MapKind::Add;
+            return MapKind::Plus;
         for (int side = 0; side < 2; ++side) {
             const MapNode& product = map.nodes[side ? root.right : root.left];
             u8 other = side ? root.left : root.right;
@@ -155,20 +155,20 @@ MapKind classify_map(const MapPattern& map)
                 bool scalar_times_input = (kind(product.left) == MapNode::Kind::Scalar && kind(product.right) == MapNode::Kind::Input)
                     || (kind(product.right) == MapNode::Kind::Scalar && kind(product.left) == MapNode::Kind::Input);
                 if (scalar_times_input)
-                    return MapKind::Saxpy;
+                    return MapKind::ScalarTimesPlus;
             }
         }
     }
     if (root.op == Op::MUL_F32
         && ((kind(root.left) == MapNode::Kind::Scalar && kind(root.right) == MapNode::Kind::Input)
             || (kind(root.right) == MapNode::Kind::Scalar && kind(root.left) == MapNode::Kind::Input)))
-        return MapKind::Scale;
+        return MapKind::ScalarTimes;
     if (root.op == Op::MAX_F32) {
         const MapNode& l = map.nodes[root.left];
         const MapNode& r = map.nodes[root.right];
         if ((l.kind == MapNode::Kind::Input && r.kind == MapNode::Kind::Scalar && is_f32_zero(r.value))
             || (r.kind == MapNode::Kind::Input && l.kind == MapNode::Kind::Scalar && is_f32_zero(l.value)))
-            return MapKind::Relu;
+            return MapKind::MaxZero;
     }
     return MapKind::Generic;
 }

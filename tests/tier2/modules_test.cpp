@@ -304,9 +304,9 @@ const Expected expectations[] = {
     { "SUM", "sum_i32", "function: reduction", "reduction sum i32" },
     { "SUM", "sum_f32", "function: reduction", "reduction sum f32" },
     { "DOT", "dot", "function: reduction", "reduction dot f32" },
-    { "SAXPY", "saxpy", "function: map", "map saxpy" },
-    { "RELU", "relu", "function: map", "map relu" },
-    { "SCALE", "scale", "function: map", "map scale" },
+    { "SAXPY", "saxpy", "function: map", "map s*x+y" },
+    { "RELU", "relu", "function: map", "map max(x,0)" },
+    { "SCALE", "scale", "function: map", "map s*x" },
     { "MATMUL", "matmul", "function: matmul", "matmul" },
 };
 

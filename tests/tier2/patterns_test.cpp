@@ -184,10 +184,10 @@ TEST(Tier2Patterns, ElementwiseMapsAreClassified)
         MapShape kind;
         Tier2::MapKind expected;
     } cases[] = {
-        { "saxpy", MapShape::Saxpy, Tier2::MapKind::Saxpy },
-        { "relu", MapShape::Relu, Tier2::MapKind::Relu },
-        { "scale", MapShape::Scale, Tier2::MapKind::Scale },
-        { "vadd", MapShape::Add, Tier2::MapKind::Add },
+        { "saxpy", MapShape::Saxpy, Tier2::MapKind::ScalarTimesPlus },
+        { "relu", MapShape::Relu, Tier2::MapKind::MaxZero },
+        { "scale", MapShape::Scale, Tier2::MapKind::ScalarTimes },
+        { "vadd", MapShape::Add, Tier2::MapKind::Plus },
     };
     for (const Case& c : cases) {
         Prepared p;

@@ -300,9 +300,13 @@ void GeneralEmitter::emit_integer(const Inst& inst)
         finish_i32(d, out);
         return;
     case Op::MULI_I32:
-        if (in_gpr(x) && (inst.imm == 2 || inst.imm == 3 || inst.imm == 5 || inst.imm == 9))
+        if (in_gpr(x) && (inst.imm == 2 || inst.imm == 3 || inst.imm == 5 || inst.imm == 9)) {
             m_a.lea(out, ptr(gpr(x), gpr(x), static_cast<u8>(inst.imm == 2 ? 1 : inst.imm - 1))); // one cycle, not IMUL's three
-        else if (in_gpr(x))
+        } else if (inst.imm != 0 && (static_cast<u32>(inst.imm) & (static_cast<u32>(inst.imm) - 1)) == 0) {
+            // A power of two (the canonical form of x << k): SHL, one cycle.
+            load_i32(out, x);
+            m_a.shl(out, static_cast<u8>(__builtin_ctz(static_cast<u32>(inst.imm))));
+        } else if (in_gpr(x))
             m_a.imul(out, gpr(x), inst.imm);
         else if (where(x).home == Home::Slot)
             m_a.imul(out, slot(x), inst.imm);

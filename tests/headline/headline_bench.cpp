@@ -12,6 +12,7 @@
 #include "../bench/bench.h"
 #include "../bench/reference_kernels.h"
 #include "headline.h"
+#include "../bench/jit_bench_system.h"
 
 #include <microjit/jit/jit.h>
 #include <microjit/module/interpreter.h>
@@ -94,67 +95,6 @@ struct Outcome {
     }
 };
 
-class System {
-public:
-    System(bool avx2)
-    {
-        if (m_host.map({ 16u << 20, 64u << 20, 16u << 20 }).is_error())
-            die("cannot map the pools");
-        m_runtime = std::make_unique<JitRuntime>(m_host.pools());
-        if (m_runtime->init().is_error())
-            die("cannot emit the runtime stubs");
-        m_runtime->policy().max_native_frame_bytes = 16384; // a host stack has megabytes
-        m_tier2.set_avx2(avx2);
-        m_tier2.set_fma(__builtin_cpu_supports("fma"));
-        m_runtime->set_compiler(2, &m_tier2);
-        m_allocator = std::make_unique<PoolModuleAllocator>(m_host.pools().data);
-    }
-
-    const Module* load(const std::string& path)
-    {
-        std::ifstream in(path, std::ios::binary);
-        std::vector<u8> bytes((std::istreambuf_iterator<char>(in)), {});
-        ModuleDiagnostic diagnostic {};
-        auto module = load_module(bytes.data(), bytes.size(), *m_allocator, &diagnostic);
-        if (module.is_error())
-            die(path + ": " + diagnostic.message);
-        return module.value();
-    }
-
-    // An instance whose functions run at `tier` (2: tier 2 where a pattern
-    // matches, tier 1 elsewhere); no automatic tier-up.
-    std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> instantiate(const Module& module, u8 tier)
-    {
-        auto jit = std::make_unique<JitInstance>(*m_runtime);
-        jit->set_auto_tier_up(false);
-        jit->set_cycle_profile(false); // the benchmark keeps its own clock
-        if (jit->prepare(module).is_error())
-            die("metadata pool");
-        auto instance = create_instance(module, *m_allocator, jit->instance_config());
-        if (instance.is_error())
-            die("cannot instantiate");
-        jit->attach(*instance.value());
-        if (tier >= 1) {
-            if (auto r = jit->compile_all(1); r.is_error())
-                die(std::string("tier 1 failed: ") + error_name(r.error()));
-        }
-        if (tier == 2) {
-            for (u32 f = 0; f < module.function_count; ++f)
-                (void)jit->compile(f, 2); // JitUnsupported: refused, stays at tier 1
-        }
-        return { instance.value(), std::move(jit) };
-    }
-
-    Tier2::Tier2Compiler& tier2() { return m_tier2; }
-
-private:
-    HostPools m_host;
-    std::unique_ptr<JitRuntime> m_runtime;
-    std::unique_ptr<PoolModuleAllocator> m_allocator;
-    std::vector<u8> m_scratch = std::vector<u8>(1 << 20);
-    Tier2::Tier2Compiler m_tier2 { m_scratch.data(), m_scratch.size() };
-};
-
 u32 call(ModuleInstance* instance, u32 f, std::vector<Value>& args)
 {
     auto r = call_function(*instance, f, args.data(), static_cast<u32>(args.size()));
@@ -174,7 +114,7 @@ double compile_us(JitInstance& jit, u32 function, u8 tier)
     return ns / 1000.0;
 }
 
-Row measure(System& system, const Kernel& k, const std::string& modules)
+Row measure(bench::JitSystem& system, const Kernel& k, const std::string& modules)
 {
     const Module* module = system.load(modules + "/" + k.file);
     auto found = find_function(*module, k.function);
@@ -311,7 +251,7 @@ int main(int argc, char** argv)
         die("--isa avx2: this CPU (or OS) cannot run AVX2 code");
     bool avx2 = isa == "avx2" || (isa == "auto" && host_avx2);
 
-    System system(avx2);
+    bench::JitSystem system(avx2);
     headline::Run run;
     run.isa = avx2 ? "avx2" : "sse2";
     for (const Kernel& k : kernels()) {

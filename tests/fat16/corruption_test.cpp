@@ -8,10 +8,7 @@
 // each of them read-only (mount_check_test.cpp shows that), and the cases
 // here test the second line of defence behind it, the checks each operation
 // makes for itself (a volume damaged after the mount meets only those).
-#include "fat_test_util.h"
-#include "fat_tools.h"
-#include "image_editor.h"
-#include "test_devices.h"
+#include "damaged_image.h"
 
 #include <gtest/gtest.h>
 
@@ -22,38 +19,8 @@ using namespace fat16::test;
 
 namespace {
 
-class Corruption : public ::testing::Test {
+class Corruption : public DamagedImage {
 protected:
-    static void SetUpTestSuite()
-    {
-        TempDir dir;
-        std::string image = dir.file("disk.img");
-        ASSERT_EQ(make_fat16_image(image, 4096, 1, 2).status, 0);
-        std::string src = dir.file("src");
-        std::filesystem::create_directories(src + "/SUB");
-        write_file(src + "/A.TXT", pattern_bytes(1500, 1)); // 3 clusters
-        write_file(src + "/B.TXT", pattern_bytes(1500, 2));
-        write_file(src + "/SUB/C.TXT", pattern_bytes(100, 3));
-        write_file(src + "/A Long Name.txt", pattern_bytes(10, 4));
-        ASSERT_EQ(mcopy_to_image(image, shell_quote(src) + "/*").status, 0);
-        pristine() = read_file(image);
-    }
-    static std::vector<u8>& pristine()
-    {
-        static std::vector<u8> image;
-        return image;
-    }
-    void SetUp() override
-    {
-        image = pristine();
-        edit = std::make_unique<ImageEditor>(image);
-        a = edit->root_entry("A       TXT");
-        b = edit->root_entry("B       TXT");
-        ASSERT_TRUE(a && b);
-        a_chain = edit->chain(a->first_cluster);
-        b_chain = edit->chain(b->first_cluster);
-        ASSERT_EQ(a_chain.size(), 3u);
-    }
     // Mounts the edited image without the mount check (see the file
     // comment); the volume stays valid for the test.
     Volume& mount()
@@ -62,13 +29,6 @@ protected:
         EXPECT_FALSE(volume.mount(*device, MountCheck::None).is_error());
         return volume;
     }
-    std::vector<u8> image;
-    std::unique_ptr<ImageEditor> edit;
-    DirectoryEntry* a {};
-    DirectoryEntry* b {};
-    std::vector<u16> a_chain, b_chain;
-    std::unique_ptr<MemoryDevice> device;
-    Volume volume;
 };
 
 TEST_F(Corruption, CircularChainIsAnErrorNotAHang)
@@ -84,8 +44,6 @@ TEST_F(Corruption, CircularChainIsAnErrorNotAHang)
 
 TEST_F(Corruption, CircularDirectoryChainIsAnError)
 {
-    auto sub = edit->root_entry("SUB        ");
-    ASSERT_TRUE(sub);
     edit->set_fat(sub->first_cluster, sub->first_cluster);
     auto& v = mount();
     EXPECT_EQ(list_directory(v, "SUB").error(), Error::FsCorrupt);

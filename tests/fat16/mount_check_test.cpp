@@ -7,10 +7,7 @@
 // states a power cut leaves (lost clusters, FAT copies that differ where the
 // first is intact, orphan long names) stay writable, and writes on them
 // leave fsck.fat's findings no worse.
-#include "fat_test_util.h"
-#include "fat_tools.h"
-#include "image_editor.h"
-#include "test_devices.h"
+#include "damaged_image.h"
 
 #include <gtest/gtest.h>
 
@@ -24,39 +21,8 @@ using namespace fat16::test;
 
 namespace {
 
-class MountCheckTest : public ::testing::Test {
+class MountCheckTest : public DamagedImage {
 protected:
-    static void SetUpTestSuite()
-    {
-        TempDir dir;
-        std::string image = dir.file("disk.img");
-        ASSERT_EQ(make_fat16_image(image, 4096, 1, 2).status, 0);
-        std::string src = dir.file("src");
-        std::filesystem::create_directories(src + "/SUB");
-        write_file(src + "/A.TXT", pattern_bytes(1500, 1)); // 3 clusters
-        write_file(src + "/B.TXT", pattern_bytes(1500, 2));
-        write_file(src + "/SUB/C.TXT", pattern_bytes(100, 3));
-        write_file(src + "/A Long Name.txt", pattern_bytes(10, 4));
-        ASSERT_EQ(mcopy_to_image(image, shell_quote(src) + "/*").status, 0);
-        pristine() = read_file(image);
-    }
-    static std::vector<u8>& pristine()
-    {
-        static std::vector<u8> image;
-        return image;
-    }
-    void SetUp() override
-    {
-        image = pristine();
-        edit = std::make_unique<ImageEditor>(image);
-        a = edit->root_entry("A       TXT");
-        b = edit->root_entry("B       TXT");
-        sub = edit->root_entry("SUB        ");
-        ASSERT_TRUE(a && b && sub);
-        a_chain = edit->chain(a->first_cluster);
-        b_chain = edit->chain(b->first_cluster);
-        ASSERT_EQ(a_chain.size(), 3u);
-    }
     FsckReport fsck(const std::vector<u8>& bytes)
     {
         write_file(dir.file("judge.img"), bytes);
@@ -121,15 +87,7 @@ protected:
         EXPECT_EQ(data.value(), bytes) << path;
     }
 
-    TempDir dir;
-    std::vector<u8> image;
-    std::unique_ptr<ImageEditor> edit;
-    DirectoryEntry* a {};
-    DirectoryEntry* b {};
-    DirectoryEntry* sub {};
-    std::vector<u16> a_chain, b_chain;
-    std::unique_ptr<MemoryDevice> device;
-    Volume volume;
+    TempDir dir; // fsck.fat's copies of the image
 };
 
 void set_fat_copy(std::vector<u8>& image, u32 copy, u32 cluster, u16 value)

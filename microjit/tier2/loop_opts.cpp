@@ -181,6 +181,10 @@ ErrorOr<void> reduce_strength(Function& fn, OptimizeStats& stats)
     return {};
 }
 
+// See eliminate_bounds_checks: loops of at most this many constant trips
+// keep their checks.
+constexpr i64 max_trips_left_checked = 8;
+
 ErrorOr<void> eliminate_bounds_checks(Function& fn, OptimizeStats& stats)
 {
     for (u32 l = 0; l < fn.loop_count; ++l) {
@@ -188,6 +192,13 @@ ErrorOr<void> eliminate_bounds_checks(Function& fn, OptimizeStats& stats)
         if (!match_counted_loop(fn, fn.loops[l], counted))
             continue;
         Loop* loop = counted.loop;
+        // A loop of a few constant trips (a 3x3 window's inner loop) runs its
+        // checks fewer times than a loop-entry guard would cost: each entry
+        // pays the guard's 64-bit range arithmetic, and the unchecked copy
+        // would save only a compare per access per trip.
+        if (counted.start->op == Op::CONST_I32 && counted.end->op == Op::CONST_I32
+            && static_cast<i64>(counted.end->imm) - counted.start->imm <= max_trips_left_checked)
+            continue;
         for (u32 b = 0; b < fn.block_count; ++b) {
             Block* block = fn.blocks[b];
             if (!loop->contains(block))

@@ -5,6 +5,11 @@
 #include <microjit/jit/native_stubs.h>
 #include <microjit/module/interpreter.h>
 #include <microjit/runtime/exp_f32.h>
+#include <microjit/runtime/floor_f32.h>
+#include <microjit/runtime/log_f32.h>
+#include <microjit/runtime/pow_f32.h>
+#include <microjit/runtime/to_bits_f32.h>
+#include <microjit/runtime/trig_f32.h>
 
 namespace {
 
@@ -398,4 +403,34 @@ extern "C" JIT_HELPER u64 jit_call_interpreted(JitInstance* jit, u32 function, c
 extern "C" JIT_HELPER u32 jit_exp_f32_bits(u32 bits)
 {
     return __builtin_bit_cast(u32, exp_f32(__builtin_bit_cast(f32, bits)));
+}
+
+extern "C" JIT_HELPER u32 jit_sin_f32_bits(u32 bits)
+{
+    return __builtin_bit_cast(u32, sin_f32(__builtin_bit_cast(f32, bits)));
+}
+
+extern "C" JIT_HELPER u32 jit_cos_f32_bits(u32 bits)
+{
+    return __builtin_bit_cast(u32, cos_f32(__builtin_bit_cast(f32, bits)));
+}
+
+extern "C" JIT_HELPER u32 jit_log_f32_bits(u32 bits)
+{
+    return __builtin_bit_cast(u32, log_f32(__builtin_bit_cast(f32, bits)));
+}
+
+extern "C" JIT_HELPER u32 jit_floor_f32_bits(u32 bits)
+{
+    return __builtin_bit_cast(u32, floor_f32(__builtin_bit_cast(f32, bits)));
+}
+
+extern "C" JIT_HELPER u32 jit_to_bits_f32(u32 bits)
+{
+    return to_bits_f32(__builtin_bit_cast(f32, bits));
+}
+
+extern "C" JIT_HELPER u32 jit_pow_f32_bits(u32 x_bits, u32 y_bits)
+{
+    return __builtin_bit_cast(u32, pow_f32(__builtin_bit_cast(f32, x_bits), __builtin_bit_cast(f32, y_bits)));
 }

@@ -119,3 +119,13 @@ extern "C" JIT_HELPER u64 jit_call_interpreted(JitInstance* jit, u32 function, c
 // exp.f32 through the same routine as tier 0 (microjit/runtime/exp_f32.h),
 // with bit patterns in and out so JIT code needs no x87 instruction.
 extern "C" JIT_HELPER u32 jit_exp_f32_bits(u32 bits);
+
+// The other math opcodes, likewise through microjit/runtime's routines
+// (trig_f32.h, log_f32.h, pow_f32.h, floor_f32.h). Like every helper they
+// live in the kernel's text, which snapshot loading accepts as a call target.
+extern "C" JIT_HELPER u32 jit_sin_f32_bits(u32 bits);
+extern "C" JIT_HELPER u32 jit_cos_f32_bits(u32 bits);
+extern "C" JIT_HELPER u32 jit_log_f32_bits(u32 bits);
+extern "C" JIT_HELPER u32 jit_floor_f32_bits(u32 bits);
+extern "C" JIT_HELPER u32 jit_pow_f32_bits(u32 x_bits, u32 y_bits);
+extern "C" JIT_HELPER u32 jit_to_bits_f32(u32 bits); // i32.bits.f32: canonical NaNs

@@ -16,6 +16,11 @@
 #include <microjit/module/interpreter.h>
 #include <microjit/module/interpreter_code.h>
 #include <microjit/runtime/exp_f32.h>
+#include <microjit/runtime/floor_f32.h>
+#include <microjit/runtime/log_f32.h>
+#include <microjit/runtime/pow_f32.h>
+#include <microjit/runtime/to_bits_f32.h>
+#include <microjit/runtime/trig_f32.h>
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -302,6 +307,25 @@ h_SQRT_F32:
     NEXT();
 h_EXP_F32:
     D.f = exp_f32(A.f);
+    NEXT();
+h_SIN_F32:
+    D.f = sin_f32(A.f);
+    NEXT();
+h_COS_F32:
+    D.f = cos_f32(A.f);
+    NEXT();
+h_LOG_F32:
+    D.f = log_f32(A.f);
+    NEXT();
+    F32_BINARY(POW_F32, pow_f32(a, b))
+h_FLOOR_F32:
+    D.f = floor_f32(A.f);
+    NEXT();
+h_I32_BITS_F32:
+    D.i = static_cast<i32>(to_bits_f32(A.f));
+    NEXT();
+h_F32_BITS_I32: // the same 4 bytes of the register: only the type changes
+    D.i = A.i;
     NEXT();
 
     F32_COMPARE(EQ_F32, ==)

@@ -26,7 +26,8 @@
     X(MIN_I32) X(MAX_I32)                                                                       \
     X(EQ_I32) X(NE_I32) X(LT_I32) X(LE_I32) X(GT_I32) X(GE_I32)                                 \
     X(ADD_F32) X(SUB_F32) X(MUL_F32) X(DIV_F32) X(MIN_F32) X(MAX_F32) X(NEG_F32) X(ABS_F32)     \
-    X(SQRT_F32) X(EXP_F32)                                                                      \
+    X(SQRT_F32) X(EXP_F32) X(SIN_F32) X(COS_F32) X(LOG_F32) X(POW_F32) X(FLOOR_F32)            \
+    X(I32_BITS_F32) X(F32_BITS_I32)                                                             \
     X(EQ_F32) X(NE_F32) X(LT_F32) X(LE_F32) X(GT_F32) X(GE_F32)                                 \
     X(F32_FROM_I32) X(I32_FROM_F32)                                                             \
     X(LEN) X(LOAD) X(STORE)                                                                     \

@@ -6,6 +6,7 @@
 // relative and each double operation adds about 1.1e-16, against a float ulp
 // of 6e-8, so the single final rounding decides the result (see exp_f32.h).
 // Why no libm: the kernel has none, and every tier must agree bit for bit.
+// pow_f32 reuses the double core (exp_double_in_range) on y*log|x|.
 #include <microjit/runtime/exp_f32.h>
 
 namespace {
@@ -44,8 +45,11 @@ f32 exp_f32(f32 x)
         return __builtin_inff();
     if (x < underflow_below)
         return 0.0f;
+    return static_cast<f32>(exp_double_in_range(x));
+}
 
-    double xd = x;
+double exp_double_in_range(double xd)
+{
     double t = xd * log2_e;
     int n = static_cast<int>(t < 0 ? t - 0.5 : t + 0.5);
     double r = (xd - n * ln2_hi) - n * ln2_lo;
@@ -65,5 +69,5 @@ f32 exp_f32(f32 x)
     p = p * r + 1.0;
     p = p * r + 1.0;
 
-    return static_cast<f32>(scale_by_power_of_two(p, n));
+    return scale_by_power_of_two(p, n);
 }

@@ -151,6 +151,7 @@ struct CodeGen {
     void store_f32(u32 r, Xmm src);
     void load_f32_bits(Gp32 dst, u32 r);
     void store_f32_bits(u32 r, Gp32 src);
+    void call_math_helper(const void* helper, u32 d, u32 x);
     Xmm def_f32(u32 d, Xmm scratch) const { return is_xmm(d) ? xmm(d) : scratch; }
     void finish_f32(u32 d, Xmm computed);
     void spill_pinned_xmms();

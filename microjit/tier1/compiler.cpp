@@ -231,6 +231,12 @@ void CodeGen::note_writes(const Instruction& in)
     case Opcode::ABS_I32:
     case Opcode::CALL:
     case Opcode::EXP_F32:
+    case Opcode::SIN_F32:
+    case Opcode::COS_F32:
+    case Opcode::LOG_F32:
+    case Opcode::POW_F32:
+    case Opcode::FLOOR_F32:
+    case Opcode::I32_BITS_F32:
         edx_view = no_view; // these use EDX
         break;
     default:

@@ -143,6 +143,18 @@ void CodeGen::reload_pinned_xmms()
         a.movss(Xmm { pinned_xmm_regs[i] }, slot(pinned_xmms[i]));
 }
 
+// A call of one of microjit's math routines (native_abi.h): bit patterns in
+// EAX (and EDX, loaded by the caller) and out in EAX, so every tier runs the
+// same routine and no x87 instruction is needed.
+void CodeGen::call_math_helper(const void* helper, u32 d, u32 x)
+{
+    load_f32_bits(eax, x);
+    spill_pinned_xmms();
+    a.call(helper);
+    reload_pinned_xmms();
+    store_f32_bits(d, eax);
+}
+
 bool CodeGen::emit_float(const Instruction& in)
 {
     u32 d = in.operands[0], x = in.operands[1], y = in.operands[2];
@@ -179,14 +191,36 @@ bool CodeGen::emit_float(const Instruction& in)
         finish_f32(d, dst);
         return true;
     }
-    case Opcode::EXP_F32: {
+    case Opcode::EXP_F32:
+        call_math_helper(reinterpret_cast<const void*>(&jit_exp_f32_bits), d, x);
+        return true;
+    case Opcode::SIN_F32:
+        call_math_helper(reinterpret_cast<const void*>(&jit_sin_f32_bits), d, x);
+        return true;
+    case Opcode::COS_F32:
+        call_math_helper(reinterpret_cast<const void*>(&jit_cos_f32_bits), d, x);
+        return true;
+    case Opcode::LOG_F32:
+        call_math_helper(reinterpret_cast<const void*>(&jit_log_f32_bits), d, x);
+        return true;
+    case Opcode::FLOOR_F32:
+        call_math_helper(reinterpret_cast<const void*>(&jit_floor_f32_bits), d, x);
+        return true;
+    case Opcode::POW_F32:
+        load_f32_bits(edx, y); // regparm: the second argument in EDX
+        call_math_helper(reinterpret_cast<const void*>(&jit_pow_f32_bits), d, x);
+        return true;
+    case Opcode::I32_BITS_F32: // a call too: it makes NaNs canonical (to_bits_f32.h)
         load_f32_bits(eax, x);
         spill_pinned_xmms();
-        a.call(reinterpret_cast<const void*>(&jit_exp_f32_bits));
+        a.call(reinterpret_cast<const void*>(&jit_to_bits_f32));
         reload_pinned_xmms();
+        store_i32(d, eax);
+        return true;
+    case Opcode::F32_BITS_I32:
+        load_i32(eax, x);
         store_f32_bits(d, eax);
         return true;
-    }
     case Opcode::EQ_F32:
         compare(*this, predicate_eq, false, d, x, y);
         return true;

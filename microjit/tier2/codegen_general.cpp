@@ -43,6 +43,8 @@ bool supported(const Inst& inst, bool tier_abi)
     case Op::EQ_I32: case Op::NE_I32: case Op::LT_I32: case Op::LE_I32: case Op::GT_I32: case Op::GE_I32:
     case Op::ADD_F32: case Op::SUB_F32: case Op::MUL_F32: case Op::DIV_F32: case Op::MIN_F32: case Op::MAX_F32:
     case Op::NEG_F32: case Op::ABS_F32: case Op::SQRT_F32: case Op::EXP_F32:
+    case Op::SIN_F32: case Op::COS_F32: case Op::LOG_F32: case Op::POW_F32: case Op::FLOOR_F32:
+    case Op::I32_BITS_F32: case Op::F32_BITS_I32:
     case Op::EQ_F32: case Op::NE_F32: case Op::LT_F32: case Op::LE_F32: case Op::GT_F32: case Op::GE_F32:
     case Op::F32_FROM_I32: case Op::I32_FROM_F32:
     case Op::LEN: case Op::LOAD_I32: case Op::LOAD_F32: case Op::STORE_I32: case Op::STORE_F32:

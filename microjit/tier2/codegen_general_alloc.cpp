@@ -21,7 +21,17 @@ bool needs_interval(const Inst* v)
     return !v->is_const() && v->op != Op::Undef;
 }
 
-bool is_call(const Inst* v) { return v->op == Op::CALL || v->op == Op::EXP_F32; }
+// CALL, and the math opcodes that call microjit's routines (jit_*_f32_bits).
+bool is_call(const Inst* v)
+{
+    switch (v->op) {
+    case Op::CALL: case Op::EXP_F32: case Op::SIN_F32: case Op::COS_F32: case Op::LOG_F32:
+    case Op::POW_F32: case Op::FLOOR_F32: case Op::I32_BITS_F32:
+        return true;
+    default:
+        return false;
+    }
+}
 
 struct Scan {
     const Function& fn;

@@ -497,6 +497,40 @@ void GeneralEmitter::emit_float(const Inst& inst)
         m_a.call(reinterpret_cast<const void*>(&jit_exp_f32_bits));
         finish_bits(d, eax);
         return;
+    case Op::SIN_F32:
+    case Op::COS_F32:
+    case Op::LOG_F32:
+    case Op::FLOOR_F32:
+    case Op::POW_F32: {
+        // Likewise through the runtime's routines; pow's second operand goes
+        // in EDX (regparm), which holds nothing across a call.
+        const void* helper = reinterpret_cast<const void*>(&jit_sin_f32_bits);
+        if (inst.op == Op::COS_F32)
+            helper = reinterpret_cast<const void*>(&jit_cos_f32_bits);
+        else if (inst.op == Op::LOG_F32)
+            helper = reinterpret_cast<const void*>(&jit_log_f32_bits);
+        else if (inst.op == Op::FLOOR_F32)
+            helper = reinterpret_cast<const void*>(&jit_floor_f32_bits);
+        else if (inst.op == Op::POW_F32)
+            helper = reinterpret_cast<const void*>(&jit_pow_f32_bits);
+        if (inst.op == Op::POW_F32)
+            load_bits(edx, y);
+        load_bits(eax, x);
+        m_a.call(helper);
+        finish_bits(d, eax);
+        return;
+    }
+    case Op::I32_BITS_F32:
+        // A call, for its canonical NaN (to_bits_f32.h).
+        load_bits(eax, x);
+        m_a.call(reinterpret_cast<const void*>(&jit_to_bits_f32));
+        finish_bits(d, eax);
+        return;
+    case Op::F32_BITS_I32:
+        // Only the register class changes: the bits pass through EAX.
+        load_bits(eax, x);
+        finish_bits(d, eax);
+        return;
     case Op::EQ_F32: case Op::NE_F32: case Op::LT_F32: case Op::LE_F32: case Op::GT_F32: case Op::GE_F32: {
         u8 predicate = predicate_eq;
         bool swap = false;

@@ -1,4 +1,9 @@
 // Scalar semantics shared by folding and evaluation; see semantics.h.
+#include <microjit/runtime/floor_f32.h>
+#include <microjit/runtime/log_f32.h>
+#include <microjit/runtime/pow_f32.h>
+#include <microjit/runtime/to_bits_f32.h>
+#include <microjit/runtime/trig_f32.h>
 #include <microjit/tier2/semantics.h>
 
 namespace Tier2 {
@@ -61,6 +66,15 @@ ErrorOr<u32> evaluate_scalar(Op op, const u32* args, u32 arg_count, i32 imm)
         asm("sqrtss %1, %0" : "=x"(r) : "x"(fa));
         return f32_bits(r);
     }
+    // microjit's own routines, the ones every tier calls: a folded value is
+    // the value tier 0 computes.
+    case Op::SIN_F32: return f32_bits(sin_f32(fa));
+    case Op::COS_F32: return f32_bits(cos_f32(fa));
+    case Op::LOG_F32: return f32_bits(log_f32(fa));
+    case Op::POW_F32: return f32_bits(pow_f32(fa, fb));
+    case Op::FLOOR_F32: return f32_bits(floor_f32(fa));
+    case Op::I32_BITS_F32: return to_bits_f32(fa);
+    case Op::F32_BITS_I32: return a; // the same 4 bytes
     case Op::EQ_F32: return fa == fb;
     case Op::NE_F32: return !(fa == fb);
     case Op::LT_F32: return fa < fb;

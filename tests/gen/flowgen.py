@@ -180,7 +180,8 @@ class Generator:
             if roll < 0.74:
                 operand = self.nonconstant(scopes, "f32", d)
                 if operand:
-                    return f"i32({operand})"
+                    # to_bits never traps; i32() traps on NaN and out-of-range values.
+                    return f"to_bits({operand})" if r.random() < 0.25 else f"i32({operand})"
             if roll < 0.84:
                 vs = self.views(scopes, "i32")
                 if vs:
@@ -202,12 +203,15 @@ class Generator:
         if roll < 0.42:
             return f"-{self.expr(scopes, 'f32', d)}"
         if roll < 0.55:
-            fn = r.choice(["sqrt", "exp", "abs", "min", "max"])
-            if fn in ("min", "max"):
+            # microjit's own routines and floor: every tier must give their bits.
+            fn = r.choice(["sqrt", "exp", "abs", "min", "max", "sin", "cos", "log", "pow", "floor"])
+            if fn in ("min", "max", "pow"):
                 return f"{fn}({self.expr(scopes, 'f32', d)}, {self.expr(scopes, 'f32', d)})"
             return f"{fn}({self.expr(scopes, 'f32', d)})"
-        if roll < 0.65:
+        if roll < 0.62:
             return f"f32({self.expr(scopes, 'i32', d)})"
+        if roll < 0.65:
+            return f"from_bits({self.expr(scopes, 'i32', d)})"
         if roll < 0.80:
             vs = self.views(scopes, "f32")
             if vs:

@@ -5,6 +5,10 @@
 
 #include <cmath>
 #include <microjit/runtime/exp_f32.h>
+#include <microjit/runtime/floor_f32.h>
+#include <microjit/runtime/log_f32.h>
+#include <microjit/runtime/pow_f32.h>
+#include <microjit/runtime/trig_f32.h>
 
 using namespace test;
 
@@ -169,6 +173,39 @@ TEST(Semantics, IntegerArithmeticWrapsAndShiftsTakeCountModulo32)
     EXPECT_EQ(run2(*op_module(Opcode::MAX_I32, I32, I32, I32), I(-3), I(2)).i, 2);
     EXPECT_EQ(run2(*op_module(Opcode::LT_I32, I32, I32, I32), I(-1), I(0)).i, 1) << "signed compare";
     EXPECT_EQ(run2(*op_module(Opcode::GE_I32, I32, I32, I32), I(INT_MIN), I(0)).i, 0);
+}
+
+TEST(Semantics, MathOpsCallMicrojitsRoutines)
+{
+    auto sn = op_module(Opcode::SIN_F32, F32, 0, F32);
+    auto cs = op_module(Opcode::COS_F32, F32, 0, F32);
+    auto lg = op_module(Opcode::LOG_F32, F32, 0, F32);
+    auto fl = op_module(Opcode::FLOOR_F32, F32, 0, F32);
+    auto pw = op_module(Opcode::POW_F32, F32, F32, F32);
+    for (f32 x : { 0.0f, -0.0f, 1.0f, -1.5f, 10.5f, 1e30f, 0x1p-149f }) {
+        EXPECT_EQ(bits(run1(*sn, F(x)).f), bits(sin_f32(x))) << x;
+        EXPECT_EQ(bits(run1(*cs, F(x)).f), bits(cos_f32(x))) << x;
+        EXPECT_EQ(bits(run1(*lg, F(x)).f), bits(log_f32(x))) << x;
+        EXPECT_EQ(bits(run1(*fl, F(x)).f), bits(floor_f32(x))) << x;
+        EXPECT_EQ(bits(run2(*pw, F(x), F(2.5f)).f), bits(pow_f32(x, 2.5f))) << x;
+        EXPECT_EQ(bits(run2(*pw, F(2.5f), F(x)).f), bits(pow_f32(2.5f, x))) << x;
+    }
+    EXPECT_EQ(run2(*pw, F(-2.0f), F(3.0f)).f, -8.0f) << "operand order: a^b";
+    EXPECT_EQ(run1(*fl, F(-0.5f)).f, -1.0f);
+}
+
+TEST(Semantics, BitCastsKeepThePatternButCanonicaliseNaNs)
+{
+    auto to_bits = op_module(Opcode::I32_BITS_F32, F32, 0, I32);
+    auto from_bits = op_module(Opcode::F32_BITS_I32, I32, 0, F32);
+    EXPECT_EQ(run1(*to_bits, F(1.0f)).i, 0x3F800000);
+    EXPECT_EQ(static_cast<u32>(run1(*to_bits, F(-0.0f)).i), 0x80000000u);
+    EXPECT_EQ(run1(*to_bits, F(INFINITY)).i, 0x7F800000);
+    EXPECT_EQ(run1(*to_bits, F(0x1p-149f)).i, 1);
+    for (u32 nan : { 0x7FC00000u, 0x7F800001u, 0xFFC00000u, 0xFFFFFFFFu, 0x7FC12345u })
+        EXPECT_EQ(run1(*to_bits, F(__builtin_bit_cast(f32, nan))).i, 0x7FC00000) << std::hex << nan;
+    for (u32 pattern : { 0x3F800000u, 0x80000000u, 0x00000001u, 0x7F7FFFFFu, 0x7FC12345u, 0xFF800000u })
+        EXPECT_EQ(bits(run1(*from_bits, I(static_cast<i32>(pattern))).f), pattern) << std::hex << pattern;
 }
 
 TEST(Semantics, FloatMinMaxFollowMinssMaxss)

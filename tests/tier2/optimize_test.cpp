@@ -4,6 +4,11 @@
 #include "harness.h"
 #include "kernels.h"
 
+#include <microjit/runtime/floor_f32.h>
+#include <microjit/runtime/log_f32.h>
+#include <microjit/runtime/pow_f32.h>
+#include <microjit/runtime/trig_f32.h>
+
 #include <random>
 
 using namespace Tier2Test;
@@ -86,6 +91,36 @@ TEST(Tier2Optimize, FoldsSafeDivisionAndFloatMinMaxExactly)
     Function* fn = h.build("k", true);
     EXPECT_EQ(count_ops(*fn, Op::REM_I32) + count_ops(*fn, Op::MIN_F32), 0u) << listing(*fn);
     EXPECT_EQ(h.run(fn, {}).value.f, -1.0f);
+}
+
+TEST(Tier2Optimize, FoldsTheMathOpsWithMicrojitsRoutines)
+{
+    // sin, cos, log, pow, floor and the bit casts of constants fold through
+    // the routines tier 0 calls: the folded function returns tier 0's bits.
+    Harness h;
+    auto& f = h.module.function("k", {}, T::I32);
+    u8 x = f.reg(T::F32), y = f.reg(T::F32), s = f.reg(T::F32), b = f.reg(T::I32), n = f.reg(T::I32);
+    f.const_f32(x, 1e22f);
+    f.const_f32(y, 2.5f);
+    f.op(O::SIN_F32, s, x);
+    f.op(O::COS_F32, x, s);
+    f.op(O::LOG_F32, x, x);
+    f.op(O::POW_F32, x, y, x);
+    f.op(O::FLOOR_F32, y, y);
+    f.op(O::MUL_F32, x, x, y);
+    f.op(O::I32_BITS_F32, b, x);
+    f.const_i32(n, 0x7FC12345); // a NaN pattern: to_bits must give 0x7FC00000
+    f.op(O::F32_BITS_I32, s, n);
+    f.op(O::I32_BITS_F32, n, s);
+    f.op(O::XOR_I32, b, b, n);
+    f.ret(b);
+    h.finish();
+    Function* fn = h.build("k", true);
+    for (Op op : { Op::SIN_F32, Op::COS_F32, Op::LOG_F32, Op::POW_F32, Op::FLOOR_F32, Op::I32_BITS_F32, Op::F32_BITS_I32 })
+        EXPECT_EQ(count_ops(*fn, op), 0u) << listing(*fn);
+    f32 want = pow_f32(2.5f, log_f32(cos_f32(sin_f32(1e22f)))) * floor_f32(2.5f);
+    EXPECT_EQ(static_cast<u32>(h.run(fn, {}).value.i), __builtin_bit_cast(u32, want) ^ 0x7FC00000u);
+    EXPECT_EQ(h.run(fn, {}), h.run(h.build("k", false), {}));
 }
 
 TEST(Tier2Optimize, PropagatesCopiesAndRemovesDeadCode)

@@ -19,7 +19,7 @@ from . import nodes as N
 from .errors import CompileError, error_at
 from .nodes import I32, F32, VOID
 
-BUILTINS = {"len", "sqrt", "abs", "min", "max", "exp"}
+BUILTINS = {"len", "sqrt", "abs", "min", "max", "exp", "sin", "cos", "log", "pow", "floor", "to_bits", "from_bits"}
 MAX_NAME = 31
 MAX_BUF_COUNT = 16_777_216
 
@@ -340,7 +340,24 @@ class Checker:
             self.arity(e, 1)
             self.array(e.args[0])
             return I32
-        if name in ("sqrt", "exp"):
+        if name in ("to_bits", "from_bits"):
+            # The IEEE bit pattern of an f32 as an i32, and back.
+            self.arity(e, 1)
+            t = self.value_expr(e.args[0])
+            want, result = (F32, I32) if name == "to_bits" else (I32, F32)
+            if t is not want:
+                raise error_at("expected_type", e.args[0], expected=want, found=t)
+            e.value = self.fold_unary(e, name, t, e.args[0].value)
+            return result
+        if name == "pow":
+            self.arity(e, 2)
+            for arg in e.args:
+                t = self.value_expr(arg)
+                if t is not F32:
+                    raise error_at("expected_type", arg, expected=F32, found=t)
+            # Left to run time, like exp: microjit computes it with its own routine.
+            return F32
+        if name in ("sqrt", "exp", "sin", "cos", "log", "floor"):
             self.arity(e, 1)
             t = self.value_expr(e.args[0])
             if t is not F32:

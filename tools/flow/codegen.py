@@ -422,7 +422,21 @@ class FunctionGen:
             d = self.target(dest, I32)
             self.emit("len", d, self.var_regs[e.args[0].symbol])
             return d
-        if name in ("sqrt", "exp", "abs"):
+        if name in ("to_bits", "from_bits"):
+            a = self.value(e.args[0])
+            self.regs.done(a)
+            d = self.target(dest, t)
+            self.emit("i32.bits.f32" if name == "to_bits" else "f32.bits.i32", d, a)
+            return d
+        if name == "pow":
+            a = self.value(e.args[0])
+            b = self.value(e.args[1])
+            self.regs.done(a)
+            self.regs.done(b)
+            d = self.target(dest, t)
+            self.emit("pow.f32", d, a, b)
+            return d
+        if name in ("sqrt", "exp", "abs", "sin", "cos", "log", "floor"):
             a = self.value(e.args[0])
             self.regs.done(a)
             d = self.target(dest, t)

@@ -4,8 +4,9 @@ i32 results wrap modulo 2^32; f32 results are computed in double precision and
 rounded once to single, which gives the correctly rounded single result for
 + - * / and sqrt (a double has more than 2*24+2 bits, so the double rounding
 is innocuous). An operation is left unfolded (None) when its result or an
-operand is NaN, because NaN bit patterns are the CPU's business, and `exp`
-is never folded because microjit computes it with its own routine.
+operand is NaN, because NaN bit patterns are the CPU's business, and `exp`,
+`sin`, `cos`, `log` and `pow` are never folded because microjit computes them
+with its own routines. `floor` and the bit casts are exact, so they fold.
 
 Operations that would trap raise FoldTrap; the checker turns that into a
 compile error, since the expression would trap every time it runs.
@@ -40,6 +41,10 @@ def f32(v):
 
 def f32_bits(v):
     return struct.unpack("<I", struct.pack("<f", v))[0]
+
+
+def f32_from_bits(b):
+    return struct.unpack("<f", struct.pack("<I", b))[0]
 
 
 def i32_div(a, b):
@@ -130,6 +135,9 @@ def unary(op, operand_type, a):
             return f32(float(a))
         if op == "i32":
             return a
+        if op == "from_bits":
+            v = f32_from_bits(a & 0xFFFFFFFF)
+            return None if math.isnan(v) else v
         raise AssertionError(op)
     if math.isnan(a):
         return None
@@ -145,6 +153,10 @@ def unary(op, operand_type, a):
         if math.isinf(a) or not (INT_MIN <= math.trunc(a) <= 2**31 - 1):
             raise FoldTrap("const_conversion", value=repr(a))
         return math.trunc(a)
-    if op == "exp":
+    if op in ("exp", "sin", "cos", "log"):
         return None
+    if op == "floor":
+        return float(math.floor(a)) if math.isfinite(a) and a != 0 else a
+    if op == "to_bits":
+        return wrap32(f32_bits(a))
     raise AssertionError(op)

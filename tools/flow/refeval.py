@@ -10,6 +10,7 @@ import math
 import os
 import re
 
+from . import f32math
 from . import fold
 from .text import decode
 
@@ -49,14 +50,6 @@ def _min_f32(a, b):
 
 def _max_f32(a, b):
     return a if a > b else b
-
-
-def _exp_f32(a):
-    # Not microjit's routine; close enough for tests that compare with tolerance.
-    try:
-        return fold.f32(math.exp(a))
-    except OverflowError:
-        return math.inf
 
 
 class Evaluator:
@@ -195,6 +188,7 @@ _F32_BIN = {
     "radd.f32": lambda a, b: a + b, "rsub.f32": lambda a, b: a - b,
     "mul.f32": lambda a, b: a * b, "div.f32": fold._f32_div,
     "min.f32": _min_f32, "max.f32": _max_f32,
+    "pow.f32": f32math.pow_f32,
 }
 _CMP = {}
 _BRANCH = {}
@@ -208,7 +202,13 @@ _UNARY = {
     "eqz.i32": lambda a, fn: 1 if a == 0 else 0, "abs.i32": lambda a, fn: _W(abs(a)),
     "neg.f32": lambda a, fn: -a, "abs.f32": lambda a, fn: math.fabs(a),
     "sqrt.f32": lambda a, fn: fold.f32(math.sqrt(a)) if a >= 0 else (a if math.isnan(a) else math.nan),
-    "exp.f32": lambda a, fn: _exp_f32(a),
+    "exp.f32": lambda a, fn: f32math.exp_f32(a),
+    "sin.f32": lambda a, fn: f32math.sin_f32(a),
+    "cos.f32": lambda a, fn: f32math.cos_f32(a),
+    "log.f32": lambda a, fn: f32math.log_f32(a),
+    "floor.f32": lambda a, fn: f32math.floor_f32(a),
+    "i32.bits.f32": lambda a, fn: 0x7FC00000 if math.isnan(a) else fold.wrap32(fold.f32_bits(a)),
+    "f32.bits.i32": lambda a, fn: fold.f32_from_bits(a & 0xFFFFFFFF),
     "f32.from.i32": lambda a, fn: fold.f32(float(a)),
     "i32.from.f32": _i32_from_f32,
 }

@@ -17,7 +17,9 @@ import os
 import random
 import re
 import struct
+import subprocess
 import sys
+import tempfile
 import unittest
 import zlib
 
@@ -205,6 +207,43 @@ class Snapshots(unittest.TestCase):
         print(f"\nsnapshot mutants: {4 * boots}, refused {refused}, loaded {loaded} (changes outside code and "
               f"relocations), 0 wrong answers", file=sys.stderr)
         self.assertEqual(refused + loaded, 4 * boots)
+
+    def test_math_builtins_run_native_in_the_kernel_and_come_back_from_a_snapshot(self):
+        """sin, cos, log, pow, floor and the bit casts at tier 2 in the kernel:
+        the same bits as the interpreter, and the code that calls the
+        routines is saved, recompiled, matched and run on a warm boot."""
+        source = (
+            "fn wave(n: i32) -> i32 {\n"
+            "    var h: i32 = 0;\n"
+            "    for i in 0..n {\n"
+            "        var x: f32 = f32(i) * 0.37 - 3.0;\n"
+            "        var y: f32 = sin(x) * cos(x * 1.5) + log(1.0 + x * x) - pow(1.25, x) + floor(x * 2.5);\n"
+            "        h = h * 31 + to_bits(y) + to_bits(from_bits(i * 7919));\n"
+            "    }\n"
+            "    return h;\n"
+            "}\n")
+        image = self.copy()
+        wave = module_bytes(source, "WAVE")
+        put_file(image, wave, "/MODULES/WAVE.BFM")
+        # The reference: the host's interpreter (the same microjit code).
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "WAVE.BFM")
+            with open(path, "wb") as f:
+                f.write(wave)
+            flowrun = os.path.join(os.environ.get("BAREFLOW_BUILD") or os.path.join(ROOT, "build"), "host", "flowrun")
+            tier0 = subprocess.run([flowrun, path, "wave", "200", "--tier", "0"], capture_output=True, text=True,
+                                   check=True).stdout.strip()
+        log, outputs = self.boot(image, ["jit policy 1 2 100000", "run wave.wave 200", "bench wave.wave 40 200",
+                                         "run wave.wave 200", "tiers wave", "snap save"])
+        self.assertEqual(result_of(outputs[1]), tier0)
+        self.assertEqual(result_of(outputs[3]), tier0)
+        self.assertIn("(tier 2)", outputs[3])
+        self.assertIn("snap: saved /JIT/WAVE.SNP", outputs[5])
+        log, outputs = self.boot(image, ["run wave.wave 200", "tiers wave"])
+        self.assertRegex(log, r"snap: /JIT/WAVE\.SNP loaded: 1 function with native code .*code recompiled and matched")
+        self.assertEqual(result_of(outputs[0]), tier0)
+        self.assertIn("(tier 2)", outputs[0])
+        self.assertEqual(tier_row(outputs[1], "wave", "WAVE")["from"], "snap")
 
     def test_swapped_module_runs_new_code_and_ignores_the_stale_snapshot(self):
         image = self.copy()

@@ -151,6 +151,33 @@ TEST(TierUp, Tier1LoopsReachTier2WithoutWaitingForCalls)
     system.runtime().set_compiler(2, nullptr);
 }
 
+// Past 16 back edges a function's budget checks call the stub inline
+// (jns over a call): the same tier-up, from the 20th loop of a function.
+TEST(TierUp, TheInlineBudgetCheckOfManyLoopsTiersUpToo)
+{
+    std::string source = "fn many(n: i32) -> i32 {\n    var s: i32 = 0;\n";
+    for (int k = 0; k < 19; ++k)
+        source += "    for i in 0..2 { s = s + i * " + std::to_string(k + 1) + "; }\n";
+    source += "    for i in 0..n { s = s ^ (i * 3); }\n    return s;\n}\n";
+    System system;
+    std::vector<u8> scratch(1u << 20);
+    Tier2::Tier2Compiler tier2(scratch.data(), scratch.size());
+    system.runtime().set_compiler(2, &tier2);
+    const Module* module = system.load(compile_flow_source(source.c_str(), "MANYLOOP"));
+    ASSERT_NE(module, nullptr);
+    Runner reference(system, *module, Mode::Interpreter);
+    Runner run(system, *module, Mode::Tier1);
+    run.jit().set_auto_tier_up(true);
+    run.jit().attach(run.instance()); // the policy's thresholds and budgets, with tier-up on
+    u32 f = run.function("many");
+    ASSERT_EQ(run.jit().profile(f).tier, 1);
+    u32 expected = reference.call(f, { i32v(30000) }).bits;
+    EXPECT_EQ(run.call(f, { i32v(30000) }).bits, expected);
+    EXPECT_EQ(run.jit().profile(f).tier, 2) << "the 20th loop's back edges used up the budget";
+    EXPECT_EQ(run.call(f, { i32v(30000) }).bits, expected);
+    system.runtime().set_compiler(2, nullptr);
+}
+
 TEST(TierUp, CallsFromInterpretedCodeTierUpTheCallee)
 {
     System system;

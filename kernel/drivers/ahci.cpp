@@ -5,6 +5,7 @@
 #include <kernel/arch/x86/pci.h>
 #include <kernel/drivers/ahci.h>
 #include <kernel/drivers/ata_identify.h>
+#include <kernel/drivers/chunked_transfer.h>
 #include <kernel/init.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
@@ -204,22 +205,22 @@ ErrorOr<void> AhciDevice::issue(u8 command, u32 lba, u32 count, bool write, u32 
     return {};
 }
 
+u32 AhciDevice::sectors_per_command() const
+{
+    return m_lba48 || SECTORS_PER_COMMAND < 256 ? SECTORS_PER_COMMAND : 256;
+}
+
 ErrorOr<void> AhciDevice::read_sectors(u32 lba, u32 count, u8* buffer)
 {
     if (!m_present)
         return Error::NoDevice;
     if (u64(lba) + count > m_sectors)
         return Error::OutOfRange;
-    u32 limit = m_lba48 ? SECTORS_PER_COMMAND : (SECTORS_PER_COMMAND < 256 ? SECTORS_PER_COMMAND : 256);
-    while (count > 0) {
-        u32 chunk = count < limit ? count : limit;
-        TRY(issue(m_lba48 ? ATA_READ_DMA_EXT : ATA_READ_DMA, lba, chunk, false, chunk * fat16::SECTOR_SIZE));
-        memcpy(buffer, s_dma, chunk * fat16::SECTOR_SIZE);
-        buffer += chunk * fat16::SECTOR_SIZE;
-        lba += chunk;
-        count -= chunk;
-    }
-    return {};
+    return for_each_chunk(lba, count, sectors_per_command(), [&](u32 at, u32 chunk, u32 offset) -> ErrorOr<void> {
+        TRY(issue(m_lba48 ? ATA_READ_DMA_EXT : ATA_READ_DMA, at, chunk, false, chunk * fat16::SECTOR_SIZE));
+        memcpy(buffer + offset, s_dma, chunk * fat16::SECTOR_SIZE);
+        return {};
+    });
 }
 
 ErrorOr<void> AhciDevice::write_sectors(u32 lba, u32 count, const u8* buffer)
@@ -230,16 +231,10 @@ ErrorOr<void> AhciDevice::write_sectors(u32 lba, u32 count, const u8* buffer)
         return Error::ReadOnlyMedia;
     if (u64(lba) + count > m_sectors)
         return Error::OutOfRange;
-    u32 limit = m_lba48 ? SECTORS_PER_COMMAND : (SECTORS_PER_COMMAND < 256 ? SECTORS_PER_COMMAND : 256);
-    while (count > 0) {
-        u32 chunk = count < limit ? count : limit;
-        memcpy(s_dma, buffer, chunk * fat16::SECTOR_SIZE);
-        TRY(issue(m_lba48 ? ATA_WRITE_DMA_EXT : ATA_WRITE_DMA, lba, chunk, true, chunk * fat16::SECTOR_SIZE));
-        buffer += chunk * fat16::SECTOR_SIZE;
-        lba += chunk;
-        count -= chunk;
-    }
-    return {};
+    return for_each_chunk(lba, count, sectors_per_command(), [&](u32 at, u32 chunk, u32 offset) -> ErrorOr<void> {
+        memcpy(s_dma, buffer + offset, chunk * fat16::SECTOR_SIZE);
+        return issue(m_lba48 ? ATA_WRITE_DMA_EXT : ATA_WRITE_DMA, at, chunk, true, chunk * fat16::SECTOR_SIZE);
+    });
 }
 
 ErrorOr<void> AhciDevice::flush()

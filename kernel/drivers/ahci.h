@@ -37,6 +37,9 @@ public:
     const char* model() const { return m_model; }
 
 private:
+    // Sectors one command moves: the DMA buffer's worth, at most 256 with
+    // LBA28 commands.
+    u32 sectors_per_command() const;
     ErrorOr<void> issue(u8 command, u32 lba, u32 count, bool write, u32 bytes);
     ErrorOr<void> stop();
     ErrorOr<void> start();

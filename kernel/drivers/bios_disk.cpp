@@ -1,6 +1,7 @@
 // The boot drive through INT 13h extensions (see bios_disk.h).
 #include <kernel/arch/x86/bios_call.h>
 #include <kernel/drivers/bios_disk.h>
+#include <kernel/drivers/chunked_transfer.h>
 #include <kernel/lib/string.h>
 
 namespace {
@@ -116,15 +117,11 @@ ErrorOr<void> BiosDiskDevice::read_sectors(u32 lba, u32 count, u8* buffer)
         return Error::NoDevice;
     if (u64(lba) + count > m_sectors)
         return Error::OutOfRange;
-    while (count > 0) {
-        u32 chunk = count < SECTORS_PER_CALL ? count : SECTORS_PER_CALL;
-        TRY(transfer(FUNCTION_EXTENDED_READ, lba, chunk));
-        memcpy(buffer, bounce(), chunk * fat16::SECTOR_SIZE);
-        buffer += chunk * fat16::SECTOR_SIZE;
-        lba += chunk;
-        count -= chunk;
-    }
-    return {};
+    return for_each_chunk(lba, count, SECTORS_PER_CALL, [&](u32 at, u32 chunk, u32 offset) -> ErrorOr<void> {
+        TRY(transfer(FUNCTION_EXTENDED_READ, at, chunk));
+        memcpy(buffer + offset, bounce(), chunk * fat16::SECTOR_SIZE);
+        return {};
+    });
 }
 
 ErrorOr<void> BiosDiskDevice::write_sectors(u32 lba, u32 count, const u8* buffer)
@@ -135,13 +132,8 @@ ErrorOr<void> BiosDiskDevice::write_sectors(u32 lba, u32 count, const u8* buffer
         return Error::ReadOnlyMedia;
     if (u64(lba) + count > m_sectors)
         return Error::OutOfRange;
-    while (count > 0) {
-        u32 chunk = count < SECTORS_PER_CALL ? count : SECTORS_PER_CALL;
-        memcpy(bounce(), buffer, chunk * fat16::SECTOR_SIZE);
-        TRY(transfer(FUNCTION_EXTENDED_WRITE, lba, chunk));
-        buffer += chunk * fat16::SECTOR_SIZE;
-        lba += chunk;
-        count -= chunk;
-    }
-    return {};
+    return for_each_chunk(lba, count, SECTORS_PER_CALL, [&](u32 at, u32 chunk, u32 offset) -> ErrorOr<void> {
+        memcpy(bounce(), buffer + offset, chunk * fat16::SECTOR_SIZE);
+        return transfer(FUNCTION_EXTENDED_WRITE, at, chunk);
+    });
 }

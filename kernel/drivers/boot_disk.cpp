@@ -20,30 +20,42 @@ bool is_boot_disk(fat16::BlockDevice& device, const BootInfo& info)
     return match_boot_mbr(device, info.disk_signature, info.fat_lba) == MbrMatch::Match;
 }
 
+// The one present device of `count` (device(i)) whose MBR is the boot
+// disk's, and how many matched: a clone makes more than one.
+struct Candidates {
+    u32 matches;
+    u32 index;
+};
+template<typename Device>
+Candidates find_boot_disk(u32 count, Device& (*device)(u32), const BootInfo& info, u32& checked)
+{
+    Candidates found { 0, 0 };
+    for (u32 i = 0; i < count; ++i) {
+        if (!device(i).present())
+            continue;
+        ++checked;
+        if (is_boot_disk(device(i), info)) {
+            found.index = i;
+            ++found.matches;
+        }
+    }
+    return found;
+}
+
 // ATA first: a native driver is faster than a trip through real mode. Two
 // ATA disks with the boot signature (a cloned disk) are not told apart by
 // guessing: the BIOS's drive number settles it.
 ErrorOr<void> find_on_ata(const BootInfo& info, u32& checked)
 {
-    AtaPioDevice* match = nullptr;
-    u32 matches = 0;
-    for (u32 i = 0; i < ATA_DEVICE_COUNT; ++i) {
-        AtaPioDevice& device = ata_device(i);
-        if (!device.present())
-            continue;
-        ++checked;
-        if (is_boot_disk(device, info)) {
-            match = &device;
-            ++matches;
-        }
-    }
-    if (matches > 1) {
-        kprintf("boot-disk: %u ATA disks carry signature %#010x (cloned?); asking the BIOS instead\n", matches,
+    Candidates found = find_boot_disk(ATA_DEVICE_COUNT, ata_device, info, checked);
+    if (found.matches > 1) {
+        kprintf("boot-disk: %u ATA disks carry signature %#010x (cloned?); asking the BIOS instead\n", found.matches,
                 info.disk_signature);
         return Error::NoDevice;
     }
-    if (!match)
+    if (found.matches == 0)
         return Error::NoDevice;
+    AtaPioDevice* match = &ata_device(found.index);
     match->allow_writes();
     s_device = match;
     format_to(s_path, sizeof(s_path), "ata %s", match->name());
@@ -54,18 +66,9 @@ ErrorOr<void> find_on_ata(const BootInfo& info, u32& checked)
 // BIOS at once, so INT 13h keeps working for them and for the USB stick.
 ErrorOr<void> find_on_ahci(const BootInfo& info, u32& checked)
 {
-    AhciDevice* match = nullptr;
-    u32 matches = 0;
-    for (u32 i = 0; i < ahci_device_count(); ++i) {
-        AhciDevice& device = ahci_device(i);
-        if (!device.present())
-            continue;
-        ++checked;
-        if (is_boot_disk(device, info)) {
-            match = &device;
-            ++matches;
-        }
-    }
+    Candidates found = find_boot_disk(ahci_device_count(), ahci_device, info, checked);
+    u32 matches = found.matches;
+    AhciDevice* match = matches == 1 ? &ahci_device(found.index) : nullptr;
     if (matches > 1)
         kprintf("boot-disk: %u AHCI disks carry signature %#010x (cloned?); asking the BIOS instead\n", matches,
                 info.disk_signature);

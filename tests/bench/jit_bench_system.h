@@ -60,8 +60,32 @@ public:
     // compiles, tier 1 elsewhere); no automatic tier-up.
     std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> instantiate(const Module& module, u8 tier)
     {
+        auto made = make_instance(module, false);
+        if (tier >= 1) {
+            if (auto r = made.second->compile_all(1); r.is_error())
+                fail(std::string("tier 1 failed: ") + error_name(r.error()));
+        }
+        if (tier == 2) {
+            for (u32 f = 0; f < module.function_count; ++f)
+                (void)made.second->compile(f, 2); // JitUnsupported: refused, stays at tier 1
+        }
+        return made;
+    }
+
+    // An instance that starts in the interpreter and tiers up by the
+    // runtime's policy, as `flowrun --tier auto` and the kernel run.
+    std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> instantiate_auto(const Module& module)
+    {
+        return make_instance(module, true);
+    }
+
+    Tier2::Tier2Compiler& tier2() { return m_tier2; }
+
+private:
+    std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> make_instance(const Module& module, bool auto_tier_up)
+    {
         auto jit = std::make_unique<JitInstance>(*m_runtime);
-        jit->set_auto_tier_up(false);
+        jit->set_auto_tier_up(auto_tier_up);
         jit->set_cycle_profile(false); // the benchmark keeps its own clock
         if (jit->prepare(module).is_error())
             fail("metadata pool");
@@ -69,35 +93,9 @@ public:
         if (instance.is_error())
             fail("cannot instantiate");
         jit->attach(*instance.value());
-        if (tier >= 1) {
-            if (auto r = jit->compile_all(1); r.is_error())
-                fail(std::string("tier 1 failed: ") + error_name(r.error()));
-        }
-        if (tier == 2) {
-            for (u32 f = 0; f < module.function_count; ++f)
-                (void)jit->compile(f, 2); // JitUnsupported: refused, stays at tier 1
-        }
         return { instance.value(), std::move(jit) };
     }
 
-    // An instance that starts in the interpreter and tiers up by the
-    // runtime's policy, as `flowrun --tier auto` and the kernel run.
-    std::pair<ModuleInstance*, std::unique_ptr<JitInstance>> instantiate_auto(const Module& module)
-    {
-        auto jit = std::make_unique<JitInstance>(*m_runtime);
-        jit->set_cycle_profile(false);
-        if (jit->prepare(module).is_error())
-            fail("metadata pool");
-        auto instance = create_instance(module, *m_allocator, jit->instance_config());
-        if (instance.is_error())
-            fail("cannot instantiate");
-        jit->attach(*instance.value());
-        return { instance.value(), std::move(jit) };
-    }
-
-    Tier2::Tier2Compiler& tier2() { return m_tier2; }
-
-private:
     HostPools m_host;
     std::unique_ptr<JitRuntime> m_runtime;
     std::unique_ptr<PoolModuleAllocator> m_allocator;

@@ -13,14 +13,14 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/codegen_general_alloc.cpp microjit/tier2/codegen_general_values.cpp microjit/tier2/codegen_general_loops.cpp \
   microjit/tier2/codegen_general_copies.cpp microjit/tier2/codegen_general_memory.cpp \
   microjit/tier2/module_adapter.cpp microjit/tier2/tier2_compiler.cpp
-TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp microjit/tier2/loop_unroll.cpp
+TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp microjit/tier2/loop_unroll.cpp microjit/tier2/codegen_general_vector.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
 TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \
   tests/tier2/codegen_test.cpp tests/tier2/modules_test.cpp tests/tier2/runtime_test.cpp \
   tests/tier2/general_codegen_test.cpp tests/tier2/general_runtime_test.cpp
 TIER2_TEST_SRCS += tests/tier2/spec_test.cpp tests/tier2/fma_test.cpp tests/tier2/exact_division_test.cpp
-TIER2_TEST_SRCS += tests/tier2/unroll_test.cpp
+TIER2_TEST_SRCS += tests/tier2/unroll_test.cpp tests/tier2/vector_loop_test.cpp
 # The tests link all of microjit (tier 2 runs on the loader's modules, against
 # the interpreter, and inside the JIT runtime through Tier2Compiler). Some
 # fragments (microjit/x86) are read after this one, so the sources are taken
@@ -28,6 +28,12 @@ TIER2_TEST_SRCS += tests/tier2/unroll_test.cpp
 TIER2_HOST_LIB := $(sort $(wildcard microjit/*/*.cpp)) tools/host/panic_host.cpp
 
 $(eval $(call host_test,tier2_test,$(TIER2_TEST_SRCS),$(TIER2_HOST_LIB)))
+
+# The loop vectoriser's test module (tests/tier2/vector_loop_test.cpp).
+$(BUILD)/tests/VECLOOPS.BFM: tests/tier2/vector_loops.flow $(FLOWC_DEPS)
+	@mkdir -p $(@D)
+	$(PYTHON) tools/flowc.py $< --name VECLOOPS -o $@
+TEST_PREREQS += $(BUILD)/tests/VECLOOPS.BFM
 
 # The module tests read the compiled modules/*.flow (rules in modules/build.mk,
 # which is read after this file; the names follow its NAME.BFM convention).

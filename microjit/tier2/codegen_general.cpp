@@ -519,7 +519,8 @@ ErrorOr<void> compile_general(const Function& fn, x86::Assembler& a, const Codeg
     GeneralEmitter emitter(fn, a, options, layout.value());
     auto result = emitter.run();
     if (stats)
-        *stats = GeneralStats { layout.value().in_registers, layout.value().spilled, emitter.m_version_count, layout.value().selects };
+        *stats = GeneralStats { layout.value().in_registers, layout.value().spilled, emitter.m_version_count, layout.value().selects,
+                                emitter.m_vector_count };
     arena.rewind(mark);
     return result;
 }

@@ -46,6 +46,7 @@ struct GeneralStats {
     u32 spilled;         // values that live in frame slots
     u32 versioned_loops; // loops emitted twice, the second without the bounds checks their guards prove
     u32 selects;         // diamonds emitted as CMOV
+    u32 vectorised_loops; // reduction loops that also got vector code (codegen_general_vector.cpp)
 };
 
 // Emits the function into `assembler` (the caller calls finish()). The

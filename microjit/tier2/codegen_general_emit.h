@@ -22,6 +22,8 @@
 namespace Tier2 {
 
 
+struct VectorLoop; // codegen_general_vector.cpp
+
 class GeneralEmitter {
 public:
     GeneralEmitter(const Function& fn, x86::Assembler& a, const CodegenOptions& options, const GeneralLayout& layout)
@@ -31,6 +33,8 @@ public:
         , m_function(options.function)
         , m_layout(layout)
         , m_spec(options.spec && !options.spec->empty() ? options.spec : nullptr)
+        , m_avx2(options.avx2)
+        , m_fma(options.fma)
     {
     }
 
@@ -114,6 +118,20 @@ private:
     const Loop** m_versioned { nullptr }; // by preheader block id
     x86::Label* m_alt_labels { nullptr };   // by block id, for blocks of versioned loops
     const Loop* m_copy { nullptr };         // the loop whose unchecked copy is being emitted
+
+    // The loop vectoriser (codegen_general_vector.cpp): an innermost loop
+    // that is a marked float accumulation runs most of its trips in vectors
+    // at the entry of its unchecked copy.
+    const VectorLoop* plan_vector_loop(const Loop&);
+    void emit_vector_prefix(const VectorLoop&);
+    void vector_read_i32(x86::Gp32 dst, const Inst* v);
+    u8 vector_saved_xmms(const VectorLoop&) const;
+    const VectorLoop** m_vector { nullptr }; // by preheader block id
+    bool m_avx2;
+    bool m_fma;
+
+public:
+    u32 m_vector_count { 0 };
 
 public:
     u32 m_version_count { 0 };

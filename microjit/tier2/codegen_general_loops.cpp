@@ -40,6 +40,7 @@ ErrorOr<void> GeneralEmitter::plan_versions(Block** order, u32 count)
     Arena& arena = *m_fn.arena;
     m_versioned = TRY(arena.allocate<const Loop*>(m_fn.next_block_id));
     m_alt_labels = TRY(arena.allocate<Label>(m_fn.next_block_id));
+    m_vector = TRY(arena.allocate<const VectorLoop*>(m_fn.next_block_id));
     for (u32 l = 0; l < m_fn.loop_count; ++l) {
         const Loop* loop = m_fn.loops[l];
         const Block* pre = loop->preheader;
@@ -75,6 +76,8 @@ ErrorOr<void> GeneralEmitter::plan_versions(Block** order, u32 count)
         if (!ready)
             continue;
         m_versioned[pre->id] = loop;
+        m_vector[pre->id] = plan_vector_loop(*loop);
+        m_vector_count += m_vector[pre->id] != nullptr;
         for (u32 i = 0; i < count; ++i)
             if (loop->contains(order[i]))
                 m_alt_labels[order[i]->id] = m_a.new_label();
@@ -149,6 +152,8 @@ void GeneralEmitter::emit_versioned_entry(const Block& preheader, const Loop& lo
         if (m_fn.guards[g].loop && m_fn.guards[g].loop->header == loop.header)
             emit_guard(m_fn.guards[g], checked);
     edge_copies(preheader, *loop.header);
+    if (m_vector[preheader.id])
+        emit_vector_prefix(*m_vector[preheader.id]);
     m_a.jmp(m_alt_labels[loop.header->id]);
     m_a.bind(checked);
     jump_to(preheader, *loop.header);

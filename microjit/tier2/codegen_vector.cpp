@@ -23,79 +23,13 @@
 // before it, and then traps, exactly as the bytecode loop would.
 #include <microjit/tier2/codegen.h>
 #include <microjit/tier2/codegen_frame.h>
+#include <microjit/tier2/vector_lanes.h>
 
 namespace Tier2 {
 
 using namespace x86;
 
 namespace {
-
-// Packed operations on 4 (SSE) or 8 (AVX) lanes, named by register number.
-struct Lanes {
-    Assembler& a;
-    bool avx;
-    bool fma { false }; // dot products may fuse (AVX2 path only; codegen.h)
-
-    i32 width() const { return avx ? 8 : 4; }
-    i32 bytes() const { return 4 * width(); }
-    void load(u8 r, const Mem& m) { avx ? a.vmovups(Ymm { r }, m) : a.movups(Xmm { r }, m); }
-    void store(const Mem& m, u8 r) { avx ? a.vmovups(m, Ymm { r }) : a.movups(m, Xmm { r }); }
-    void copy(u8 d, u8 s) { avx ? a.vmovaps(Ymm { d }, Ymm { s }) : a.movaps(Xmm { d }, Xmm { s }); }
-    void zero(u8 r) { avx ? a.vxorps(Ymm { r }, Ymm { r }, Ymm { r }) : a.xorps(Xmm { r }, Xmm { r }); }
-    void broadcast(u8 r, const Mem& m32)
-    {
-        if (avx) {
-            a.vbroadcastss(Ymm { r }, m32);
-        } else {
-            a.movss(Xmm { r }, m32);
-            a.shufps(Xmm { r }, Xmm { r }, 0);
-        }
-    }
-    // d = d op s for the binary f32 operations.
-    void binary(Op op, u8 d, u8 s)
-    {
-        Ymm yd { d }, ys { s };
-        Xmm xd { d }, xs { s };
-        switch (op) {
-        case Op::ADD_F32: avx ? a.vaddps(yd, yd, ys) : a.addps(xd, xs); break;
-        case Op::SUB_F32: avx ? a.vsubps(yd, yd, ys) : a.subps(xd, xs); break;
-        case Op::MUL_F32: avx ? a.vmulps(yd, yd, ys) : a.mulps(xd, xs); break;
-        case Op::DIV_F32: avx ? a.vdivps(yd, yd, ys) : a.divps(xd, xs); break;
-        case Op::MIN_F32: avx ? a.vminps(yd, yd, ys) : a.minps(xd, xs); break;
-        case Op::MAX_F32: avx ? a.vmaxps(yd, yd, ys) : a.maxps(xd, xs); break;
-        default: a.ud2(); break;
-        }
-    }
-    void xor_mem(u8 d, const Mem& m) { avx ? a.vxorps(Ymm { d }, Ymm { d }, m) : a.xorps(Xmm { d }, m); }
-    void and_mem(u8 d, const Mem& m) { avx ? a.vandps(Ymm { d }, Ymm { d }, m) : a.andps(Xmm { d }, m); }
-    void sqrt(u8 d) { avx ? a.vsqrtps(Ymm { d }, Ymm { d }) : a.sqrtps(Xmm { d }, Xmm { d }); }
-    // Leaves the lanes of register r folded (by `op`) into lane 0 of xmm r,
-    // with SSE only afterwards (vzeroupper when coming from AVX).
-    void fold_to_scalar(u8 r, u8 tmp, Op op, i32 spill)
-    {
-        if (avx) {
-            a.vmovups(dword_ptr(esp, spill).sized(MemSize::Ymmword), Ymm { r });
-            a.vzeroupper();
-            a.movups(Xmm { r }, ptr(esp, spill));
-            a.movups(Xmm { tmp }, ptr(esp, spill + 16));
-            scalar_packed(op, r, tmp);
-        }
-        a.movhlps(Xmm { tmp }, Xmm { r });
-        scalar_packed(op, r, tmp);
-        a.movaps(Xmm { tmp }, Xmm { r });
-        a.shufps(Xmm { tmp }, Xmm { tmp }, 0x55);
-        scalar_packed(op, r, tmp);
-    }
-    void scalar_packed(Op op, u8 d, u8 s)
-    {
-        switch (op) {
-        case Op::ADD_F32: a.addps(Xmm { d }, Xmm { s }); break;
-        case Op::MAX_F32: a.maxps(Xmm { d }, Xmm { s }); break;
-        case Op::MIN_F32: a.minps(Xmm { d }, Xmm { s }); break;
-        default: a.ud2(); break;
-        }
-    }
-};
 
 // Scalar f32 d = d op s (the remainder loops).
 void scalar_binary(Assembler& a, Op op, Xmm d, Xmm s)

@@ -18,7 +18,8 @@ constexpr usize code_capacity = 4096;
 // pattern; with it off they stay JitUnsupported, at tier 1.
 constexpr bool use_general_codegen = true;
 // Its worst case grows with the function (about 40 bytes per instruction).
-usize general_capacity(const Function& fn) { return code_capacity + 48 * static_cast<usize>(fn.next_inst_id); }
+// Room for the vector code the loop vectoriser may add to each loop, too.
+usize general_capacity(const Function& fn) { return code_capacity + 48 * static_cast<usize>(fn.next_inst_id) + 1024 * static_cast<usize>(fn.loop_count); }
 
 // The function's IR with each folded parameter's uses replaced by its
 // constant, prepared like any other.
@@ -87,7 +88,9 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
         usize capacity = general_capacity(*fn);
         code = static_cast<u8*>(TRY(pool.allocate(capacity)));
         x86::Assembler& general = m_assembler.construct(code, capacity);
-        auto emitted = compile_general(*fn, general, options);
+        general.allow_avx2(m_avx2);
+        GeneralStats general_stats {};
+        auto emitted = compile_general(*fn, general, options, &general_stats);
         auto size = emitted.is_error() ? ErrorOr<usize>(emitted.error()) : general.finish();
         // The block keeps the list of absolute addresses after the code.
         auto block = size.is_error() ? ErrorOr<CodeBlock>(size.error())
@@ -97,6 +100,7 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
             return Error::JitUnsupported; // too big for the block: stays at its tier
         }
         m_last = CompiledPattern::None;
+        m_last_vectorised = general_stats.vectorised_loops;
         return block.value();
     }
     if (compiled.is_error()) {
@@ -112,6 +116,7 @@ ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 func
         return block.error();
     }
     m_last = compiled.value().pattern;
+    m_last_vectorised = 0;
     return block.value();
 }
 

@@ -36,6 +36,8 @@ public:
 
     // The pattern of the last successful compile (the compile log).
     CompiledPattern last_pattern() const { return m_last; }
+    // Loops of the last function compiled by the general code generator that got vector code.
+    u32 last_vectorised_loops() const { return m_last_vectorised; }
 
 private:
     void* m_scratch;
@@ -43,6 +45,7 @@ private:
     bool m_avx2 { false };
     bool m_fma { false };
     CompiledPattern m_last { CompiledPattern::None };
+    u32 m_last_vectorised { 0 };
     InPlace<x86::Assembler> m_assembler;
 };
 

@@ -65,6 +65,7 @@ class Generator:
         self.names = 0
         self.fills = []       # f32 buffers that fill() may write
         self.accumulations = []  # the accumulation helpers, called after a fill
+        self.nests = []          # accumulations inside loop nests, called after a fill
 
     # --- names and scopes -------------------------------------------------------------
     def fresh(self, prefix):
@@ -328,6 +329,47 @@ class Generator:
         lines += ["    return s;", "}"]
         return f, lines
 
+    # Accumulations inside loop nests: a row loop around an inner loop whose
+    # body accumulates an expression over unit-stride elements (what a
+    # matrix-vector product, a distance or an attention score is), in every
+    # spelling, with one or two accumulators. Only marked ones may be
+    # regrouped (their results go to RED); the rest must stay exact.
+    NEST_TERMS = [
+        "x[{o} + j] * y[j]", "x[j + {o}] * y[j]", "y[j] * x[{o} + j]", "x[{o} + j]",
+        "(x[{o} + j] - y[j]) * (x[{o} + j] - y[j])", "x[{o} + j] * k", "k * x[{o} + j] + y[j]",
+        "min(x[{o} + j], y[j])", "max(y[j], x[{o} + j])", "x[{o} + j] / y[j]", "sqrt(x[{o} + j])",
+        "x[{o} + j + 1] * y[j]", "x[{o} + j] * x[{o} + j] - y[j + 1]",
+    ]
+    NEST_SPELLINGS = ["s += {e};", "s -= {e};", "s += {e};", "s = s + {e};", "s = {e} + s;"]
+
+    def nest_helper(self):
+        r = self.r
+        f = Function(self.fresh("nest"), [("x", "[f32]"), ("y", "[f32]"), ("rows", "i32"), ("n", "i32"), ("k", "f32")], None)
+        statement = r.choice(self.NEST_SPELLINGS)
+        two = r.random() < 0.3
+        f.marked = statement.startswith(("s +=", "s -="))
+        offset = r.choice(["i * n", "row", "i * n + 2", "base + i * n"])
+        out = "RED" if f.marked else "NOUT"
+        init = r.choice(["0.0", "-0.0", "1.0", "k"])
+        lines = [f"fn {f.name}(x: [f32], y: [f32], rows: i32, n: i32, k: f32) {{",
+                 "    var base: i32 = rows & 1;"]
+        loop_head = "    for i in 0..rows {"
+        lines += [loop_head, "        var row: i32 = i * n;", f"        var s: f32 = {init};"]
+        if two:
+            lines.append("        var t: f32 = 0.0;")
+        lines.append("        for j in 0..n {")
+        e = r.choice(self.NEST_TERMS).format(o=offset)
+        lines.append("            " + statement.format(e=e))
+        if two:
+            e2 = r.choice(self.NEST_TERMS).format(o=offset)
+            lines.append("            " + statement.replace("s", "t").format(e=e2))
+        lines.append("        }")
+        lines.append(f"        {out}[i & 7] = s;")
+        if two:
+            lines.append(f"        {out}[(i + 1) & 7] = t;")
+        lines += ["    }", "}"]
+        return f, lines
+
     def fill(self, pad):
         """Fills an f32 buffer with values on which the order of an
         accumulation shows."""
@@ -349,6 +391,16 @@ class Generator:
             out, _, out_size = ("RED", "f32", 8) if f.marked else r.choice(self.fills)
             n = r.choice([str(size), str(r.randint(0, size)), str(size + 1)])
             lines.append(f"{pad}{out}[{r.randrange(out_size)}] = {f.name}({name}, {r.choice([name, other])}, {n});")
+        if self.nests:
+            f = r.choice(self.nests)
+            for buf in ("NX", "NY"):
+                lines.append(f"{pad}for q in 0..300 {{ {buf}[q] = {r.choice(['1.0', '0.5', '-1.0', '3.0'])}; }}")
+                for _ in range(r.randint(0, 2)):
+                    value = r.choice(["16777216.0", "-16777216.0", "1e30", "0.0 / 0.0", "0.0", "-0.0", "1e-40", "-1e-40"])
+                    lines.append(f"{pad}{buf}[{r.randrange(300)}] = {value};")
+            n = r.choice(["0", "1", "7", "8", "9", "16", "17", "31", "32", "33", "48", "64", "100", "149", "150", "151"])
+            rows = r.choice(["0", "1", "2", "3", "6"])
+            lines.append(f"{pad}{f.name}({r.choice(['NX', 'NY'])}, {r.choice(['NY', 'NX'])}, {rows}, {n}, {r.choice(['1.5', '-0.0', '2.0'])});")
         return lines
 
     def function(self, f, loop_depth, budget):
@@ -399,7 +451,13 @@ class Generator:
             self.accumulations.append(f)
             if not f.marked:
                 self.helpers.append(f)  # any expression may call it: its result is exact
-        if any(f.marked for f in self.accumulations):
+        for _ in range(r.randint(0, 2)):
+            f, lines = self.nest_helper()
+            out += lines
+            self.nests.append(f)
+        if self.nests:
+            out += ["buf NX: [f32; 300];", "buf NY: [f32; 300];", "buf NOUT: [f32; 8];"]
+        if any(f.marked for f in self.accumulations + self.nests):
             out.append("buf RED: [f32; 8];")
         for _ in range(r.randint(0, 3)):
             params = []

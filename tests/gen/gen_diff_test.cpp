@@ -127,6 +127,7 @@ struct Tier2Counts {
     u32 functions { 0 };
     u32 at_tier2 { 0 };
     u32 general { 0 };
+    u32 vectorised { 0 }; // loops the general code generator also vectorised
     u32 f32_reductions { 0 };
 };
 // The float reduction rule's permission is the radd.f32/rsub.f32 mark that
@@ -157,6 +158,7 @@ void compile_tier2(Runner& runner, const Module& module, Tier2::Tier2Compiler& c
         EXPECT_EQ(runner.jit().profile(f).tier, 2);
         ++counts.at_tier2;
         counts.general += compiler.last_pattern() == Tier2::CompiledPattern::None;
+        counts.vectorised += compiler.last_vectorised_loops();
         if (compiler.last_pattern() == Tier2::CompiledPattern::Reduction && module.functions[f].return_type == ValueType::F32
             && has_marked_accumulation(module.functions[f])) {
             ++counts.f32_reductions;
@@ -339,10 +341,11 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
     EXPECT_GT(calls, count) << "too few calls ran to mean anything";
     EXPECT_GT(traps, count / 20) << "the generator should provoke traps";
     EXPECT_GT(tiered_up, count / 2) << "auto mode should tier functions up";
-    std::printf("tier 2 (SSE2): %u of %u functions (%u general code, %u f32 reductions by pattern); tier 2 (AVX2): %u of %u; "
-                "reached tier 2 under auto: %u\n",
-        sse2_counts.at_tier2, sse2_counts.functions, sse2_counts.general, sse2_counts.f32_reductions, avx2_counts.at_tier2,
-        avx2_counts.functions, auto_tier2);
+    std::printf("tier 2 (SSE2): %u of %u functions (%u general code, %u f32 reductions by pattern, %u vectorised loops); "
+                "tier 2 (AVX2): %u of %u (%u vectorised loops); reached tier 2 under auto: %u\n",
+        sse2_counts.at_tier2, sse2_counts.functions, sse2_counts.general, sse2_counts.f32_reductions, sse2_counts.vectorised,
+        avx2_counts.at_tier2, avx2_counts.functions, avx2_counts.vectorised, auto_tier2);
+    EXPECT_GT(sse2_counts.vectorised, count / 20) << "too few accumulation loops got vector code to test it";
     // Most generated functions must really run tier-2 code, or the
     // comparison above says little about tier 2.
     EXPECT_GT(sse2_counts.at_tier2, sse2_counts.functions * 3 / 4) << "too few functions compiled at tier 2";

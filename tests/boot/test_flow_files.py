@@ -71,6 +71,7 @@ class FlowFilesAtTheShell(unittest.TestCase):
             self.assertIn("IOTEST.INPUT", listing)
             self.assertIn("/DATA/IN.BIN", listing)
             self.assertIn("(not bound)", listing)
+            self.assertIn("  file OUTPUT: /DATA/OUT.BIN", command(vm, "mods"))
             self.assertEqual(result_of(command(vm, "run iotest.size")), "20")
             out = command(vm, "run iotest.scale")
             self.assertIn("\n%.9g\n" % sum(first[:4]), "\n" + out)

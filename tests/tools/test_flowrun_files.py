@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from flowc_support import compile_text
+from flowc_support import compile_text, evaluator
 from flowrun_support import FLOWRUN
 
 SOURCE = """
@@ -83,6 +83,18 @@ class FlowrunFiles(unittest.TestCase):
         expected = self.expected(2, 2)  # W holds 4 of the file's 8 floats
         self.assertEqual(y, struct.pack("<2f", *expected))
         self.assertEqual(stdout.splitlines(), ["%.9g" % expected[0], "%.9g" % expected[1], "32", "8"])
+
+    def test_the_reference_evaluator_agrees(self):
+        r = self.run_flowrun("--tier", "1", "--bind", "OUT=/Y.BIN")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ev = evaluator(SOURCE, "MAT")
+        with open(os.path.join(self.root, "DATA", "W.BIN"), "rb") as f:
+            ev.files["/DATA/W.BIN"] = f.read()
+        ev.paths[1] = "/Y.BIN"
+        result = ev.call("main")
+        self.assertEqual("".join(ev.console) + "%d\n" % result, r.stdout)
+        with open(os.path.join(self.root, "Y.BIN"), "rb") as f:
+            self.assertEqual(ev.files["/Y.BIN"], f.read())
 
     def test_size_gives_the_buffer_room_for_the_whole_file(self):
         r = self.run_flowrun("--tier", "1", "--size", "W=8", "--bind", "OUT=/Y.BIN")

@@ -98,7 +98,9 @@
     X(SnapshotLayoutChanged, "snapshot code was made for a different memory layout")    \
     /* shell and command line */                                                        \
     X(UnknownCommand, "unknown command")                                                \
-    X(BadArguments, "bad arguments")
+    X(BadArguments, "bad arguments")                                                    \
+    X(NoSuchFileItem, "no such file item (`bind MODULE` lists them)")                 \
+    X(NoSuchBuffer, "no such buffer (`mods` lists them)")
 
 enum class Error : u8 {
 #define BAREFLOW_ERROR_ENUM(name, message) name,

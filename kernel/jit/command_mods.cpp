@@ -18,6 +18,7 @@
 #include <kernel/shell/command.h>
 #include <kernel/time/clock.h>
 #include <microjit/jit/stats_format.h>
+#include <microjit/module/files.h>
 
 namespace {
 
@@ -44,11 +45,16 @@ ErrorOr<void> cmd_mods(int argc, char**)
         for (u32 b = 0; b < m.buffer_count; ++b)
             kprintf("  buf %s: [%s; %u]\n", m.buffers[b].name, m.buffers[b].type == ValueType::ViewI32 ? "i32" : "f32",
                     slot->instance->buffers[b].length);
+        // File items: what the module may read and write (`bind` changes them).
+        for (u32 i = 0; i < m.file_count; ++i) {
+            const char* path = file_path(*slot->instance, i);
+            kprintf("  file %s: %s\n", m.files[i].name, path[0] ? path : "(not bound)");
+        }
     }
     kprintf("%u module%s loaded\n", modules, modules == 1 ? "" : "s");
     return {};
 }
-SHELL_COMMAND("mods", "mods", "list the loaded Flow modules with their functions, signatures and buffers", cmd_mods);
+SHELL_COMMAND("mods", "mods", "list the loaded Flow modules with their functions, signatures, buffers and file items", cmd_mods);
 
 u64 cycles_to_us(u64 cycles)
 {

@@ -1,6 +1,7 @@
 // The JIT system's state and the module table (see jit_system.h).
 #include <bareflow/panic.h>
 #include <kernel/jit/jit_system.h>
+#include <kernel/jit/volume_host.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/string.h>
 #include <microjit/jit/construct.h>
@@ -193,6 +194,7 @@ ErrorOr<void> build_module(const char* file_name, const u8* bytes, usize size, L
         return instance.error();
     }
     out.instance = instance.value();
+    out.instance->host = &kernel_module_host(); // its files on the boot volume, its prints on the console
     out.jit->attach(*out.instance);
     return {};
 }

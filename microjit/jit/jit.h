@@ -164,6 +164,12 @@ public:
     // under some hypervisors).
     void set_cycle_profile(bool enabled) { m_cycle_profile = enabled; }
 
+    // Gives buffer `buffer` `count` elements between calls (files.h:
+    // resize_buffer keeps the prefix, zero-fills the rest) and drops every
+    // function of the module back to tier 0 with fresh counters, since
+    // native code may embed the old base and length (jit_resize.cpp).
+    ErrorOr<void> resize_buffer(u32 buffer, u32 count);
+
     // The host entry: call_function() plus the cycle profile.
     ErrorOr<Value> call(u32 function, const Value* args, u32 arg_count);
 

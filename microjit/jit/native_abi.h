@@ -129,3 +129,11 @@ extern "C" JIT_HELPER u32 jit_log_f32_bits(u32 bits);
 extern "C" JIT_HELPER u32 jit_floor_f32_bits(u32 bits);
 extern "C" JIT_HELPER u32 jit_pow_f32_bits(u32 x_bits, u32 y_bits);
 extern "C" JIT_HELPER u32 jit_to_bits_f32(u32 bits); // i32.bits.f32: canonical NaNs
+
+// The file and print opcodes (microjit/module/files.h) from tier-1 code.
+// `registers` is the frame's register slots (the operands' values are in
+// them); `operation` packs the opcode (bits 0-7), the file item (8-15) and
+// the first operand register (16-23: the IO_ARGS register, or the printed
+// one). Returns (result << 32) | Error in EDX:EAX: Error::Ok, or
+// TrapOutOfBounds for a bad element range.
+extern "C" JIT_HELPER u64 jit_io(JitInstance* jit, const Value* registers, u32 operation);

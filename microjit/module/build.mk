@@ -7,6 +7,7 @@ MICROJIT_MODULE_SRCS := \
   microjit/module/loader.cpp \
   microjit/module/verifier.cpp \
   microjit/module/instance.cpp \
+  microjit/module/files.cpp \
   microjit/module/interpreter_decode.cpp \
   microjit/module/interpreter.cpp
 MICROJIT_SRCS += $(MICROJIT_MODULE_SRCS)

@@ -38,6 +38,8 @@ enum class OperandKind : u8 {
     BUF,
     FUNC,
     TARGET,
+    FILE,
+    IO_ARGS,
 };
 
 inline constexpr u32 max_operands = 3;
@@ -53,6 +55,7 @@ constexpr u8 operand_size(OperandKind kind)
         return 4;
     case OperandKind::BUF:
     case OperandKind::FUNC:
+    case OperandKind::FILE:
         return 2;
     default:
         return 1; // every register kind
@@ -128,6 +131,17 @@ ErrorOr<Instruction> decode_instruction(const u8* code, u32 size, u32 offset);
 
 // True for the instructions after which control never falls through.
 constexpr bool is_terminator(Opcode op) { return op == Opcode::JMP || op == Opcode::RET || op == Opcode::RET_VOID; }
+
+// How many registers an IO_ARGS operand names, from its first (the view)
+// on: read_file reads (v, at, offset, count), write_file (v, at, count).
+constexpr u32 io_argument_count(Opcode op) { return op == Opcode::READ_FILE ? 4 : op == Opcode::WRITE_FILE ? 3 : 0; }
+
+// The instructions that reach the module's host (files, the console).
+constexpr bool is_io_opcode(Opcode op)
+{
+    return op == Opcode::FILE_SIZE || op == Opcode::READ_FILE || op == Opcode::WRITE_FILE || op == Opcode::PRINT_CHAR
+        || op == Opcode::PRINT_I32 || op == Opcode::PRINT_F32;
+}
 
 // True for instructions with a TARGET operand (always the last one).
 constexpr bool has_target(Opcode op)

@@ -19,6 +19,9 @@ inline constexpr u32 max_params = 16;
 inline constexpr u32 max_registers = 255;
 inline constexpr u32 max_function_code = 65536;
 inline constexpr u32 max_buffer_elements = 16 * 1024 * 1024;
+inline constexpr u32 max_files = 64;
+inline constexpr u32 max_file_path = 127;     // characters, without the NUL
+inline constexpr u32 no_path = 0xFFFFFFFF;    // FileEntry::path_offset of an item without a default path
 inline constexpr u32 max_module_name = 16;
 inline constexpr u32 max_identifier = 31;
 inline constexpr u8 no_result_register = 255;
@@ -46,7 +49,9 @@ struct [[gnu::packed]] Header {
     u32 strings_size;
     u32 types_offset;
     u32 types_size;
-    u8 reserved1[36];
+    u32 file_count;        // 0 in modules written before file items existed
+    u32 file_table_offset;
+    u8 reserved1[28];
 };
 static_assert(sizeof(Header) == 128);
 
@@ -81,5 +86,12 @@ struct [[gnu::packed]] BufferEntry {
     u32 count;
 };
 static_assert(sizeof(BufferEntry) == 12);
+
+// `file` items: the files a module may reach (docs/flow-language.md).
+struct [[gnu::packed]] FileEntry {
+    u32 name_offset;
+    u32 path_offset; // into the string area, or no_path
+};
+static_assert(sizeof(FileEntry) == 8);
 
 }

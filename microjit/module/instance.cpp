@@ -1,5 +1,5 @@
 // create_instance() / destroy_instance(): one allocation for the instance's
-// own structures (dispatch table, profiles, buffer views, interpreter frames,
+// own structures (dispatch table, profiles, buffer views, file paths, interpreter frames,
 // decoded code, register stack) and one per module buffer, all from the
 // caller's ModuleAllocator.
 #include <microjit/module/interpreter.h>
@@ -10,7 +10,7 @@ namespace {
 constexpr usize align_up(usize value, usize align) { return (value + align - 1) & ~(align - 1); }
 
 struct Layout {
-    usize dispatch, profiles, buffers, frames, code, decoded, stack, total;
+    usize dispatch, profiles, buffers, paths, frames, code, decoded, stack, total;
     usize stack_slots;
 };
 
@@ -24,6 +24,8 @@ Layout layout_for(const Module& m)
     at = align_up(at + m.function_count * sizeof(FunctionProfile), 16);
     l.buffers = at;
     at = align_up(at + m.buffer_count * sizeof(View), 16);
+    l.paths = at;
+    at = align_up(at + m.file_count * file_path_capacity, 16);
     l.frames = at;
     at = align_up(at + max_call_depth * sizeof(Frame), 16);
     l.code = at;
@@ -69,6 +71,18 @@ ErrorOr<ModuleInstance*> create_instance(const Module& module, ModuleAllocator& 
     instance->allocator = &allocator;
     instance->allocation = block;
     instance->allocation_size = l.total;
+    instance->host = nullptr;
+    instance->file_paths = reinterpret_cast<char*>(block + l.paths);
+    for (u32 i = 0; i < module.file_count; ++i) {
+        char* path = instance->file_paths + i * file_path_capacity;
+        const char* from = module.files[i].default_path;
+        u32 n = 0;
+        while (from && from[n] && n + 1 < file_path_capacity) {
+            path[n] = from[n];
+            ++n;
+        }
+        path[n] = '\0';
+    }
     for (u32 i = 0; i < module.function_count; ++i) {
         instance->dispatch[i] = 0;
         instance->profiles[i] = FunctionProfile { 0, 0 };

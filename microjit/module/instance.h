@@ -109,6 +109,10 @@ struct InstanceConfig {
 };
 
 struct InterpreterCode; // the interpreter's pre-decoded functions (private)
+class ModuleHost;       // files and the console (host.h)
+
+// The room for one file item's bound path, NUL included (bfm::max_file_path + 1).
+inline constexpr u32 file_path_capacity = 128;
 
 struct ModuleInstance {
     const Module* module;
@@ -146,6 +150,14 @@ struct ModuleInstance {
     ModuleAllocator* allocator;
     void* allocation;
     usize allocation_size;
+
+    // Files and the console (host.h); nullptr: file builtins return -3 and
+    // prints go nowhere. Set by the host at any time between calls.
+    ModuleHost* host;
+    // module->file_count paths of file_path_capacity bytes each: where each
+    // file item points now ("" when unbound). They start as the items'
+    // default paths; bind_file() (files.h) changes them.
+    char* file_paths;
 };
 
 inline bool interrupt_requested(const ModuleInstance& instance)

@@ -13,6 +13,7 @@
 // above the caller's on the register stack, so the host stack stays flat
 // however deep Flow code recurses (the kernel's stack is small).
 #include <bareflow/panic.h>
+#include <microjit/module/files.h>
 #include <microjit/module/interpreter.h>
 #include <microjit/module/interpreter_code.h>
 #include <microjit/runtime/exp_f32.h>
@@ -235,6 +236,41 @@ h_MOV_VIEW:
     NEXT();
 h_CONST:
     D.i = pc->imm;
+    NEXT();
+    // Files and the console: out of line in files.cpp, shared with the JIT
+    // tiers. A long read is not interrupted, but the next back edge or call
+    // after it sees a pending request.
+h_FILE_SIZE:
+    D.i = flow_file_size(*instance, pc->bits);
+    NEXT();
+h_READ_FILE:
+{
+    const Value* args = &A;
+    i32 got = 0;
+    Error status = flow_read_file(*instance, pc->bits, args[0].view, args[1].i, args[2].i, args[3].i, &got);
+    if (UNLIKELY(status != Error::Ok))
+        TRAP(status);
+    D.i = got;
+    NEXT();
+}
+h_WRITE_FILE:
+{
+    const Value* args = &A;
+    i32 wrote = 0;
+    Error status = flow_write_file(*instance, pc->bits, args[0].view, args[1].i, args[2].i, &wrote);
+    if (UNLIKELY(status != Error::Ok))
+        TRAP(status);
+    D.i = wrote;
+    NEXT();
+}
+h_PRINT_CHAR:
+    flow_print_char(*instance, A.i);
+    NEXT();
+h_PRINT_I32:
+    flow_print_i32(*instance, A.i);
+    NEXT();
+h_PRINT_F32:
+    flow_print_f32(*instance, A.f);
     NEXT();
 h_GVIEW:
     D.view = buffers[pc->bits];

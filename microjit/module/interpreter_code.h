@@ -36,6 +36,7 @@
     X(JMP_BACK) X(JZ_BACK) X(JNZ_BACK) X(BR_EQ_I32_BACK) X(BR_NE_I32_BACK) X(BR_LT_I32_BACK)    \
     X(BR_LE_I32_BACK) X(BR_GT_I32_BACK) X(BR_GE_I32_BACK) X(FORLOOP)                            \
     X(CALL) X(RET) X(RET_VOID)                                                                  \
+    X(FILE_SIZE) X(READ_FILE) X(WRITE_FILE) X(PRINT_CHAR) X(PRINT_I32) X(PRINT_F32)             \
     X(ADD_I32__FORLOOP) X(ADD_F32__FORLOOP) X(MOV__MOV) X(MOV__MOV__FORLOOP) X(LOAD__LOAD)      \
     X(MUL_F32__ADD_F32) X(MUL_F32__ADD_F32__FORLOOP) X(ADD_I32__LOAD) X(MUL_I32__ADD_I32)       \
     X(MUL_I32__ADD_I32__LOAD) X(ADD_I32__MOV__MOV) X(ADD_I32__MOV__MOV__FORLOOP)                \

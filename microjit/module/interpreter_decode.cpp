@@ -64,6 +64,7 @@ Handler handler_for(Opcode op, bool backward)
         BRANCH(JMP) BRANCH(JZ) BRANCH(JNZ) BRANCH(BR_EQ_I32) BRANCH(BR_NE_I32) BRANCH(BR_LT_I32) BRANCH(BR_LE_I32)
         BRANCH(BR_GT_I32) BRANCH(BR_GE_I32)
         SAME(CALL) SAME(RET) SAME(RET_VOID)
+        SAME(FILE_SIZE) SAME(READ_FILE) SAME(WRITE_FILE) SAME(PRINT_CHAR) SAME(PRINT_I32) SAME(PRINT_F32)
 #undef SAME
 #undef BRANCH
     case Opcode::CONST_I32:
@@ -143,6 +144,19 @@ void decode_one(const FunctionInfo& f, const Instruction& in, Insn& out, const v
         out.d = reg(0); // result register or 255
         out.bits = in.operands[1];
         out.a = reg(2);
+        break;
+    case Opcode::FILE_SIZE:
+    case Opcode::READ_FILE:
+    case Opcode::WRITE_FILE:
+        out.d = reg(0);   // the result
+        out.bits = in.operands[1]; // the file item
+        if (in.operand_count > 2)
+            out.a = reg(2); // the view; the i32 arguments follow it
+        break;
+    case Opcode::PRINT_CHAR:
+    case Opcode::PRINT_I32:
+    case Opcode::PRINT_F32:
+        out.a = reg(0);
         break;
     case Opcode::JMP:
     case Opcode::NOP:

@@ -61,6 +61,30 @@ ErrorOr<const char*> read_name(const u8* image, const bfm::Header& h, u32 name_o
     return s;
 }
 
+// Resolves a file item's default path: NUL-terminated inside the string
+// area, 1-127 printable ASCII characters starting with '/'.
+ErrorOr<const char*> read_path(const u8* image, const bfm::Header& h, u32 path_offset, u32 field_offset, const char* item, Reporter& r)
+{
+    if (path_offset == bfm::no_path)
+        return static_cast<const char*>(nullptr);
+    if (path_offset >= h.strings_size)
+        return r.fail(Error::ModuleOutOfRange, field_offset, "file '%s': path offset %u is outside the string area (%u bytes)", item, path_offset, h.strings_size);
+    const char* s = reinterpret_cast<const char*>(image + h.strings_offset + path_offset);
+    u32 room = h.strings_size - path_offset;
+    u32 length = 0;
+    while (length < room && s[length] != '\0')
+        ++length;
+    if (length == room)
+        return r.fail(Error::ModuleBadName, h.strings_offset + path_offset, "file '%s': path is not NUL-terminated inside the string area", item);
+    if (length == 0 || length > bfm::max_file_path || s[0] != '/')
+        return r.fail(Error::ModuleBadName, h.strings_offset + path_offset, "file '%s': path must be 1-%u characters starting with '/'", item, bfm::max_file_path);
+    for (u32 i = 0; i < length; ++i) {
+        if (s[i] < 0x20 || s[i] > 0x7E)
+            return r.fail(Error::ModuleBadName, h.strings_offset + path_offset + i, "file '%s': path has a byte 0x%x that is not printable ASCII", item, static_cast<u8>(s[i]));
+    }
+    return s;
+}
+
 ErrorOr<void> check_header(const u8* image, u32 size, Reporter& r)
 {
     auto& h = *reinterpret_cast<const bfm::Header*>(image);
@@ -90,7 +114,7 @@ ErrorOr<void> check_header(const u8* image, u32 size, Reporter& r)
         return r.fail(Error::ModuleBadVersion, 43, "reserved byte is not zero");
     for (u32 i = 0; i < sizeof(h.reserved1); ++i) {
         if (h.reserved1[i] != 0)
-            return r.fail(Error::ModuleBadVersion, 92 + i, "reserved header byte is not zero");
+            return r.fail(Error::ModuleBadVersion, 100 + i, "reserved header byte is not zero");
     }
     if (h.opt_level > 3)
         return r.fail(Error::ModuleOutOfRange, 42, "opt_level %u is outside 0-3", h.opt_level);
@@ -113,11 +137,14 @@ ErrorOr<void> check_header(const u8* image, u32 size, Reporter& r)
         return r.fail(Error::ModuleOutOfRange, 52, "constant count %u is over %u", h.const_count, bfm::max_constants);
     if (h.buf_count > bfm::max_buffers)
         return r.fail(Error::ModuleOutOfRange, 60, "buffer count %u is over %u", h.buf_count, bfm::max_buffers);
+    if (h.file_count > bfm::max_files)
+        return r.fail(Error::ModuleOutOfRange, 92, "file count %u is over %u", h.file_count, bfm::max_files);
 
     Area areas[] = {
         { "function table", 48, h.func_table_offset, static_cast<u64>(h.func_count) * sizeof(bfm::FunctionEntry) },
         { "constant table", 56, h.const_table_offset, static_cast<u64>(h.const_count) * sizeof(bfm::ConstantEntry) },
         { "buffer table", 64, h.buf_table_offset, static_cast<u64>(h.buf_count) * sizeof(bfm::BufferEntry) },
+        { "file table", 96, h.file_table_offset, static_cast<u64>(h.file_count) * sizeof(bfm::FileEntry) },
         { "bytecode area", 68, h.code_offset, h.code_size },
         { "string area", 76, h.strings_offset, h.strings_size },
         { "register-type area", 84, h.types_offset, h.types_size },
@@ -127,7 +154,7 @@ ErrorOr<void> check_header(const u8* image, u32 size, Reporter& r)
         Area& a = areas[i];
         if (a.size == 0)
             continue;
-        if (i < 3 && (a.offset & 3) != 0)
+        if (i < 4 && (a.offset & 3) != 0)
             return r.fail(Error::ModuleOutOfRange, a.field_offset, "%s offset %u is not 4-aligned", a.what, a.offset);
         if (a.offset < sizeof(bfm::Header) || a.offset + a.size > size)
             return r.fail(Error::ModuleOutOfRange, a.field_offset, "%s [%u, +%u) is not inside the file after the header", a.what, a.offset, static_cast<u32>(a.size));
@@ -142,7 +169,7 @@ ErrorOr<void> check_header(const u8* image, u32 size, Reporter& r)
     return {};
 }
 
-ErrorOr<void> read_tables(const u8* image, Module& m, FunctionInfo* functions, ConstantInfo* constants, BufferInfo* buffers, Reporter& r)
+ErrorOr<void> read_tables(const u8* image, Module& m, FunctionInfo* functions, ConstantInfo* constants, BufferInfo* buffers, FileInfo* files, Reporter& r)
 {
     auto& h = *reinterpret_cast<const bfm::Header*>(image);
     // An empty area's offset is unchecked (it may be anything), so the
@@ -228,6 +255,18 @@ ErrorOr<void> read_tables(const u8* image, Module& m, FunctionInfo* functions, C
         b.count = e.count;
     }
 
+    for (u32 i = 0; i < h.file_count; ++i) {
+        u32 at = h.file_table_offset + i * sizeof(bfm::FileEntry);
+        auto& e = *reinterpret_cast<const bfm::FileEntry*>(image + at);
+        FileInfo& f = files[i];
+        f.name = TRY(read_name(image, h, e.name_offset, at, "file", i, r));
+        f.default_path = TRY(read_path(image, h, e.path_offset, at + 4, f.name, r));
+        for (u32 j = 0; j < i; ++j) {
+            if (same_string(files[j].name, f.name))
+                return r.fail(Error::ModuleBadName, at, "file name '%s' is used twice", f.name);
+        }
+    }
+
     if (h.entry_function != bfm::no_entry_function) {
         if (h.entry_function >= h.func_count)
             return r.fail(Error::ModuleOutOfRange, 40, "entry function %u does not exist (%u functions)", h.entry_function, h.func_count);
@@ -275,13 +314,15 @@ ErrorOr<Module*> load_module(const u8* bytes, usize size, ModuleAllocator& alloc
     u32 func_count = caller_header.func_count;
     u32 const_count = caller_header.const_count;
     u32 buf_count = caller_header.buf_count;
-    if (func_count > bfm::max_functions || const_count > bfm::max_constants || buf_count > bfm::max_buffers)
-        func_count = const_count = buf_count = 0; // check_header() rejects these before any table is read
+    u32 file_count = caller_header.file_count;
+    if (func_count > bfm::max_functions || const_count > bfm::max_constants || buf_count > bfm::max_buffers || file_count > bfm::max_files)
+        func_count = const_count = buf_count = file_count = 0; // check_header() rejects these before any table is read
 
     usize functions_at = align_up(sizeof(Module), 16);
     usize constants_at = align_up(functions_at + func_count * sizeof(FunctionInfo), 16);
     usize buffers_at = align_up(constants_at + const_count * sizeof(ConstantInfo), 16);
-    usize image_at = align_up(buffers_at + buf_count * sizeof(BufferInfo), 16);
+    usize files_at = align_up(buffers_at + buf_count * sizeof(BufferInfo), 16);
+    usize image_at = align_up(files_at + file_count * sizeof(FileInfo), 16);
     usize total = image_at + size;
     auto* block = static_cast<u8*>(allocator.allocate(total, 16));
     if (!block)
@@ -301,11 +342,12 @@ ErrorOr<Module*> load_module(const u8* bytes, usize size, ModuleAllocator& alloc
     auto result = [&]() -> ErrorOr<void> {
         TRY(check_header(image, static_cast<u32>(size), r));
         auto& h = *reinterpret_cast<const bfm::Header*>(image);
-        if (h.func_count != func_count || h.const_count != const_count || h.buf_count != buf_count)
+        if (h.func_count != func_count || h.const_count != const_count || h.buf_count != buf_count || h.file_count != file_count)
             return r.fail(Error::ModuleOutOfRange, 44, "table counts changed while the module was being copied");
         auto* functions = reinterpret_cast<FunctionInfo*>(block + functions_at);
         auto* constants = reinterpret_cast<ConstantInfo*>(block + constants_at);
         auto* buffers = reinterpret_cast<BufferInfo*>(block + buffers_at);
+        auto* files = reinterpret_cast<FileInfo*>(block + files_at);
         for (u32 i = 0; i < bfm::max_module_name; ++i)
             m->name[i] = h.name[i];
         m->name[bfm::max_module_name] = '\0';
@@ -318,7 +360,9 @@ ErrorOr<Module*> load_module(const u8* bytes, usize size, ModuleAllocator& alloc
         m->functions = functions;
         m->constants = constants;
         m->buffers = buffers;
-        TRY(read_tables(image, *m, functions, constants, buffers, r));
+        m->file_count = h.file_count;
+        m->files = files;
+        TRY(read_tables(image, *m, functions, constants, buffers, files, r));
         for (u32 i = 0; i < m->function_count; ++i)
             TRY(verify_function(*m, i, allocator, r));
         return {};
@@ -334,6 +378,15 @@ void destroy_module(Module* module, ModuleAllocator& allocator)
 {
     if (module)
         allocator.deallocate(module->allocation, module->allocation_size);
+}
+
+ErrorOr<u32> find_file_item(const Module& module, const char* name)
+{
+    for (u32 i = 0; i < module.file_count; ++i) {
+        if (same_string(module.files[i].name, name))
+            return i;
+    }
+    return Error::NoSuchFileItem;
 }
 
 ErrorOr<u32> find_function(const Module& module, const char* name)

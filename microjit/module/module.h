@@ -40,6 +40,14 @@ struct BufferInfo {
     u32 count;      // elements (4 bytes each)
 };
 
+// A `file` item: a file the module may reach, by name. The host binds it to
+// a path at run time (bind_file in files.h); default_path is where it
+// points until then, or nullptr when the host must bind it first.
+struct FileInfo {
+    const char* name;
+    const char* default_path; // "/DATA/MODEL.BIN", inside the module image, or nullptr
+};
+
 struct ConstantInfo {
     const char* name;
     ValueType type; // I32 or F32
@@ -54,10 +62,12 @@ struct Module {
     u32 function_count;
     u32 constant_count;
     u32 buffer_count;
+    u32 file_count;
     u16 max_reg_count;        // largest reg_count of any function
     const FunctionInfo* functions;
     const ConstantInfo* constants;
     const BufferInfo* buffers;
+    const FileInfo* files;
     const u8* image;          // the verified file, copied
     u32 image_size;
 
@@ -90,3 +100,6 @@ void destroy_module(Module* module, ModuleAllocator& allocator);
 
 // Index of the function called `name`, or Error::NoSuchFunction.
 ErrorOr<u32> find_function(const Module& module, const char* name);
+
+// Index of the file item called `name`, or Error::NoSuchFile.
+ErrorOr<u32> find_file_item(const Module& module, const char* name);

@@ -108,6 +108,7 @@ private:
     ErrorOr<void> check_operands(const Instruction& insn);
     ErrorOr<void> check_register(const Instruction& insn, u32 k, u32 at);
     ErrorOr<void> check_call(const Instruction& insn);
+    ErrorOr<void> check_io_arguments(const Instruction& insn, u32 k, u32 at);
     ErrorOr<void> check_targets();
     ErrorOr<void> check_initialisation(ModuleAllocator& allocator);
     ErrorOr<void> transfer(u32 start, u32 end, u32* live);
@@ -177,6 +178,26 @@ ErrorOr<void> FunctionVerifier::check_register(const Instruction& insn, u32 k, u
     return {};
 }
 
+// An IO_ARGS operand names a view register and, after it, the i32
+// registers of the opcode's scalar arguments (io_argument_count).
+ErrorOr<void> FunctionVerifier::check_io_arguments(const Instruction& insn, u32 k, u32 at)
+{
+    u32 first = insn.operands[k];
+    u32 count = io_argument_count(insn.opcode);
+    if (first + count > m_function.reg_count)
+        return fail(Error::ModuleOutOfRange, at, "%s: argument registers r%u..r%u do not exist (reg_count %u)", insn.info().mnemonic, first,
+            first + count - 1, m_function.reg_count);
+    if (!is_view_type(type_of(first)))
+        return fail(Error::ModuleTypeMismatch, at, "%s: register r%u is %s, the first argument must be a view", insn.info().mnemonic, first,
+            value_type_name(type_of(first)));
+    for (u32 reg = first + 1; reg < first + count; ++reg) {
+        if (type_of(reg) != ValueType::I32)
+            return fail(Error::ModuleTypeMismatch, at, "%s: argument register r%u is %s, it must be i32", insn.info().mnemonic, reg,
+                value_type_name(type_of(reg)));
+    }
+    return {};
+}
+
 ErrorOr<void> FunctionVerifier::check_call(const Instruction& insn)
 {
     u32 result = insn.operands[0];
@@ -224,6 +245,10 @@ ErrorOr<void> FunctionVerifier::check_operands(const Instruction& insn)
         OperandKind kind = info.operands[k];
         if (kind == OperandKind::BUF && insn.operands[k] >= m_module.buffer_count)
             return fail(Error::ModuleOutOfRange, at, "%s: buffer %u does not exist (%u buffers)", info.mnemonic, insn.operands[k], m_module.buffer_count);
+        if (kind == OperandKind::FILE && insn.operands[k] >= m_module.file_count)
+            return fail(Error::ModuleOutOfRange, at, "%s: file %u does not exist (%u file items)", info.mnemonic, insn.operands[k], m_module.file_count);
+        if (kind == OperandKind::IO_ARGS)
+            TRY(check_io_arguments(insn, k, at));
     }
     for (u32 k = 0; k < info.operand_count; ++k) {
         OperandKind kind = info.operands[k];
@@ -280,6 +305,8 @@ ErrorOr<void> FunctionVerifier::transfer(u32 start, u32 end, u32* live)
                 count = 1;
             else if (kind == OperandKind::ARGS)
                 count = m_module.functions[insn.operands[1]].param_count;
+            else if (kind == OperandKind::IO_ARGS)
+                count = io_argument_count(insn.opcode);
             for (u32 reg = first; reg < first + count; ++reg) {
                 if (!test_bit(live, reg))
                     return fail(Error::ModuleUninitialized, at + operand_position(info, k), "%s: register r%u may be read before it is written", info.mnemonic, reg);

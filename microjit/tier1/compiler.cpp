@@ -40,6 +40,7 @@ bool is_register_operand(OperandKind kind)
     case OperandKind::IMM_F32:
     case OperandKind::BUF:
     case OperandKind::FUNC:
+    case OperandKind::FILE:
     case OperandKind::TARGET:
         return false;
     default:
@@ -237,6 +238,12 @@ void CodeGen::note_writes(const Instruction& in)
     case Opcode::POW_F32:
     case Opcode::FLOOR_F32:
     case Opcode::I32_BITS_F32:
+    case Opcode::FILE_SIZE:
+    case Opcode::READ_FILE:
+    case Opcode::WRITE_FILE:
+    case Opcode::PRINT_CHAR:
+    case Opcode::PRINT_I32:
+    case Opcode::PRINT_F32:
         edx_view = no_view; // these use EDX
         break;
     default:

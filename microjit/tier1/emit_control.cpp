@@ -122,6 +122,40 @@ void emit_call(CodeGen& g, const Instruction& in)
         g.store_f32_bits(result, eax);
 }
 
+// The file and print opcodes: their operands go to their slots, and
+// jit_io (native_abi.h) runs them through the interpreter's routines.
+void emit_io(CodeGen& g, const Instruction& in)
+{
+    bool has_result = in.opcode == Opcode::FILE_SIZE || in.opcode == Opcode::READ_FILE || in.opcode == Opcode::WRITE_FILE;
+    u32 first = 0, count = 0, file = 0;
+    if (in.opcode == Opcode::FILE_SIZE) {
+        file = in.operands[1];
+    } else if (has_result) {
+        file = in.operands[1];
+        first = in.operands[2];
+        count = io_argument_count(in.opcode);
+    } else {
+        first = in.operands[0];
+        count = 1;
+    }
+    for (u32 r = first; r < first + count; ++r) {
+        if (g.is_gpr(r))
+            g.a.mov(g.slot(r), g.gpr(r));
+    }
+    g.spill_pinned_xmms(); // also puts a pinned f32 in its slot
+    g.a.mov(eax, static_cast<i32>(reinterpret_cast<uptr>(g.env.jit)));
+    g.a.note_absolute(); // rebased when a snapshot moves the code
+    g.a.lea(edx, ptr(esp, CodeGen::slot_base));
+    g.a.mov(ecx, static_cast<i32>(static_cast<u32>(in.opcode) | file << 8 | first << 16));
+    g.a.call(reinterpret_cast<const void*>(&jit_io));
+    g.reload_pinned_xmms();
+    if (has_result) {
+        g.a.test(eax, eax); // only a bad element range fails
+        g.a.jnz(g.trap(TrapKind::OutOfBounds));
+        g.store_i32(in.operands[0], edx);
+    }
+}
+
 } // namespace
 
 void CodeGen::emit_slow_calls()
@@ -193,6 +227,14 @@ bool CodeGen::emit_control(const Instruction& in)
         return true;
     case Opcode::RET_VOID:
         emit_epilogue();
+        return true;
+    case Opcode::FILE_SIZE:
+    case Opcode::READ_FILE:
+    case Opcode::WRITE_FILE:
+    case Opcode::PRINT_CHAR:
+    case Opcode::PRINT_I32:
+    case Opcode::PRINT_F32:
+        emit_io(*this, in);
         return true;
     default:
         return false;

@@ -30,6 +30,7 @@ ErrorOr<Instruction> decode_instruction(const u8* code, u32 code_size, u32 offse
             break;
         case OperandKind::BUF:
         case OperandKind::FUNC:
+        case OperandKind::FILE:
             inst.index = static_cast<u16>(value);
             break;
         default:

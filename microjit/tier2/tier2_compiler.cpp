@@ -39,12 +39,31 @@ ErrorOr<Function*> build_specialised_function(Arena& arena, const ModuleInfo& in
     return &fn;
 }
 
+// Reading and writing files and printing go through the module's host, which
+// tier 2 does not call: a function that does I/O stays at tier 1, whose code
+// calls the same routines as the interpreter (docs/tier2.md). Its loops are
+// usually bounded by the I/O anyway.
+bool does_io(const ::FunctionInfo& f)
+{
+    for (u32 at = 0; at < f.code_size;) {
+        auto decoded = ::decode_instruction(f.code, f.code_size, at);
+        if (decoded.is_error())
+            return true; // never for a verified module; refuse rather than guess
+        if (is_io_opcode(decoded.value().opcode))
+            return true;
+        at += decoded.value().length;
+    }
+    return false;
+}
+
 }
 
 ErrorOr<CodeBlock> Tier2Compiler::compile(const NativeEnvironment& env, u32 function, CodePool& pool, CompileReason reason)
 {
     if (!env.instance || function >= env.instance->module->function_count)
         return Error::InvalidArgument;
+    if (does_io(env.instance->module->functions[function]))
+        return Error::JitUnsupported;
     // Re-specialisation: the runtime says which values to fold in; the
     // guard's failures go to the generic code it keeps installed.
     const Specialisation* spec = nullptr;

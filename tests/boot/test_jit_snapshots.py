@@ -245,6 +245,44 @@ class Snapshots(unittest.TestCase):
         self.assertIn("(tier 2)", outputs[0])
         self.assertEqual(tier_row(outputs[1], "wave", "WAVE")["from"], "snap")
 
+    def test_file_and_print_builtins_come_back_from_a_snapshot(self):
+        """A function that reads a file and prints runs at tier 1 (tier 2
+        leaves I/O alone); its code, which calls the runtime's I/O helper, is
+        saved, recompiled, matched and run on a warm boot, reading and
+        printing the same."""
+        source = (
+            'file INPUT = "/SNAPIN.BIN";\n'
+            "buf X: [i32; 4];\n"
+            "fn show(n: i32) -> i32 {\n"
+            "    var t = 0;\n"
+            "    for i in 0..n {\n"
+            "        var got = read_file(INPUT, X, 0, 4 * (i & 3), 2);\n"
+            "        print_i32(X[0]); print_char(44); print_i32(got); print_char(59);\n"
+            "        t += X[0] + got;\n"
+            "    }\n"
+            "    print_char(10);\n"
+            "    return t;\n"
+            "}\n")
+        image = self.copy()
+        put_file(image, module_bytes(source, "SHOW"), "/MODULES/SHOW.BFM")
+        put_file(image, struct.pack("<4i", 11, -22, 33, -44), "/SNAPIN.BIN")
+        expected_line = "".join(f"{[11, -22, 33, -44][i & 3]},{8 if (i & 3) < 3 else 4};" for i in range(8))
+        expected = str(sum([11, -22, 33, -44][i & 3] + (8 if (i & 3) < 3 else 4) for i in range(8)))
+        log, outputs = self.boot(image, ["jit policy 1 2 100000", "run show.show 8", "bench show.show 40 8",
+                                         "run show.show 8", "tiers show", "snap save"])
+        self.assertIn(expected_line + "\n", outputs[1])
+        self.assertEqual(result_of(outputs[1]), expected)
+        self.assertIn(expected_line + "\n", outputs[3])
+        self.assertEqual(result_of(outputs[3]), expected)
+        self.assertIn("(tier 1)", outputs[3])
+        self.assertIn("snap: saved /JIT/SHOW.SNP", outputs[5])
+        log, outputs = self.boot(image, ["run show.show 8", "tiers show"])
+        self.assertRegex(log, r"snap: /JIT/SHOW\.SNP loaded: 1 function with native code .*code recompiled and matched")
+        self.assertIn(expected_line + "\n", outputs[0])
+        self.assertEqual(result_of(outputs[0]), expected)
+        self.assertIn("(tier 1)", outputs[0])
+        self.assertEqual(tier_row(outputs[1], "show", "SHOW")["from"], "snap")
+
     def test_swapped_module_runs_new_code_and_ignores_the_stale_snapshot(self):
         image = self.copy()
         source = read_file(os.path.join(ROOT, "modules", "fib.flow"))

@@ -10,6 +10,11 @@ i32 and f32 arithmetic, every builtin, and operations that trap for some
 run-time values: division and remainder, out-of-bounds indices, i32(x) of
 NaN or of a huge value, deep recursion.
 
+With --prints, some statements are followed by a print of a visible
+variable (print_i32, print_f32, then a separator with print_char), chosen by
+a second random stream, so the programs are the same as without prints
+apart from those lines; the differential test compares what every tier prints.
+
 Entry points are the functions named e0, e1, ...: they take only i32 and f32
 parameters, so a test can call them with random scalars.
 
@@ -23,7 +28,7 @@ zeros of both signs. The results of marked accumulations are stored only in
 the buffer RED, which the differential test compares NaN-for-NaN; every other
 value must be bit-identical at every tier.
 
-    python3 tests/gen/flowgen.py --count 300 --seed 1 --out DIR [--compile]
+    python3 tests/gen/flowgen.py --count 300 --seed 1 --out DIR [--compile] [--prints]
 
 writes DIR/gNNNNN.flow (and, with --compile, DIR/gNNNNN.BFM compiled by the
 flowc library in this process). Same seed, same programs.
@@ -57,8 +62,9 @@ class Function:
 
 
 class Generator:
-    def __init__(self, rng):
+    def __init__(self, rng, print_rng=None):
         self.r = rng
+        self.print_r = print_rng  # chooses the prints; None: no prints
         self.buffers = []     # (name, elem type, size)
         self.helpers = []     # Function, callable by later functions
         self.recursive = None
@@ -231,7 +237,19 @@ class Generator:
         scopes = scopes + [scope]
         for _ in range(self.r.randint(1, budget)):
             lines += self.statement(scopes, scope, indent, loop_depth, in_loop)
+            lines += self.maybe_print(scopes, indent)
         return lines
+
+    def maybe_print(self, scopes, indent):
+        """Now and then, a print of a visible variable (from print_r only)."""
+        if self.print_r is None or self.print_r.random() >= 0.02:
+            return []
+        vs = [v for v in self.visible(scopes) if v.type in ("i32", "f32")]
+        if not vs:
+            return []
+        v = self.print_r.choice(vs)
+        separator = self.print_r.choice(["32", "10", "59"])
+        return [f"{'    ' * indent}print_{v.type}({v.name}); print_char({separator});"]
 
     def statement(self, scopes, scope, indent, loop_depth, in_loop):
         r = self.r
@@ -473,8 +491,9 @@ class Generator:
         return "\n".join(out) + "\n"
 
 
-def generate(seed, index):
-    return Generator(random.Random(f"{seed}:{index}")).program()
+def generate(seed, index, prints=False):
+    print_rng = random.Random(f"print:{seed}:{index}") if prints else None
+    return Generator(random.Random(f"{seed}:{index}"), print_rng).program()
 
 
 def main(argv=None):
@@ -483,6 +502,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     ap.add_argument("--compile", action="store_true", help="also write NAME.BFM with the flowc library")
+    ap.add_argument("--prints", action="store_true",
+                    help="add print statements (for tests that compare what every tier prints; tier 2 leaves "
+                         "functions that print at tier 1, so its IR tests do without)")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     compile_source = ops = None
@@ -495,7 +517,7 @@ def main(argv=None):
     failures = 0
     for i in range(args.count):
         name = f"G{i:05d}"
-        source = generate(args.seed, i)
+        source = generate(args.seed, i, args.prints)
         path = os.path.join(args.out, name + ".flow")
         with open(path, "w") as f:
             f.write(source)

@@ -14,6 +14,7 @@
 #include "../jit/jit_harness.h"
 
 #include <microjit/module/bytecode.h>
+#include <microjit/module/host.h>
 #include <microjit/tier2/tier2_compiler.h>
 
 #include <algorithm>
@@ -25,6 +26,16 @@
 using namespace JitTest;
 
 namespace {
+
+// What a program prints (flowgen adds print_* statements); no files.
+class ConsoleCapture final : public ModuleHost {
+public:
+    std::string text;
+    i32 file_size(const char*) override { return FileResult::Missing; }
+    i32 read_file(const char*, u32, void*, u32) override { return FileResult::Missing; }
+    i32 write_file(const char*, const void*, u32) override { return FileResult::CannotWrite; }
+    void write_console(const char* t, u32 length) override { text.append(t, length); }
+};
 
 u32 env_number(const char* name, u32 fallback)
 {
@@ -180,7 +191,7 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
     u32 count = env_number("BAREFLOW_GEN_COUNT", 300);
     u32 seed = env_number("BAREFLOW_GEN_SEED", 1);
     std::string dir = build_dir() + "/gen/seed" + std::to_string(seed) + "-n" + std::to_string(count);
-    std::string command = "python3 " + root_dir() + "/tests/gen/flowgen.py --compile --count " + std::to_string(count)
+    std::string command = "python3 " + root_dir() + "/tests/gen/flowgen.py --compile --prints --count " + std::to_string(count)
         + " --seed " + std::to_string(seed) + " --out " + dir;
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     std::vector<std::string> names = list_modules(dir);
@@ -189,6 +200,7 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
     u32 calls = 0, traps = 0, mismatches = 0, step_limited = 0, tiered_up = 0, auto_tier2 = 0, specialised = 0;
     u32 specialisable = 0; // calls to a function with an i32 parameter, the only kind profiled
     u32 guard_failures = 0;
+    u64 printed_bytes = 0; // what the programs printed at tier 0
     Tier2Counts sse2_counts, avx2_counts;
     const bool with_avx2 = host_has_avx2();
     if (!with_avx2)
@@ -229,6 +241,15 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
         }
         Runner automatic(system, *module, Mode::Auto); // tiers up to tier 2 with the last compiler set
         std::mt19937 rng(seed * 7919u + index);
+        // Every runner prints into its own capture; tier 0's is the reference.
+        std::vector<Runner*> runners = { &t0, &t1, &t2, &automatic, &spec_sse2 };
+        if (t2avx)
+            runners.push_back(t2avx.get());
+        if (spec_avx2)
+            runners.push_back(spec_avx2.get());
+        std::vector<ConsoleCapture> consoles(runners.size());
+        for (u32 k = 0; k < runners.size(); ++k)
+            runners[k]->instance().host = &consoles[k];
 
         bool stop = false;
         for (u32 round = 0; round < 4 && !stop; ++round) {
@@ -310,6 +331,18 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
                         ADD_FAILURE() << source << ": " << fn.name << " trap at function " << where0.function << " +" << where0.offset
                                       << " at tier 0, function " << where1.function << " +" << where1.offset << " at tier 1";
                 }
+                // Printed text: the same bytes at every tier (a regrouped f32
+                // reduction's printed result is as loose as its value).
+                for (u32 k = 1; same && !f32_reduction[f] && k < consoles.size(); ++k) {
+                    same = consoles[k].text == consoles[0].text;
+                    if (!same)
+                        ADD_FAILURE() << source << ": " << fn.name << " printed\n  " << consoles[k].text << "\nbut tier 0 printed\n  "
+                                      << consoles[0].text;
+                }
+                u32 printed = static_cast<u32>(consoles[0].text.size());
+                printed_bytes += printed;
+                for (auto& console : consoles)
+                    console.text.clear();
                 for (u32 b = 0; same && b < module->buffer_count; ++b)
                     same = buffer_words(t0.instance(), b) == buffer_words(t1.instance(), b)
                         && buffer_words(t0.instance(), b) == buffer_words(automatic.instance(), b)
@@ -338,6 +371,8 @@ TEST(GeneratedPrograms, EveryTierAgreesOnValuesTrapsAndBuffers)
     }
     std::printf("generated programs: %u, calls compared: %u (%u traps), skipped for length: %u, functions tiered up under auto: %u\n",
         count, calls, traps, step_limited, tiered_up);
+    std::printf("printed: %llu bytes at tier 0, compared at every tier\n", static_cast<unsigned long long>(printed_bytes));
+    EXPECT_GT(printed_bytes, static_cast<u64>(count)) << "the generator should print";
     EXPECT_GT(calls, count) << "too few calls ran to mean anything";
     EXPECT_GT(traps, count / 20) << "the generator should provoke traps";
     EXPECT_GT(tiered_up, count / 2) << "auto mode should tier functions up";

@@ -51,3 +51,6 @@ $(eval $(call asan_test,absolute_fields_test,tests/jit/absolute_fields_test.cpp,
 
 # flowrun's JIT options, run as a user would (needs $(BUILD)/host/flowrun).
 $(eval $(call host_test,flowrun_tier_test,tests/jit/flowrun_tier_test.cpp,$(JIT_TEST_LIBS)))
+
+# The file and print builtins at every tier, and buffers resized between calls.
+$(eval $(call host_test,flow_io_test,tests/jit/flow_io_test.cpp,$(JIT_TEST_LIBS)))

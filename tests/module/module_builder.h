@@ -81,12 +81,18 @@ struct ConstantSpec {
     u32 bits;
 };
 
+struct FileSpec {
+    std::string name;
+    std::string path; // the default path; empty: none (path_offset 0xFFFFFFFF)
+};
+
 class ModuleBuilder {
 public:
     std::string name { "TEST" };
     std::vector<FunctionSpec> functions;
     std::vector<BufferSpec> buffers;
     std::vector<ConstantSpec> constants;
+    std::vector<FileSpec> files;
     u16 entry { bfm::no_entry_function };
 
     FunctionSpec& function(std::string fname, std::vector<u8> params, u8 ret, std::vector<u8> locals)
@@ -96,13 +102,13 @@ public:
     }
 
     // File offsets of what build() wrote, for tests that break one thing.
-    u32 func_table_offset = 0, const_table_offset = 0, buf_table_offset = 0;
+    u32 func_table_offset = 0, const_table_offset = 0, buf_table_offset = 0, file_table_offset = 0;
     u32 strings_offset = 0, code_offset = 0, types_offset = 0;
     std::vector<u32> function_code_offsets; // file offset of each function's code
 
     std::vector<u8> build()
     {
-        std::vector<u8> strings, code, types, ftab, ctab, btab;
+        std::vector<u8> strings, code, types, ftab, ctab, btab, fitab;
         auto intern = [&](const std::string& s) {
             u32 at = static_cast<u32>(strings.size());
             strings.insert(strings.end(), s.begin(), s.end());
@@ -121,13 +127,18 @@ public:
             const_name_at.push_back(intern(c.name));
         for (auto& b : buffers)
             buf_name_at.push_back(intern(b.name));
+        for (auto& f : files) {
+            put32(fitab, intern(f.name));
+            put32(fitab, f.path.empty() ? bfm::no_path : intern(f.path));
+        }
         while (strings.size() % 4)
             strings.push_back(0);
 
         func_table_offset = 128;
         const_table_offset = func_table_offset + 32 * static_cast<u32>(functions.size());
         buf_table_offset = const_table_offset + 12 * static_cast<u32>(constants.size());
-        strings_offset = buf_table_offset + 12 * static_cast<u32>(buffers.size());
+        file_table_offset = buf_table_offset + 12 * static_cast<u32>(buffers.size());
+        strings_offset = file_table_offset + 8 * static_cast<u32>(files.size());
         code_offset = strings_offset + static_cast<u32>(strings.size());
         function_code_offsets.clear();
         for (u32 i = 0; i < functions.size(); ++i) {
@@ -166,6 +177,7 @@ public:
         file.insert(file.end(), ftab.begin(), ftab.end());
         file.insert(file.end(), ctab.begin(), ctab.end());
         file.insert(file.end(), btab.begin(), btab.end());
+        file.insert(file.end(), fitab.begin(), fitab.end());
         file.insert(file.end(), strings.begin(), strings.end());
         file.insert(file.end(), code.begin(), code.end());
         file.insert(file.end(), types.begin(), types.end());
@@ -184,6 +196,8 @@ public:
         h.const_table_offset = constants.empty() ? 0 : const_table_offset;
         h.buf_count = static_cast<u32>(buffers.size());
         h.buf_table_offset = buffers.empty() ? 0 : buf_table_offset;
+        h.file_count = static_cast<u32>(files.size());
+        h.file_table_offset = files.empty() ? 0 : file_table_offset;
         h.code_offset = code_offset;
         h.code_size = static_cast<u32>(code.size());
         h.strings_offset = strings_offset;

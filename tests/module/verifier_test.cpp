@@ -132,7 +132,7 @@ TEST(VerifierRule1, BadMagicVersionChecksumHash)
 TEST(VerifierRule1, ReservedFieldsMustBeZero)
 {
     auto bytes = base().build();
-    for (u32 offset : { 6u, 43u, 92u, 127u }) {
+    for (u32 offset : { 6u, 43u, 100u, 127u }) {
         auto broken = bytes;
         broken[offset] = 1;
         ModuleBuilder::fix_checksums(broken);

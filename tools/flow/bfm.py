@@ -1,11 +1,11 @@
 """The .bfm writer and reader (docs/module-format.md, version 1).
 
 Layout written by flowc, in file order:
-  header (128) | function table | constant table | buffer table |
+  header (128) | function table | constant table | buffer table | file table |
   strings (NUL-padded to a multiple of 4) | bytecode | register types
 Every area starts where the previous one ends, so the file has no gaps; the
 tables and the bytecode start 4-aligned. Name, code and type offsets in the
-function, constant and buffer tables are relative to the start of their area
+function, constant, buffer and file tables are relative to the start of their area
 (string area, bytecode area, register-type area).
 """
 import struct
@@ -17,19 +17,22 @@ HEADER_SIZE = 128
 FUNC_ENTRY = 32
 CONST_ENTRY = 12
 BUF_ENTRY = 12
+FILE_ENTRY = 8
 NO_ENTRY = 0xFFFF
+NO_PATH = 0xFFFFFFFF
 
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
 
-# Header fields after the 16-byte name, in order (offset 24 .. 92).
-_HEADER = struct.Struct("<4sHH16sIIQHBB" + "I" * 12 + "36s")
+# Header fields after the 16-byte name, in order (offset 24 .. 100).
+_HEADER = struct.Struct("<4sHH16sIIQHBB" + "I" * 14 + "28s")
 assert _HEADER.size == HEADER_SIZE
 _FUNC = struct.Struct("<IBBHIIII8s")
 assert _FUNC.size == FUNC_ENTRY
 _CONST = struct.Struct("<IB3si")
 _CONST_F = struct.Struct("<IB3sf")
 _BUF = struct.Struct("<IB3sI")
+_FILE = struct.Struct("<II")
 assert _CONST.size == CONST_ENTRY and _BUF.size == BUF_ENTRY
 
 CRC_OFFSET = 28
@@ -46,13 +49,14 @@ def fnv1a64(data):
 class ModuleImage:
     """What goes into a .bfm: plain data, independent of the compiler's tree."""
 
-    def __init__(self, name, functions, consts, bufs, entry, opt_level=1):
+    def __init__(self, name, functions, consts, bufs, entry, opt_level=1, files=()):
         self.name = name                # str, 1-16 chars of A-Z 0-9 _ -
         self.functions = functions      # [FunctionImage]
         self.consts = consts            # [(name, type_code, value)]
         self.bufs = bufs                # [(name, type_code, count)]
         self.entry = entry              # function index or NO_ENTRY
         self.opt_level = opt_level
+        self.files = list(files)        # [(name, default path or None)]
 
 
 class FunctionImage:
@@ -84,12 +88,17 @@ def write(image):
         intern(c[0])
     for b in image.bufs:
         intern(b[0])
+    for name, path in image.files:
+        intern(name)
+        if path is not None:
+            intern(path)
     strings.extend(b"\0" * (_align4(len(strings)) - len(strings)))
 
     func_off = HEADER_SIZE
     const_off = func_off + FUNC_ENTRY * len(image.functions)
     buf_off = const_off + CONST_ENTRY * len(image.consts)
-    strings_off = buf_off + BUF_ENTRY * len(image.bufs)
+    file_off = buf_off + BUF_ENTRY * len(image.bufs)
+    strings_off = file_off + FILE_ENTRY * len(image.files)
     code_off = strings_off + len(strings)
 
     code = bytearray()
@@ -112,7 +121,11 @@ def write(image):
     for name, type_code, count in image.bufs:
         buf_table += _BUF.pack(string_at[name], type_code, b"\0\0\0", count)
 
-    body = bytes(func_table + const_table + buf_table + strings + code + types)
+    file_table = bytearray()
+    for name, path in image.files:
+        file_table += _FILE.pack(string_at[name], NO_PATH if path is None else string_at[path])
+
+    body = bytes(func_table + const_table + buf_table + file_table + strings + code + types)
     assert HEADER_SIZE + len(body) == file_size
     content_hash = fnv1a64(body)
 
@@ -124,7 +137,8 @@ def write(image):
             len(image.consts), const_off if image.consts else 0,
             len(image.bufs), buf_off if image.bufs else 0,
             code_off, len(code), strings_off, len(strings), types_off, len(types),
-            b"\0" * 36)
+            len(image.files), file_off if image.files else 0,
+            b"\0" * 28)
 
     crc = zlib.crc32(header(0) + body) & 0xFFFFFFFF
     return header(crc) + body
@@ -144,7 +158,7 @@ def read(data):
     h = _HEADER.unpack_from(data)
     (magic, version, flags, name, file_size, crc, content_hash, entry, opt_level, _r,
      func_count, func_off, const_count, const_off, buf_count, buf_off, code_off, code_size,
-     strings_off, strings_size, types_off, types_size, _reserved) = h
+     strings_off, strings_size, types_off, types_size, file_count, file_off, _reserved) = h
     if magic != MAGIC:
         raise BfmError("bad magic")
     if version != FORMAT_VERSION:
@@ -184,7 +198,11 @@ def read(data):
         for i in range(buf_count):
             name_off, type_code, _z, count = _BUF.unpack_from(data, buf_off + i * BUF_ENTRY)
             bufs.append((string(name_off), type_code, count))
+        files = []
+        for i in range(file_count):
+            name_off, path_off = _FILE.unpack_from(data, file_off + i * FILE_ENTRY)
+            files.append((string(name_off), None if path_off == NO_PATH else string(path_off)))
         return ModuleImage(name.rstrip(b"\0").decode("ascii"), functions, consts, bufs,
-                           entry, opt_level)
+                           entry, opt_level, files)
     except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
         raise BfmError(f"table, name or code offset out of range ({exc})") from None

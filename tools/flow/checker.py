@@ -19,7 +19,11 @@ from . import nodes as N
 from .errors import CompileError, error_at
 from .nodes import I32, F32, VOID
 
-BUILTINS = {"len", "sqrt", "abs", "min", "max", "exp", "sin", "cos", "log", "pow", "floor", "to_bits", "from_bits"}
+IO_BUILTINS = {"file_size", "read_file", "write_file", "print_char", "print_i32", "print_f32"}
+BUILTINS = {"len", "sqrt", "abs", "min", "max", "exp", "sin", "cos", "log", "pow", "floor", "to_bits",
+            "from_bits"} | IO_BUILTINS
+# A file item's symbol type: not a value, only an argument of the file builtins.
+FILE_TYPE = N.Type(-1, "file")
 MAX_NAME = 31
 MAX_BUF_COUNT = 16_777_216
 
@@ -38,7 +42,7 @@ class Symbol:
 
 
 KIND_WORDS = {"param": "parameter", "local": "variable", "loopvar": "loop variable",
-              "const": "constant", "buf": "buffer", "fn": "function"}
+              "const": "constant", "buf": "buffer", "fn": "function", "file": "file item"}
 
 
 class Checker:
@@ -48,6 +52,7 @@ class Checker:
         self.functions = []
         self.bufs = []
         self.consts = []
+        self.files = []
         self.resolving = set()
 
     # --- module level ---------------------------------------------------------
@@ -68,6 +73,9 @@ class Checker:
                     raise error_at("buf_count", item.count_tok, name=name)
                 sym = Symbol("buf", name, N.view_of(item.element), item, index=len(self.bufs))
                 self.bufs.append(item)
+            elif isinstance(item, N.FileItem):
+                sym = Symbol("file", name, FILE_TYPE, item, index=len(self.files))
+                self.files.append(item)
             else:
                 sym = Symbol("const", name, item.type, item)
                 self.consts.append(item)
@@ -259,6 +267,8 @@ class Checker:
         e.symbol = sym
         if sym.kind == "fn":
             raise error_at("not_a_value", e, name=e.name, kind="function")
+        if sym.kind == "file":
+            raise error_at("file_value", e, name=e.name)
         if sym.type.is_view:
             raise error_at("view_value", e, name=e.name)
         if sym.kind == "const":
@@ -369,6 +379,8 @@ class Checker:
             t = self.value_expr(e.args[0])
             e.value = self.fold_unary(e, name, t, e.args[0].value)
             return t
+        if name in IO_BUILTINS:
+            return self.io_call(e, allow_void)
         if name in ("min", "max"):
             self.arity(e, 2)
             lt = self.value_expr(e.args[0])
@@ -401,6 +413,37 @@ class Checker:
             raise error_at("void_value", e, name=name)
         return fn.ret
 
+    def io_call(self, e, allow_void):
+        """file_size(F), read_file(F, v, at, offset, count), write_file(F, v, at, count),
+        print_char(c), print_i32(x), print_f32(x): never folded (they reach the host)."""
+        name = e.name
+        if name.startswith("print_"):
+            self.arity(e, 1)
+            want = F32 if name == "print_f32" else I32
+            t = self.value_expr(e.args[0])
+            if t is not want:
+                raise error_at("expected_type", e.args[0], expected=want, found=t)
+            if not allow_void:
+                raise error_at("void_value", e, name=name)
+            return VOID
+        self.arity(e, {"file_size": 1, "read_file": 5, "write_file": 4}[name])
+        f = e.args[0]
+        sym = self.lookup(f.name) if isinstance(f, N.Name) else None
+        if sym is None or sym.kind != "file":
+            found = KIND_WORDS[sym.kind] + f" '{f.name}'" if sym is not None else \
+                (f"undefined name '{f.name}'" if isinstance(f, N.Name) else "an expression")
+            raise error_at("not_a_file", f, name=name, found=found)
+        f.symbol = sym
+        f.type = FILE_TYPE
+        f.value = None
+        if len(e.args) > 1:
+            self.array(e.args[1])
+        for arg in e.args[2:]:
+            t = self.value_expr(arg)
+            if t is not I32:
+                raise error_at("expected_type", arg, expected=I32, found=t)
+        return I32
+
     def arity(self, e, expected):
         if len(e.args) != expected:
             raise error_at("arg_count", e, name=e.name, expected=expected, found=len(e.args))
@@ -417,7 +460,7 @@ def only_constants(e):
     if isinstance(e, N.Binary):
         return only_constants(e.left) and only_constants(e.right)
     if isinstance(e, N.Call):
-        return e.name in BUILTINS | {"i32", "f32"} and e.name != "len" \
+        return e.name in (BUILTINS - IO_BUILTINS) | {"i32", "f32"} and e.name != "len" \
             and all(only_constants(a) for a in e.args)
     return False
 

@@ -78,7 +78,7 @@ class FunctionGen:
                 code += struct.pack("<i", v)
             elif kind == "IMM_F32":
                 code += struct.pack("<f", v)
-            elif kind in ("BUF", "FUNC"):
+            elif kind in ("BUF", "FUNC", "FILE"):
                 code += struct.pack("<H", v)
             elif kind == "TARGET":
                 self.targets.append((len(code), v))
@@ -442,6 +442,13 @@ class FunctionGen:
             d = self.target(dest, t)
             self.emit(name + (".i32" if t is I32 else ".f32"), d, a)
             return d
+        if name in ("file_size", "read_file", "write_file"):
+            return self.file_call(e, dest)
+        if name.startswith("print_"):
+            a = self.value(e.args[0])
+            self.regs.done(a)
+            self.emit(name.replace("_", "."), a)
+            return None
         if name in ("min", "max"):
             a = self.value(e.args[0])
             b = self.value(e.args[1])
@@ -451,6 +458,26 @@ class FunctionGen:
             self.emit(name + (".i32" if t is I32 else ".f32"), d, a, b)
             return d
         return self.user_call(e, dest)
+
+    def file_call(self, e, dest):
+        """file.size d, F; read.file d, F, v; write.file d, F, v: the view and the
+        i32 arguments go to consecutive registers (IO_ARGS), evaluated left to right."""
+        file_index = e.args[0].symbol.index
+        if e.name == "file_size":
+            d = self.target(dest, I32)
+            self.emit("file.size", d, file_index)
+            return d
+        view = e.args[1]
+        rest = e.args[2:]
+        base = self.regs.alloc_block([view.type.code] + [I32.code] * len(rest))
+        self.emit("mov", base, self.var_regs[view.symbol])
+        for k, arg in enumerate(rest, 1):
+            self.expr(arg, dest=base + k)
+        for r in range(base, base + 1 + len(rest)):
+            self.regs.done(r)
+        d = self.target(dest, I32)
+        self.emit("read.file" if e.name == "read_file" else "write.file", d, file_index, base)
+        return d
 
     def user_call(self, e, dest):
         callee = e.symbol.node

@@ -11,6 +11,7 @@ MODULE_NAME = re.compile(r"[A-Z0-9_-]{1,8}$")
 MAX_FUNCTIONS = 1024
 MAX_CONSTS = 4096
 MAX_BUFS = 256
+MAX_FILES = 64
 RECURSION_LIMIT = 20000
 
 
@@ -31,7 +32,8 @@ def compile_source(source, name, ops=None, opt_level=1):
         raise CompileError("no_functions", 1, 1)
     for items, what, limit in ((checker.functions, "functions", MAX_FUNCTIONS),
                                (checker.consts, "constants", MAX_CONSTS),
-                               (checker.bufs, "buffers", MAX_BUFS)):
+                               (checker.bufs, "buffers", MAX_BUFS),
+                               (checker.files, "file items", MAX_FILES)):
         if len(items) > limit:
             raise error_at("too_many_items", items[limit].name_tok, what=what, limit=limit)
     entry = bfm.NO_ENTRY
@@ -47,5 +49,5 @@ def compile_source(source, name, ops=None, opt_level=1):
          for f in compiled],
         [(c.name, c.type.code, c.symbol.value) for c in checker.consts],
         [(b.name, 3 if b.element.code == 1 else 4, b.count) for b in checker.bufs],
-        entry, opt_level)
+        entry, opt_level, [(f.name, f.path) for f in checker.files])
     return image, bfm.write(image)

@@ -11,9 +11,12 @@ MESSAGES = {
     "int_too_large": "integer literal {text} does not fit in i32",
     "bad_number": "malformed number {text!r}",
     "float_range": "float literal {text} is out of the f32 range",
+    "bad_string": "a string must be printable ASCII, without '\"', on one line, "
+                  "and end with '\"'",
     # parser
     "expected": "expected {what}, found {found}",
-    "bad_item": "expected 'fn', 'buf' or 'const' at the top level, found {found}",
+    "bad_item": "expected 'fn', 'buf', 'const' or 'file' at the top level, found {found}",
+    "bad_path": "a file path must start with '/' and have 1 to 127 characters",
     "view_type_here": "array views ([i32], [f32]) are allowed only as parameter types",
     "not_statement": "only calls can be used as statements",
     "bad_assign_target": "can only assign to a variable or an element a[i]",
@@ -32,6 +35,8 @@ MESSAGES = {
     "const_unfoldable": "the value of constant '{name}' is NaN or uses exp(), which are "
                         "computed only at run time",
     "buf_count": "buffer '{name}' must have 1 to 16777216 elements",
+    "not_a_file": "argument 1 of '{name}' must be a file item (declared with 'file'), found {found}",
+    "file_value": "file item '{name}' can only be passed to file_size, read_file or write_file",
     # types
     "type_mismatch": "operator '{op}' needs operands of the same type, found {left} and {right}",
     "bad_operand": "operator '{op}' cannot be applied to {type}",

@@ -9,7 +9,7 @@ import struct
 from .errors import CompileError
 
 KEYWORDS = {
-    "fn", "buf", "const", "var", "if", "else", "for", "in", "while",
+    "fn", "buf", "const", "file", "var", "if", "else", "for", "in", "while",
     "return", "break", "continue", "i32", "f32",
 }
 
@@ -79,6 +79,17 @@ def tokenize(source):
             text = m.group(0)
             tokens.append(_number_token(text, line, col))
             i = m.end()
+            continue
+        if c == '"':
+            # A string literal: only a file item's path, so printable ASCII
+            # on one line and no escapes.
+            j = i + 1
+            while j < n and source[j] != '"' and " " <= source[j] <= "~":
+                j += 1
+            if j >= n or source[j] != '"':
+                raise CompileError("bad_string", line, col)
+            tokens.append(Token("string", source[i:j + 1], source[i + 1:j], line, col))
+            i = j + 1
             continue
         m = _IDENT.match(source, i)
         if m:

@@ -70,6 +70,10 @@ class ConstItem(Node):   # name, type, expr
     pass
 
 
+class FileItem(Node):    # name, path (str or None)
+    pass
+
+
 # --- statements ----------------------------------------------------------------
 class Block(Node):       # stmts
     pass

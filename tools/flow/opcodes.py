@@ -11,8 +11,8 @@ import re
 OPERAND_SIZES = {
     "W_I32": 1, "W_F32": 1, "R_I32": 1, "R_F32": 1, "RW_I32": 1,
     "R_VIEW": 1, "R_VIEW_I32": 1, "R_VIEW_F32": 1, "W_VIEW": 1,
-    "W_ANY": 1, "R_ANY": 1, "R_RET": 1, "W_RESULT": 1, "ARGS": 1,
-    "IMM_I32": 4, "IMM_F32": 4, "BUF": 2, "FUNC": 2, "TARGET": 4,
+    "W_ANY": 1, "R_ANY": 1, "R_RET": 1, "W_RESULT": 1, "ARGS": 1, "IO_ARGS": 1,
+    "IMM_I32": 4, "IMM_F32": 4, "BUF": 2, "FUNC": 2, "TARGET": 4, "FILE": 2,
 }
 
 REGISTER_KINDS = {k for k, size in OPERAND_SIZES.items() if size == 1}

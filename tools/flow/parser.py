@@ -55,7 +55,7 @@ class Parser:
         while self.tok.kind != "eof":
             t = self.tok
             parse_item = {"fn": self.parse_function, "buf": self.parse_buf,
-                          "const": self.parse_const}.get(t.kind)
+                          "const": self.parse_const, "file": self.parse_file}.get(t.kind)
             if parse_item is None:
                 raise error_at("bad_item", t, found=t.describe())
             start = self.pos
@@ -99,6 +99,18 @@ class Parser:
         self.expect(";")
         return N.BufItem(start.line, start.col, name=name.text, name_tok=name,
                          element=element, count=count_tok.value, count_tok=count_tok)
+
+    def parse_file(self):
+        start = self.expect("file")
+        name = self.ident("a file item name")
+        path = None
+        if self.accept("="):
+            path_tok = self.expect("string", "the file's default path (a string)")
+            path = path_tok.value
+            if not path.startswith("/") or len(path) > 127:
+                raise error_at("bad_path", path_tok)
+        self.expect(";")
+        return N.FileItem(start.line, start.col, name=name.text, name_tok=name, path=path)
 
     def parse_const(self):
         start = self.expect("const")

@@ -9,6 +9,7 @@ interpreter is microjit's.
 import math
 import os
 import re
+import struct
 
 from . import f32math
 from . import fold
@@ -61,6 +62,11 @@ class Evaluator:
         self.step_limit = step_limit
         self.calls = {}
         self.programs = [self._decode(f) for f in image.functions]
+        # Files and the console, in memory: path -> bytes, what each file item
+        # is bound to, and everything printed (docs/flow-language.md, "Files").
+        self.files = {}
+        self.paths = [path for _, path in getattr(image, "files", [])]
+        self.console = []
 
     def _decode(self, f):
         instrs = list(decode(f.code, self.ops))
@@ -156,10 +162,54 @@ class Evaluator:
                 return r[v[0]]
             elif m == "ret.void":
                 return None
+            elif m in _IO:
+                result = _io(self, m, v, r, f, fn)
+                if result is not None:
+                    r[v[0]] = result
             elif m == "nop":
                 pass
             else:
                 raise AssertionError(f"refeval: no semantics for {m}")
+
+
+_IO = {"file.size", "read.file", "write.file", "print.char", "print.i32", "print.f32"}
+
+
+def _io(self, m, v, r, f, fn):
+    """The file and print opcodes over self.files, self.paths and self.console."""
+    if m == "print.char":
+        self.console.append(chr(r[v[0]] & 255))
+        return None
+    if m == "print.i32":
+        self.console.append(str(r[v[0]]))
+        return None
+    if m == "print.f32":
+        x = r[v[0]]
+        self.console.append("nan" if math.isnan(x) else "%.9g" % x)
+        return None
+    path = self.paths[v[1]]
+    if m == "file.size":
+        return -2 if path is None else len(self.files[path]) if path in self.files else -1
+    a = v[2]
+    view = r[a]
+    fmt = "<i" if f.reg_types[a] == 3 else "<f"
+    at, count = r[a + 1], r[a + 3] if m == "read.file" else r[a + 2]
+    if at < 0 or count < 0 or at + count > len(view):
+        raise Trap("TrapOutOfBounds", fn)
+    if path is None:
+        return -2
+    if m == "write.file":
+        self.files[path] = b"".join(struct.pack(fmt, view[at + k]) for k in range(count))
+        return 4 * count
+    if path not in self.files:
+        return -1
+    data, offset = self.files[path], r[a + 2]
+    if offset < 0 or offset > len(data):
+        return -5
+    chunk = data[offset:offset + 4 * count]
+    for k in range(0, len(chunk), 4):
+        view[at + k // 4] = struct.unpack(fmt, chunk[k:k + 4].ljust(4, b"\0"))[0]
+    return len(chunk)
 
 
 def _div(a, b, fn):

@@ -1,6 +1,6 @@
 """The text form of a module (`flowc --emit-text`): bytecode for people to read.
 
-One header line per module, constants and buffers, then per function a header
+One header line per module, constants, buffers and file items, then per function a header
 with its signature and register types and one instruction per line:
     0012  br.ge.i32   r1, r2, @0030
 Offsets are bytes from the start of the function; `@N` is a jump target.
@@ -59,6 +59,9 @@ def format_operand(kind, value, image):
     if kind == "BUF":
         name = image.bufs[value][0] if value < len(image.bufs) else "?"
         return f"{name}#{value}"
+    if kind == "FILE":
+        name = image.files[value][0] if value < len(image.files) else "?"
+        return f"{name}#{value}"
     return f"r{value}"
 
 
@@ -70,6 +73,8 @@ def render(image, ops):
         out.append(f"const {name}: {TYPE_NAMES[type_code]} = {value!r}")
     for i, (name, type_code, count) in enumerate(image.bufs):
         out.append(f"buf #{i} {name}: [{TYPE_NAMES[type_code - 2]}; {count}]")
+    for i, (name, path) in enumerate(image.files):
+        out.append(f"file #{i} {name}" + ("" if path is None else f' = "{path}"'))
     for i, f in enumerate(image.functions):
         params = ", ".join(f"r{k}: {TYPE_NAMES[t]}" for k, t in enumerate(f.param_types))
         out.append("")

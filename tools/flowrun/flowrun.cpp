@@ -10,12 +10,15 @@
 #include <microjit/jit/cycles.h>
 #include <microjit/jit/jit.h>
 #include <microjit/jit/stats_format.h>
+#include <microjit/module/files.h>
+#include <microjit/module/format.h>
 #include <microjit/module/interpreter.h>
 #include <microjit/module/module.h>
 #include <microjit/pool/host_pools.h>
 #include <microjit/pool/pool_module_allocator.h>
 #include <microjit/runtime/literal.h>
 #include <microjit/tier2/tier2_compiler.h>
+#include <tools/host/directory_host.h>
 
 #include <cerrno>
 #include <chrono>
@@ -36,6 +39,7 @@ constexpr int exit_trap = 3;
 const char* const usage_text =
     "usage: flowrun FILE.bfm FUNC [ARGS...] [--tier 0|1|2|spec|auto] [--isa sse2|avx2|auto]\n"
     "               [--thresholds A,B,C[,L]] [--repeat N] [--stats] [--dump-code FUNC FILE]\n"
+    "               [--root DIR] [--bind ITEM=PATH]... [--size BUF=N]...\n"
     "\n"
     "Loads and verifies the module FILE.bfm, calls its function FUNC with ARGS\n"
     "and prints the result on one line: an i32 in decimal, an f32 as %.9g,\n"
@@ -62,6 +66,12 @@ const char* const usage_text =
     "  --stats       print to stderr: the tier policy; per function that ran,\n"
     "                calls, loop iterations, tier, tier-ups and time; the pools;\n"
     "                and the time spent in the calls\n"
+    "  --root DIR    where the module's file items are: a path /A/B.BIN is DIR/A/B.BIN\n"
+    "                (default: the current directory)\n"
+    "  --bind ITEM=PATH\n"
+    "                point file item ITEM at PATH (absolute, as in the module) instead\n"
+    "                of its default path\n"
+    "  --size BUF=N  give buffer BUF N elements (1 .. 16777216) before the call\n"
     "  --help        this text\n"
     "\n"
     "Exit status:\n"
@@ -108,6 +118,9 @@ struct Options {
     const char* path = nullptr;
     const char* function = nullptr;
     std::vector<const char*> args;
+    std::vector<const char*> binds; // ITEM=PATH
+    std::vector<const char*> sizes; // BUF=N
+    const char* root = ".";
     bool stats = false;
     long repeat = 1;
 };
@@ -141,6 +154,15 @@ int parse_options(int argc, char** argv, Options& o)
                 return fail(exit_invalid, "--dump-code needs FUNC FILE");
             o.dump_function = argv[++i];
             o.dump_path = argv[++i];
+        } else if (!std::strcmp(a, "--root") || !std::strcmp(a, "--bind") || !std::strcmp(a, "--size")) {
+            if (++i >= argc)
+                return fail(exit_invalid, "%s needs a value", a);
+            if (!std::strcmp(a, "--root"))
+                o.root = argv[i];
+            else if (!std::strchr(argv[i], '='))
+                return fail(exit_invalid, "%s %s: expected %s", a, argv[i], !std::strcmp(a, "--bind") ? "ITEM=PATH" : "BUF=N");
+            else
+                (!std::strcmp(a, "--bind") ? o.binds : o.sizes).push_back(argv[i]);
         } else if (!std::strcmp(a, "--thresholds")) {
             if (++i == argc)
                 return fail(exit_invalid, "--thresholds needs a value: A,B,C or A,B,C,L");
@@ -225,6 +247,40 @@ void print_stats(const JitInstance& jit, PoolSet& pools, double seconds, long re
 
 }
 
+// --bind ITEM=PATH and --size BUF=N; -1 when all applied, else an exit status.
+int apply_binds_and_sizes(const Options& o, JitInstance& jit)
+{
+    ModuleInstance& instance = *jit.instance();
+    const Module& module = *instance.module;
+    for (const char* spec : o.binds) {
+        std::string name(spec, std::strchr(spec, '=') - spec);
+        const char* path = std::strchr(spec, '=') + 1;
+        auto bound = bind_file(instance, name.c_str(), path);
+        if (bound.is_error() && bound.error() == Error::NoSuchFileItem)
+            return fail(exit_invalid, "--bind %s: module %s has no file item '%s'", spec, module.name, name.c_str());
+        if (bound.is_error())
+            return fail(exit_invalid, "--bind %s: the path must start with '/' and be 1-127 printable characters", spec);
+    }
+    for (const char* spec : o.sizes) {
+        std::string name(spec, std::strchr(spec, '=') - spec);
+        const char* text = std::strchr(spec, '=') + 1;
+        u32 buffer = module.buffer_count;
+        for (u32 b = 0; b < module.buffer_count; ++b) {
+            if (name == module.buffers[b].name)
+                buffer = b;
+        }
+        if (buffer == module.buffer_count)
+            return fail(exit_invalid, "--size %s: module %s has no buffer '%s'", spec, module.name, name.c_str());
+        i32 count = 0;
+        if (!parse_i32_literal(text, count) || count < 1 || static_cast<u32>(count) > bfm::max_buffer_elements)
+            return fail(exit_invalid, "--size %s: the size must be 1 .. %u elements", spec, bfm::max_buffer_elements);
+        auto resized = jit.resize_buffer(buffer, static_cast<u32>(count));
+        if (resized.is_error())
+            return fail(exit_invalid, "--size %s: %s (the data pool holds every buffer; see HostPools)", spec, error_message(resized.error()));
+    }
+    return -1;
+}
+
 int main(int argc, char** argv)
 {
     Options o;
@@ -302,6 +358,12 @@ int main(int argc, char** argv)
         return fail(exit_invalid, "cannot instantiate %s: %s", module->name, error_message(created.error()));
     ModuleInstance* instance = created.value();
     jit.attach(*instance);
+    DirectoryHost files_and_console(o.root);
+    instance->host = &files_and_console;
+    if (int bad = apply_binds_and_sizes(o, jit); bad >= 0) {
+        jit.detach();
+        return bad;
+    }
     for (u32 i = 0; explicit_tier && i < module->function_count; ++i) {
         auto compiled = jit.compile(i, explicit_tier);
         if (compiled.is_error() && explicit_tier == 2)

@@ -444,7 +444,7 @@ class FunctionGen:
             return d
         if name in ("file_size", "read_file", "write_file"):
             return self.file_call(e, dest)
-        if name.startswith("print_"):
+        if name in ("print_char", "print_i32", "print_f32"):
             a = self.value(e.args[0])
             self.regs.done(a)
             self.emit(name.replace("_", "."), a)

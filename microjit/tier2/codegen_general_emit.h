@@ -33,9 +33,9 @@ public:
         , m_function(options.function)
         , m_layout(layout)
         , m_spec(options.spec && !options.spec->empty() ? options.spec : nullptr)
-        , m_avx2(options.avx2)
-        , m_fma(options.fma)
     {
+        m_avx2 = options.avx2;
+        m_fma = options.fma;
     }
 
     ErrorOr<void> run();
@@ -127,8 +127,8 @@ private:
     void vector_read_i32(x86::Gp32 dst, const Inst* v);
     u8 vector_saved_xmms(const VectorLoop&) const;
     const VectorLoop** m_vector { nullptr }; // by preheader block id
-    bool m_avx2;
-    bool m_fma;
+    bool m_avx2 { false };
+    bool m_fma { false };
 
 public:
     u32 m_vector_count { 0 };

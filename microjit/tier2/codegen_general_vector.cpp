@@ -620,8 +620,10 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
         else
             m_a.addss(xmm1, xmm0);
         const Location& l = where(plan.reductions[r].phi);
-        if (l.home == Home::Xmm)
-            m_a.movss(dword_ptr(esp, area_save + 16 * (l.reg - 1)), xmm1);
+        if (l.home == Home::Xmm && (saved & (1u << l.reg)))
+            m_a.movss(dword_ptr(esp, area_save + 16 * (l.reg - 1)), xmm1); // restored below
+        else if (l.home == Home::Xmm)
+            m_a.movss(Xmm { l.reg }, xmm1); // a register the vector code leaves alone
         else
             m_a.movss(dword_ptr(esp, l.offset + shift), xmm1);
     }
@@ -679,7 +681,10 @@ u8 GeneralEmitter::vector_saved_xmms(const VectorLoop& plan) const
         if (where(plan.reductions[r].phi).home == Home::Xmm)
             saved |= static_cast<u8>(1u << where(plan.reductions[r].phi).reg);
     }
-    return saved;
+    // Only what the vector code overwrites: its registers, and XMM1 when it adds the lanes.
+    u32 used = plan.reduction_count * plan.unroll + plan.invariant_count + plan.temps;
+    u32 clobbered = ((1u << (used < 8 ? used : 8)) - 1) | 3u;
+    return static_cast<u8>(saved & clobbered);
 }
 
 }

@@ -64,7 +64,7 @@ class Output:
             if line.startswith(b"logits "):
                 head, values = line.split(b":", 1)
                 assert int(head.split()[1]) == len(self.logits)
-                self.logits.append([float(v) for v in values.split()])
+                self.logits.append([f32(float(v)) for v in values.split()])
 
 
 def generate(test, checkpoint, *args, **kw):

@@ -18,7 +18,9 @@ the two freq_cis tables; they hold cos and sin of pos*10000^(-2i/head_size).
 Weights come from Python's seeded Mersenne Twister, drawn in bulk, so a seed
 always gives the same bytes. They are scaled so that a model's outputs are
 not degenerate: embeddings ~U(-1,1), matrices ~U(-1,1)*GAIN/sqrt(fan_in),
-RMSNorm weights ~1+U(-0.2,0.2).
+RMSNorm weights ~1+U(-0.2,0.2), and the classifier's row of token 1 (BOS)
+scaled down. Greedy decoding then gives varied text for nearly every seed
+(a one-token loop or an early BOS is rare, and rarer the bigger the model).
 
   llmckpt.py --shape stories15M --seed 1 -o s15.bin
   llmckpt.py --dim 36 --hidden 96 --layers 2 --heads 6 --kv-heads 2 \
@@ -34,7 +36,10 @@ from array import array
 HEADER = struct.Struct("<7i")
 # Matrices are scaled up by this factor over 1/sqrt(fan_in) so that the layers
 # move the residual stream well away from the token's own embedding.
-GAIN = 3.0
+GAIN = 4.0
+# The classifier's row for token 1 (BOS, where run.c stops) is scaled by this,
+# so that random models do not end their text after a handful of tokens.
+BOS_ROW_SCALE = 0.25
 CHUNK = 1 << 20
 
 # name: (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len)
@@ -43,7 +48,7 @@ SHAPES = {
     "tiny": (64, 172, 2, 4, 4, 512, 128),
     "tiny-gqa": (64, 172, 2, 8, 2, 512, 128),
     "odd": (36, 100, 2, 6, 3, 300, 48),
-    "micro": (16, 40, 1, 2, 1, 300, 16),
+    "micro": (24, 64, 2, 4, 2, 300, 32),
 }
 
 
@@ -154,10 +159,14 @@ def tensor_values(rng, cfg, count, kind):
 def write(path, cfg, seed):
     """Writes the checkpoint; returns its size in bytes."""
     rng = random.Random(seed)
+    classifier = "token_embedding_table" if cfg.shared else "wcls"
     with open(path, "wb") as f:
         f.write(cfg.header())
-        for _, count, kind in cfg.tensors():
+        for name, count, kind in cfg.tensors():
             vals = tensor_values(rng, cfg, count, kind)
+            if name == classifier and cfg.vocab > 1:
+                for i in range(cfg.dim, 2 * cfg.dim):
+                    vals[i] *= BOS_ROW_SCALE
             if sys.byteorder != "little":
                 vals.byteswap()
             vals.tofile(f)

@@ -7,6 +7,7 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from array import array
@@ -34,17 +35,6 @@ def size_by_hand(dim, hidden, layers, heads, kv_heads, vocab, seq_len, shared):
     return 28 + 4 * floats
 
 
-class _dir:
-    """A temporary directory as a context manager."""
-
-    def __enter__(self):
-        self.w = ls.Workdir()
-        return self.w.path
-
-    def __exit__(self, *exc):
-        self.w.close()
-
-
 SHAPES = [
     # dim hidden layers heads kv vocab seq   shared
     (16, 40, 1, 2, 2, 300, 16, True),
@@ -60,7 +50,7 @@ SHAPES = [
 class Sizes(unittest.TestCase):
 
     def test_every_shape_writes_the_size_its_header_implies(self):
-        with _dir() as d:
+        with tempfile.TemporaryDirectory() as d:
             for shape in SHAPES:
                 with self.subTest(shape=shape):
                     cfg = llmckpt.Config(*shape[:7], shared=shape[7])
@@ -81,7 +71,7 @@ class Sizes(unittest.TestCase):
         self.assertEqual(cfg.file_size(), 60816028)
         self.assertEqual(size_by_hand(288, 768, 6, 6, 6, 32000, 256, True), 60816028)
         self.assertEqual(llmckpt.shape("stories15M", shared=False).file_size(), 60816028 + 4 * 32000 * 288)
-        with _dir() as d:
+        with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "s15.bin")
             start = time.monotonic()
             proc = subprocess.run([sys.executable, SCRIPT, "--shape", "stories15M", "--seed", "1", "-o", path],
@@ -113,7 +103,7 @@ class Content(unittest.TestCase):
         return path
 
     def test_deterministic_for_a_seed(self):
-        with _dir() as d:
+        with tempfile.TemporaryDirectory() as d:
             a, b, c = self.write(d, "a", 5), self.write(d, "b", 5), self.write(d, "c", 6)
             self.assertEqual(digest(a), digest(b))
             self.assertNotEqual(digest(a), digest(c))
@@ -129,7 +119,7 @@ class Content(unittest.TestCase):
             self.assertEqual(digest(cli2), digest(a))
 
     def test_shared_and_unshared_share_their_common_tensors(self):
-        with _dir() as d:
+        with tempfile.TemporaryDirectory() as d:
             s, u = self.write(d, "s", 8, True), self.write(d, "u", 8, False)
             with open(s, "rb") as f:
                 sd = f.read()
@@ -146,7 +136,7 @@ class Content(unittest.TestCase):
     def test_value_ranges(self):
         shape = (36, 100, 2, 6, 3, 300, 48)
         cfg = llmckpt.Config(*shape)
-        with _dir() as d:
+        with tempfile.TemporaryDirectory() as d:
             path = self.write(d, "c", 2, shape=shape)
             with open(path, "rb") as f:
                 f.seek(28)

@@ -6,8 +6,10 @@
  *   reference CHECKPOINT [-z TOKENIZER] [-n STEPS] [-t TEMP] [-p TOPP]
  *             [-s SEED] [-i PROMPT] [--logits K]
  *   reference CHECKPOINT [-z TOKENIZER] --encode TEXT     encoded ids, one line
- *   reference CHECKPOINT [-z TOKENIZER] --decode "IDS"    the pieces as printed
- *   reference --rng N [-s SEED]            first N random_u32 and random_f32
+ *   reference CHECKPOINT [-z TOKENIZER] --decode "IDS"    ids 2..n printed as
+ *                                   generation prints them, each after its predecessor
+ *   reference --rng N [-s SEED]            line k: the k-th random_u32 of the seed
+ *                                          and the k-th random_f32 of a fresh state
  *
  * Generation prints the text exactly as run.c does (pieces, then "\n"; run.c's
  * tok/s line on stderr is left out), then:

@@ -353,8 +353,11 @@ static void encode(const Tokenizer *t, const char *text, int *tokens, int *n_tok
         if (id != -1) {
             tokens[(*n_tokens)++] = id;
         } else {
-            for (size_t i = 0; i < str_len; i++)
+            for (size_t i = 0; i < str_len; i++) {
+                if ((unsigned char)buf[i] + 3 >= t->vocab_size)
+                    die("tokenizer has no byte token for a character of the prompt%s", "");
                 tokens[(*n_tokens)++] = (unsigned char)buf[i] + 3;
+            }
         }
         str_len = 0;
     }
@@ -623,6 +626,8 @@ int main(int argc, char **argv)
     read_checkpoint(&t, checkpoint);
     if (steps == 0 || steps > t.config.seq_len)
         steps = t.config.seq_len;
+    if (t.config.vocab_size < 3)
+        die("checkpoint %s: vocab_size below 3 leaves no room for BOS and EOS", checkpoint);
     static Tokenizer tok;
     read_tokenizer(&tok, tokenizer_path, t.config.vocab_size);
 

@@ -47,6 +47,8 @@ class Workdir:
 
 
 def run(checkpoint, *args, binary=REFERENCE, tokenizer=None):
+    if not os.path.exists(binary):
+        raise AssertionError(f"{binary} is missing; build it with: make {os.path.relpath(binary, ROOT)}")
     cmd = [binary, checkpoint] + (["-z", tokenizer] if tokenizer else []) + [str(a) for a in args]
     return subprocess.run(cmd, capture_output=True, timeout=300)
 

@@ -81,6 +81,17 @@ class Errors(unittest.TestCase):
         small = self.dir.tokenizer("small.bin")  # 277 tokens for a 300-token model
         self.fails(self.good, "fewer tokens", "277", "300", tok=small)
 
+    def test_byte_fallback_without_byte_tokens(self):
+        # five tokens: specials, " " and "a"; "b" would fall back to id 0x62+3 = 101
+        tok = self.dir.file("five.tok")
+        ls.llmtok.write(tok, [(b"<unk>", 0.0), (b"\n<s>\n", 0.0), (b"\n</s>\n", 0.0), (b" ", -1.0), (b"a", -1.0)])
+        ckpt = self.dir.checkpoint("five.bin", DIM, HIDDEN, LAYERS, HEADS, KV, 5, SEQ)
+        proc = ls.run(ckpt, "--encode", "a", tokenizer=tok)
+        self.assertEqual(proc.stdout.split(), [b"1", b"3", b"4"])
+        proc = ls.run(ckpt, "--encode", "ab", tokenizer=tok)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(b"no byte token", proc.stderr)
+
     def test_missing_files(self):
         self.fails(self.dir.file("nope.bin"), "cannot open checkpoint")
         self.fails(self.good, "cannot open tokenizer", tok=self.dir.file("nope.tok"))

@@ -173,10 +173,13 @@ def write(path, cfg, seed):
         return f.tell()
 
 
+FIELDS = ("dim", "hidden", "layers", "heads", "kv-heads", "vocab", "seq-len")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shape", help="a named shape: " + ", ".join(SHAPES))
-    for name in ("dim", "hidden", "layers", "heads", "kv-heads", "vocab", "seq-len"):
+    ap.add_argument("--shape", help="a named shape: " + ", ".join(SHAPES) + "; other options override its fields")
+    for name in FIELDS:
         ap.add_argument("--" + name, type=int)
     ap.add_argument("--unshared", action="store_true", help="write a separate classifier (negative vocab_size)")
     ap.add_argument("--seed", type=int, default=0)
@@ -184,18 +187,16 @@ def main(argv=None):
     ap.add_argument("-o", "--output")
     args = ap.parse_args(argv)
     try:
+        fields = [None] * 7
         if args.shape:
-            fields = list(SHAPES[args.shape]) if args.shape in SHAPES else None
-            if fields is None:
-                raise ValueError(f"unknown shape {args.shape!r}; known: {', '.join(SHAPES)}")
-        else:
-            fields = [None] * 7
-        for i, name in enumerate(("dim", "hidden", "layers", "heads", "kv_heads", "vocab", "seq_len")):
-            if getattr(args, name) is not None:
-                fields[i] = getattr(args, name)
-        if None in fields:
-            missing = [n for n, v in zip(("dim", "hidden", "layers", "heads", "kv-heads", "vocab", "seq-len"), fields)
-                       if v is None]
+            shape(args.shape)  # an unknown name is an error
+            fields = list(SHAPES[args.shape])
+        for i, name in enumerate(FIELDS):
+            value = getattr(args, name.replace("-", "_"))
+            if value is not None:
+                fields[i] = value
+        missing = [name for name, value in zip(FIELDS, fields) if value is None]
+        if missing:
             ap.error("missing --" + ", --".join(missing) + " (or give --shape)")
         cfg = Config(*fields, shared=not args.unshared)
     except ValueError as exc:
@@ -208,7 +209,6 @@ def main(argv=None):
         ap.error("-o FILE is required")
     write(args.output, cfg, args.seed)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -507,10 +507,12 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
             m_a.add(eax, edx);
         }
         const Location& view = where(s.view);
-        if (view.home == Home::Buffer)
+        if (view.home == Home::Buffer) {
             m_a.mov(edx, static_cast<i32>(reinterpret_cast<uptr>(m_env->instance->buffers[s.view->imm].base)));
-        else
+            m_a.note_absolute(); // a snapshot rebases it
+        } else {
             m_a.mov(edx, dword_ptr(esp, view.offset + shift));
+        }
         m_a.lea(eax, ptr(edx, eax, 4));
         m_a.mov(dword_ptr(esp, area_pointers + 4 * static_cast<i32>(k)), eax);
     }

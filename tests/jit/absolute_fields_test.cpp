@@ -264,7 +264,7 @@ void expect_every_address_noted(const CodeBlock& block, const NativeEnvironment&
     }
 }
 
-const char* const shipped_modules[] = { "BENCH", "COLLATZ", "DOT", "FIB", "GCD", "MATMUL", "PRIMES", "RELU", "SAXPY", "SCALE", "SUM" };
+const char* const shipped_modules[] = { "BENCH", "COLLATZ", "DOT", "FIB", "GCD", "LLAMA2", "MATMUL", "PRIMES", "RELU", "SAXPY", "SCALE", "SUM" };
 
 TEST(AbsoluteFields, Tier1NotesEveryAddressItEmbeds)
 {

@@ -8,6 +8,7 @@
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/running_call.h>
+#include <kernel/jit/snapshot.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/llm/llm.h>
 #include <kernel/shell/command.h>
@@ -56,6 +57,11 @@ public:
             kprintf("llm: '%s' is not a path on the boot volume (absolute, printable, at most 127 characters)\n", path);
         return bound;
     }
+
+    // A snapshot saved after an earlier run has this layout: its code goes
+    // in before the first call, so the first token comes from tier-2 code
+    // without compiling (load_snapshot says what it did, or why not).
+    void buffers_sized() override { (void)load_snapshot(m_slot, false); }
 
     View buffer(u32 buffer) override { return m_slot.instance->buffers[buffer]; }
     u8 tier(u32 function) override { return m_slot.jit->profile(function).tier; }

@@ -52,6 +52,9 @@ public:
     virtual void write(const char* text) = 0;
     // Writes a status line (load time, errors) where the user sees it.
     virtual void status(const char* text) = 0;
+    // Every buffer has its size for this model: native code saved for this
+    // layout (a JIT snapshot) may go in now.
+    virtual void buffers_sized() { }
 
 protected:
     ~LlmHome() = default;

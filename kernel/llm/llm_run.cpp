@@ -160,15 +160,21 @@ ErrorOr<LlmReport> run_llm(const Module& module, const LlmOptions& o, LlmHome& h
     TRY(home.bind(TRY(need_file(module, home, "MODEL")), o.checkpoint));
     TRY(home.bind(TRY(need_file(module, home, "TOK")), tokenizer));
 
-    // The prompt first: size_TOKS() depends on its length.
+    // The prompt first: size_TOKS() depends on its length. Its buffer takes
+    // a power of two of at least 256 bytes, so that prompts of most lengths
+    // give the same layout and a snapshot of it stays usable.
     u32 prompt_bytes = static_cast<u32>(strlen(o.prompt));
-    TRY(home.resize(prompt_buffer, prompt_bytes ? prompt_bytes : 1));
+    u32 prompt_room = 256;
+    while (prompt_room < prompt_bytes)
+        prompt_room *= 2;
+    TRY(home.resize(prompt_buffer, prompt_room));
     View prompt = home.buffer(prompt_buffer);
     for (u32 i = 0; i < prompt_bytes; ++i)
         static_cast<i32*>(prompt.base)[i] = static_cast<u8>(o.prompt[i]);
 
     TRY(call_checked(module, home, o, tokenizer, open, nullptr, 0));
     TRY(size_buffers(module, home));
+    home.buffers_sized();
     TRY(call_checked(module, home, o, tokenizer, load, nullptr, 0));
     report.load_ns = home.now_ns() - started;
 

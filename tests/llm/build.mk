@@ -21,3 +21,10 @@ $(LLM_REFERENCE_64): tests/llm/reference.c
 	gcc $(LLM_REFERENCE_WARN) -O2 $< -o $@ -lm
 
 TEST_PREREQS += $(LLM_REFERENCE) $(LLM_REFERENCE_FAST) $(LLM_REFERENCE_64)
+
+# `make bench`: the Flow transformer against both reference builds, in
+# tokens per second (tests/llm/llm_bench.py); figures in $(BUILD)/bench/llm.json.
+.PHONY: bench-llm
+bench-llm: $(BUILD)/host/llm $(BUILD)/modules/LLAMA2.BFM $(LLM_REFERENCE) $(LLM_REFERENCE_FAST)
+	$(PYTHON) tests/llm/llm_bench.py $(BUILD)
+BENCH_TARGETS += bench-llm

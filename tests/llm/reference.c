@@ -26,6 +26,7 @@
  * Errors (a truncated checkpoint, a header whose sizes do not add up, a
  * short tokenizer, bad arguments) print one line on stderr and exit 1.
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
@@ -518,6 +519,13 @@ static int sample(Sampler *s, float *logits)
 
 /* ---- generation --------------------------------------------------------- */
 
+static long time_in_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static void generate(Transformer *t, const Tokenizer *tok, Sampler *sampler, const char *prompt, int steps,
                      int logits_k)
 {
@@ -531,6 +539,7 @@ static void generate(Transformer *t, const Tokenizer *tok, Sampler *sampler, con
     int n_saved = 0;
 
     int token = prompt_tokens[0], next, pos = 0;
+    long start = 0; /* run.c's timer: from the first token on */
     seq[n_seq++] = token;
     while (pos < steps) {
         float *logits = forward(t, token, pos);
@@ -549,8 +558,12 @@ static void generate(Transformer *t, const Tokenizer *tok, Sampler *sampler, con
         safe_printf(decode(tok, token, next));
         fflush(stdout);
         token = next;
+        if (start == 0)
+            start = time_in_ms();
     }
     printf("\n");
+    if (pos > 1) /* as run.c, on stderr */
+        fprintf(stderr, "achieved tok/s: %f\n", (pos - 1) / (double)(time_in_ms() - start) * 1000);
     printf("tokens:");
     for (int i = 0; i < n_seq; i++)
         printf(" %d", seq[i]);

@@ -363,6 +363,13 @@ public:
     void vbroadcastss(Ymm dst, const Mem& src) { enc_vex(vex_op(2, 1, 1, 0x18), ops(dst.id, 0), &src); } // AVX
     void vbroadcastss(Ymm dst, Xmm src) { enc_vex(vex_op(2, 1, 1, 0x18), ops(dst.id, src.id), nullptr); } // AVX2
     void vzeroupper() { enc_vex(vex_op(1, 0, 0, 0x77) | vex_no_modrm, 0, nullptr); } // C5 F8 77
+    // dst = the 128-bit half `half` (0 low, 1 high) of src: VEX.256.66.0F3A.W0 19 /r ib (AVX)
+    void vextractf128(Xmm dst, Ymm src, u8 half)
+    {
+        enc_vex(vex_op(3, 1, 1, 0x19), ops(src.id, dst.id), nullptr);
+        if (!has_error())
+            db(half & 1);
+    }
 
 private:
     friend struct Encoder;

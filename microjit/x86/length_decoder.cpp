@@ -148,7 +148,8 @@ ErrorOr<u32> modrm_length(const u8* p, usize available)
 
 u32 immediate_length(u8 flags) { return (flags & Imm8) ? 1 : (flags & Imm16) ? 2 : (flags & Imm32) ? 4 : 0; }
 
-// VEX-encoded opcodes the emitter uses, by map (1 = 0F, 2 = 0F 38).
+// VEX-encoded opcodes the emitter uses, by map (1 = 0F, 2 = 0F 38, 3 = 0F 3A,
+// whose opcodes all take an imm8 after the ModRM operand).
 bool vex_opcode_known(u32 map, u8 opcode)
 {
     if (map == 1)
@@ -156,6 +157,8 @@ bool vex_opcode_known(u32 map, u8 opcode)
             || (opcode >= 0x54 && opcode <= 0x59) || (opcode >= 0x5C && opcode <= 0x5F) || opcode == 0x77;
     if (map == 2)
         return opcode == 0x18 || opcode == 0xB8;
+    if (map == 3)
+        return opcode == 0x19; // vextractf128
     return false;
 }
 
@@ -205,7 +208,7 @@ ErrorOr<u32> instruction_length(const u8* code, usize available)
         auto modrm = modrm_length(code + at, available - at);
         if (modrm.is_error())
             return modrm.error();
-        at += modrm.value();
+        at += modrm.value() + (map == 3 ? 1 : 0);
         return at <= available ? ErrorOr<u32>(at) : ErrorOr<u32>(Error::DecodeTruncated);
     }
     if (flags == Escape) {

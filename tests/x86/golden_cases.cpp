@@ -490,6 +490,9 @@ void avx(Builder& b)
             b.add("vsqrtps " + name(d) + ", " + name(s), EMIT(vsqrtps(d, s)));
         for (Xmm s : xmms)
             b.add("vbroadcastss " + name(d) + ", " + name(s), EMIT(vbroadcastss(d, s)));
+        for (Xmm x : xmms)
+            for (u8 half : { 0, 1 })
+                b.add("vextractf128 " + name(x) + ", " + name(d) + ", " + std::to_string(half), EMIT(vextractf128(x, d, half)));
     }
     for (const Mem& m : mems) {
         b.add("vsqrtps ymm3, " + name(m), EMIT(vsqrtps(ymm3, m)));

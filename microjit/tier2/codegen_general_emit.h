@@ -126,9 +126,11 @@ private:
     void emit_vector_prefix(const VectorLoop&);
     void vector_read_i32(x86::Gp32 dst, const Inst* v);
     u8 vector_saved_xmms(const VectorLoop&) const;
+    void fold_lanes(x86::Xmm sum, x86::Xmm tmp);
     const VectorLoop** m_vector { nullptr }; // by preheader block id
     bool m_avx2 { false };
     bool m_fma { false };
+    i32 m_vector_shift { 0 }; // how far ESP moved while the vector code runs
 
 public:
     u32 m_vector_count { 0 };

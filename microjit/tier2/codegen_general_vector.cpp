@@ -51,22 +51,19 @@ constexpr i32 area_invariants = 148;
 constexpr i32 area_remaining = 164; // trips left to the scalar copy
 constexpr i32 area_lanes = 192;     // 32 bytes per reduction, to add the lanes
 constexpr i32 area_size = 256;
-constexpr i32 pushed = 20;
-constexpr i32 shift = area_size + pushed; // what ESP moved by: frame offsets grow by this
 
-// Where a pushed register is kept (push order ECX EBX ESI EDI EBP).
-i32 saved_gpr(u8 id)
-{
-    switch (id) {
-    case 5: return area_size + 0;  // EBP
-    case 7: return area_size + 4;  // EDI
-    case 6: return area_size + 8;  // ESI
-    case 3: return area_size + 12; // EBX
-    default: return area_size + 16; // ECX
-    }
-}
-
+// The pointer registers, pushed in this order (only as many as there are
+// streams), above the area.
 const Gp32 stream_registers[max_streams] = { ebx, esi, edi, ebp, ecx };
+
+// Where pushed register `id` is kept, or -1 when it is not one of the `count` pushed.
+i32 saved_gpr(u8 id, u32 count)
+{
+    for (u32 k = 0; k < count; ++k)
+        if (stream_registers[k].id == id)
+            return area_size + 4 * static_cast<i32>(count - 1 - k);
+    return -1;
+}
 
 bool lane_exact(Op op)
 {
@@ -115,6 +112,8 @@ struct VectorLoop {
     u8 unroll;
     u8 temps;          // vector registers an expression needs
     bool direct_exit;  // only the accumulators (and the stepped iv) are used after the loop
+    const Inst* store; // a map's one store (then there are no reductions), or nullptr
+    u8 store_stream;
     const Inst* next;  // the stepped induction variable
     const Block* exit;
 };
@@ -157,19 +156,34 @@ bool same_stream(const VectorStream& a, const VectorStream& b)
     return true;
 }
 
-// Vector registers to evaluate v (Sethi-Ullman, with a load or an invariant
-// as a right operand taken from memory or its own register).
-u32 need(const VectorLoop& plan, const Inst* v)
+bool direct_operand(const VectorLoop& plan, const Inst* v)
 {
-    if (v->op == Op::LOAD_F32 || v->op == Op::CONST_F32 || !in_loop(*plan.loop, v))
+    return v->op == Op::LOAD_F32 || v->op == Op::CONST_F32 || !in_loop(*plan.loop, v);
+}
+
+// Vector registers VectorEmitter::eval needs for v (Sethi-Ullman): a load
+// or an invariant as a right operand comes from memory or its own register,
+// except that SSE loads a memory operand into a spare register first.
+u32 need(const VectorLoop& plan, const Inst* v, bool avx)
+{
+    if (direct_operand(plan, v))
         return 1;
     if (v->op == Op::SQRT_F32)
-        return need(plan, v->args[0]);
-    const Inst* r = v->args[1];
-    bool direct = r->op == Op::LOAD_F32 || r->op == Op::CONST_F32 || !in_loop(*plan.loop, r);
-    u32 left = need(plan, v->args[0]);
-    u32 right = direct ? 1 : need(plan, r) + 1; // SSE takes a memory operand through a register
+        return need(plan, v->args[0], avx);
+    u32 left = need(plan, v->args[0], avx);
+    u32 right = direct_operand(plan, v->args[1]) ? (avx ? 0 : 2) : need(plan, v->args[1], avx) + 1;
     return left > right ? left : right;
+}
+
+// Temporaries for one accumulation step of e (VectorEmitter::accumulate).
+u32 step_temps(const VectorLoop& plan, const Inst* e, bool avx, bool fma)
+{
+    if (fma && e->op == Op::MUL_F32 && in_loop(*plan.loop, e)) {
+        u32 left = need(plan, e->args[0], avx);
+        u32 right = direct_operand(plan, e->args[1]) ? 0 : need(plan, e->args[1], avx) + 1;
+        return left > right ? left : right;
+    }
+    return need(plan, e, avx);
 }
 
 } // namespace
@@ -199,9 +213,8 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
             return nullptr;
         plan.reductions[plan.reduction_count++] = { i, update, update->op == Op::SUB_F32 };
     }
-    if (!plan.reduction_count)
-        return nullptr;
-    // Every other instruction serves an accumulation.
+    // Every other instruction serves an accumulation, or the one store of an
+    // element-wise map.
     for (const Inst* i = loop.header->first; i; i = i->next) {
         if (i->op == Op::Phi || i == cl.next || i->is_terminator() || i->is_const())
             continue;
@@ -212,6 +225,25 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
             continue;
         if (i->op == Op::ADD_I32 || i->op == Op::ADDI_I32)
             continue; // an index: checked with the loads that use it
+        if (i->op == Op::STORE_F32) {
+            if (plan.store || !(i->flags & Unchecked) || i->guard >= m_fn.guard_count || !m_fn.guards[i->guard].loop
+                || m_fn.guards[i->guard].loop->header != loop.header)
+                return nullptr;
+            VectorStream st {};
+            st.view = i->args[0];
+            if (in_loop(loop, st.view) || !unit_stride(loop, i->args[1], cl.iv, st) || plan.stream_count == max_streams)
+                return nullptr;
+            plan.store = i;
+            plan.store_stream = static_cast<u8>(plan.stream_count);
+            plan.streams[plan.stream_count++] = st;
+            const Inst* value = i->args[2];
+            if (!in_loop(loop, value)) {
+                if (plan.invariant_count == max_invariants)
+                    return nullptr;
+                plan.invariants[plan.invariant_count++] = value;
+            }
+            continue;
+        }
         if (i->op == Op::LOAD_F32) {
             if (!(i->flags & Unchecked) || i->guard >= m_fn.guard_count || !m_fn.guards[i->guard].loop || m_fn.guards[i->guard].loop->header != loop.header
                 || plan.load_count == 16)
@@ -271,7 +303,8 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
             bool index = arg == cl.iv || (in_loop(loop, arg) && (arg->op == Op::ADD_I32 || arg->op == Op::ADDI_I32) && arg != cl.next);
             if (!index)
                 continue;
-            bool fine = i == cl.next || (i->op == Op::LOAD_F32 && a == 1) || i->op == Op::ADD_I32 || i->op == Op::ADDI_I32;
+            bool fine = i == cl.next || ((i->op == Op::LOAD_F32 || i->op == Op::STORE_F32) && a == 1) || i->op == Op::ADD_I32
+                || i->op == Op::ADDI_I32;
             if (!fine)
                 return nullptr;
         }
@@ -308,9 +341,13 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
     Home ivh = where(cl.iv).home, endh = where(cl.end).home;
     if ((ivh != Home::Gpr && ivh != Home::Slot) || (endh != Home::Gpr && endh != Home::Slot && endh != Home::Const))
         return nullptr;
-    u32 temps = 0;
+    if (!plan.reduction_count && !plan.store)
+        return nullptr;
+    if (plan.reduction_count && plan.store)
+        return nullptr; // one kind of loop at a time
+    u32 temps = plan.store ? need(plan, plan.store->args[2], m_avx2) : 0;
     for (u32 r = 0; r < plan.reduction_count; ++r) {
-        u32 t = need(plan, plan.reductions[r].update->args[1]) + 1;
+        u32 t = step_temps(plan, plan.reductions[r].update->args[1], m_avx2, m_avx2 && m_fma);
         temps = t > temps ? t : temps;
     }
     plan.temps = static_cast<u8>(temps);
@@ -338,8 +375,14 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
     u32 free = vector_registers - plan.invariant_count - temps;
     if (free < plan.reduction_count || free > vector_registers)
         return nullptr;
-    u32 unroll = free / plan.reduction_count;
-    plan.unroll = static_cast<u8>(unroll >= 4 ? 4 : unroll >= 2 ? 2 : 1);
+    if (plan.store) {
+        plan.unroll = 4; // one vector after another through the same registers
+    } else
+    {
+        // As many accumulators as the registers allow: a short row's sum is a
+        // chain of dependent adds, and more chains hide more of their latency.
+        plan.unroll = static_cast<u8>(free / plan.reduction_count);
+    }
 
     auto allocated = m_fn.arena->allocate<VectorLoop>(1);
     if (allocated.is_error())
@@ -422,6 +465,15 @@ public:
         m_v.binary(Op::ADD_F32, acc, t);
     }
 
+    // One vector of a map: the value at byte displacement disp, then stored.
+    void map_step(i32 disp)
+    {
+        const Inst* value = m_plan.store->args[2];
+        u8 t = m_temp_base;
+        eval(value, disp, t);
+        m_v.store(ptr(stream_registers[m_plan.store_stream], disp), t);
+    }
+
     u8 invariant(const Inst* v) const
     {
         for (u32 k = 0; k < m_plan.invariant_count; ++k)
@@ -455,13 +507,23 @@ private:
 
 } // namespace
 
+// sum = the four lanes of sum added (into lane 0), tmp scratch.
+void GeneralEmitter::fold_lanes(Xmm sum, Xmm tmp)
+{
+    m_a.movhlps(tmp, sum);
+    m_a.addps(sum, tmp);
+    m_a.movaps(tmp, sum);
+    m_a.shufps(tmp, tmp, 0x55);
+    m_a.addss(sum, tmp);
+}
+
 // An i32 value into dst, reading frame slots across the borrowed area.
 void GeneralEmitter::vector_read_i32(Gp32 dst, const Inst* v)
 {
     const Location& l = where(v);
     switch (l.home) {
     case Home::Gpr: m_a.mov(dst, Gp32 { l.reg }); break;
-    case Home::Slot: m_a.mov(dst, dword_ptr(esp, l.offset + shift)); break;
+    case Home::Slot: m_a.mov(dst, dword_ptr(esp, l.offset + m_vector_shift)); break;
     case Home::Const: m_a.mov(dst, v->imm); break;
     default: m_a.ud2(); break;
     }
@@ -474,7 +536,7 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     const i32 width = v.width();
     const i32 block = width * plan.unroll;
     Label skip = m_a.new_label(), blocks_done = m_a.new_label(), singles_done = m_a.new_label();
-    Label block_loop = m_a.new_label(), single_loop = m_a.new_label();
+    Label block_loop = m_a.new_label(), pair_loop = m_a.new_label(), single_loop = m_a.new_label();
 
     // Worth it only for more than two vectors' worth of trips.
     load_i32(eax, plan.end);
@@ -483,12 +545,12 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     m_a.cmp(eax, 2 * width);
     m_a.jle(skip);
 
-    m_a.push(ecx);
-    m_a.push(ebx);
-    m_a.push(esi);
-    m_a.push(edi);
-    m_a.push(ebp);
+    // Only the pointer registers are borrowed (besides EAX and EDX, scratch anyway).
+    for (u32 k = 0; k < plan.stream_count; ++k)
+        m_a.push(stream_registers[k]);
     m_a.sub(esp, area_size);
+    const i32 shift = area_size + 4 * static_cast<i32>(plan.stream_count); // frame offsets grow by this
+    m_vector_shift = shift;
     u8 saved = vector_saved_xmms(plan);
     for (u8 r = 1; r < 8; ++r)
         if (saved & (1u << r))
@@ -539,6 +601,22 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
             m_a.mov(copy, eax);
         }
     }
+    // A map's loads must not read, within one vector, what an earlier lane
+    // of the same vector stores: with the store d bytes past a load, that
+    // happens for 0 < d < one vector. Then the scalar copy does everything.
+    Label no_vectors = m_a.new_label();
+    if (plan.store) {
+        Mem store_pointer = dword_ptr(esp, area_pointers + 4 * static_cast<i32>(plan.store_stream));
+        for (u32 k = 0; k < plan.stream_count; ++k) {
+            if (k == plan.store_stream)
+                continue;
+            m_a.mov(eax, store_pointer);
+            m_a.sub(eax, dword_ptr(esp, area_pointers + 4 * static_cast<i32>(k)));
+            m_a.dec(eax);
+            m_a.cmp(eax, v.bytes() - 1);
+            m_a.jb(no_vectors);
+        }
+    }
     // Trips: r - 1 of them may run in vectors (at least one is left to the scalar copy).
     vector_read_i32(eax, plan.end);
     m_a.sub(eax, dword_ptr(esp, area_iv));
@@ -563,91 +641,137 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     for (u32 k = 0; k < plan.invariant_count; ++k)
         v.broadcast(static_cast<u8>(e.invariant_base() + k), dword_ptr(esp, area_invariants + 4 * static_cast<i32>(k)));
 
-    // Blocks of `unroll` vectors: EDX holds the trips, EAX counts blocks.
-    m_a.mov(eax, edx);
-    i32 block_shift = 0;
-    while ((1 << block_shift) < block)
-        ++block_shift;
-    m_a.shr(eax, static_cast<u8>(block_shift));
-    m_a.jz(blocks_done);
+    // Blocks of `unroll` vectors while at least a block is left (EDX holds
+    // the trips, a whole number of vectors), ...
+    m_a.cmp(edx, block);
+    m_a.jl(blocks_done);
     m_a.align(16);
     m_a.bind(block_loop);
-    for (u32 u = 0; u < plan.unroll; ++u)
+    for (u32 u = 0; u < plan.unroll; ++u) {
         for (u32 r = 0; r < plan.reduction_count; ++r)
             e.accumulate(r, e.accumulator(r, u), static_cast<i32>(u) * v.bytes());
+        if (plan.store)
+            e.map_step(static_cast<i32>(u) * v.bytes());
+    }
     for (u32 k = 0; k < plan.stream_count; ++k)
         m_a.add(stream_registers[k], block * 4);
-    m_a.dec(eax);
-    m_a.jnz(block_loop);
+    m_a.sub(edx, block);
+    m_a.cmp(edx, block);
+    m_a.jge(block_loop);
     m_a.bind(blocks_done);
-    for (u32 r = 0; r < plan.reduction_count; ++r)
-        for (u32 u = 1; u < plan.unroll; ++u)
-            v.binary(Op::ADD_F32, e.accumulator(r, 0), e.accumulator(r, u));
-    // Then single vectors.
-    m_a.mov(eax, edx);
-    m_a.and_(eax, block - 1);
-    i32 width_shift = width == 8 ? 3 : 2;
-    m_a.shr(eax, static_cast<u8>(width_shift));
-    m_a.jz(singles_done);
+    // ... then pairs of vectors into the first two accumulators, then one.
+    bool pairs = plan.unroll >= 2;
+    if (pairs) {
+        m_a.cmp(edx, 2 * width);
+        m_a.jl(single_loop);
+        m_a.bind(pair_loop);
+        for (u32 r = 0; r < plan.reduction_count; ++r) {
+            e.accumulate(r, e.accumulator(r, 0), 0);
+            e.accumulate(r, e.accumulator(r, 1), v.bytes());
+        }
+        if (plan.store) {
+            e.map_step(0);
+            e.map_step(v.bytes());
+        }
+        for (u32 k = 0; k < plan.stream_count; ++k)
+            m_a.add(stream_registers[k], 2 * v.bytes());
+        m_a.sub(edx, 2 * width);
+        m_a.cmp(edx, 2 * width);
+        m_a.jge(pair_loop);
+    }
     m_a.bind(single_loop);
+    m_a.test(edx, edx);
+    m_a.jz(singles_done);
     for (u32 r = 0; r < plan.reduction_count; ++r)
         e.accumulate(r, e.accumulator(r, 0), 0);
+    if (plan.store)
+        e.map_step(0);
     for (u32 k = 0; k < plan.stream_count; ++k)
         m_a.add(stream_registers[k], v.bytes());
-    m_a.dec(eax);
+    m_a.sub(edx, width);
     m_a.jnz(single_loop);
     m_a.bind(singles_done);
-
-    // Lanes to memory, then added in SSE (after VZEROUPPER), then combined
-    // with the entry value and written into the accumulator's phi home.
+    // The accumulators of each reduction added pairwise into its first.
     for (u32 r = 0; r < plan.reduction_count; ++r)
-        v.store(ptr(esp, area_lanes + 32 * static_cast<i32>(r)), e.accumulator(r, 0));
-    if (m_avx2)
-        m_a.vzeroupper();
+        for (u32 step = 1; step < plan.unroll; step *= 2)
+            for (u32 u = 0; u + step < plan.unroll; u += 2 * step)
+                v.binary(Op::ADD_F32, e.accumulator(r, u), e.accumulator(r, u + step));
+
+    // The lanes added together (the upper half of a YMM register taken out
+    // before VZEROUPPER, the rest in SSE), combined with the entry value,
+    // and kept in the area until the registers are given back.
     for (u32 r = 0; r < plan.reduction_count; ++r) {
+        u8 acc = e.accumulator(r, 0);
+        u8 high = static_cast<u8>(acc == 7 ? 6 : 7); // not another reduction's sum: those are at 0 and unroll
+        if (r + 1 < plan.reduction_count && m_avx2) {
+            // another sum still lives in a YMM register: this one goes through memory
+            v.store(ptr(esp, area_lanes + 32 * static_cast<i32>(r)), acc);
+            continue;
+        }
+        if (m_avx2) {
+            m_a.vextractf128(Xmm { high }, Ymm { acc }, 1);
+            m_a.vzeroupper();
+            m_a.addps(Xmm { acc }, Xmm { high });
+        }
+        fold_lanes(Xmm { acc }, Xmm { high });
+        m_a.movss(Xmm { high }, dword_ptr(esp, area_entry + 4 * static_cast<i32>(r)));
+        if (plan.reductions[r].subtract)
+            m_a.subss(Xmm { high }, Xmm { acc });
+        else
+            m_a.addss(Xmm { high }, Xmm { acc });
+        m_a.movss(dword_ptr(esp, area_entry + 4 * static_cast<i32>(r)), Xmm { high }); // now the result
+    }
+    for (u32 r = 0; r + 1 < plan.reduction_count && m_avx2; ++r) {
         i32 at = area_lanes + 32 * static_cast<i32>(r);
         m_a.movups(xmm0, ptr(esp, at));
-        if (width == 8) {
-            m_a.movups(xmm1, ptr(esp, at + 16));
-            m_a.addps(xmm0, xmm1);
-        }
-        m_a.movhlps(xmm1, xmm0);
+        m_a.movups(xmm1, ptr(esp, at + 16));
         m_a.addps(xmm0, xmm1);
-        m_a.movaps(xmm1, xmm0);
-        m_a.shufps(xmm1, xmm1, 0x55);
-        m_a.addss(xmm0, xmm1);
+        fold_lanes(xmm0, xmm1);
         m_a.movss(xmm1, dword_ptr(esp, area_entry + 4 * static_cast<i32>(r)));
         if (plan.reductions[r].subtract)
             m_a.subss(xmm1, xmm0);
         else
             m_a.addss(xmm1, xmm0);
-        const Location& l = where(plan.reductions[r].phi);
-        if (l.home == Home::Xmm && (saved & (1u << l.reg)))
-            m_a.movss(dword_ptr(esp, area_save + 16 * (l.reg - 1)), xmm1); // restored below
-        else if (l.home == Home::Xmm)
-            m_a.movss(Xmm { l.reg }, xmm1); // a register the vector code leaves alone
-        else
-            m_a.movss(dword_ptr(esp, l.offset + shift), xmm1);
+        m_a.movss(dword_ptr(esp, area_entry + 4 * static_cast<i32>(r)), xmm1);
     }
-    m_a.mov(eax, dword_ptr(esp, area_iv));
-    const Location& ivl = where(plan.iv);
-    if (ivl.home == Home::Gpr)
-        m_a.mov(dword_ptr(esp, saved_gpr(ivl.reg)), eax);
-    else
-        m_a.mov(dword_ptr(esp, ivl.offset + shift), eax);
 
-    // What is left to the scalar copy decides where to go; nothing below
-    // changes the flags.
-    m_a.cmp(dword_ptr(esp, area_remaining), 0);
+    Label restore = m_a.new_label();
+    if (plan.store && m_avx2)
+        m_a.vzeroupper();
+    m_a.jmp(restore);
+    m_a.bind(no_vectors);
+    m_a.mov(dword_ptr(esp, area_remaining), 1); // the scalar copy runs every trip
+    m_a.bind(restore);
+
+    // Give the registers back, then the results go into the phis' homes
+    // (whose registers were not saved: their old values are the entry
+    // values, used above). Nothing from the comparison on changes the flags.
+    const Location& ivl = where(plan.iv);
+    i32 iv_saved = ivl.home == Home::Gpr ? saved_gpr(ivl.reg, plan.stream_count) : -1;
+    m_a.mov(eax, dword_ptr(esp, area_iv));
+    if (iv_saved >= 0)
+        m_a.mov(dword_ptr(esp, iv_saved), eax);
+    else if (ivl.home == Home::Slot)
+        m_a.mov(dword_ptr(esp, ivl.offset + shift), eax);
     for (u8 r = 1; r < 8; ++r)
         if (saved & (1u << r))
             m_a.movups(Xmm { r }, ptr(esp, area_save + 16 * (r - 1)));
+    for (u32 r = 0; r < plan.reduction_count; ++r) {
+        const Location& l = where(plan.reductions[r].phi);
+        Mem result = dword_ptr(esp, area_entry + 4 * static_cast<i32>(r));
+        if (l.home == Home::Xmm) {
+            m_a.movss(Xmm { l.reg }, result);
+        } else {
+            m_a.mov(edx, result);
+            m_a.mov(dword_ptr(esp, l.offset + shift), edx);
+        }
+    }
+    m_a.cmp(dword_ptr(esp, area_remaining), 0);
     m_a.lea(esp, ptr(esp, area_size));
-    m_a.pop(ebp);
-    m_a.pop(edi);
-    m_a.pop(esi);
-    m_a.pop(ebx);
-    m_a.pop(ecx);
+    for (u32 k = plan.stream_count; k-- > 0;)
+        m_a.pop(stream_registers[k]);
+    if (ivl.home == Home::Gpr && iv_saved < 0)
+        m_a.mov(Gp32 { ivl.reg }, eax);
     if (plan.direct_exit) {
         m_a.jne(skip);
         // Every trip ran in vectors: leave the loop as its latch would.
@@ -665,8 +789,8 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     m_a.bind(skip);
 }
 
-// The XMM registers the vector code must give back: those holding a value
-// live across the loop's entry, and the homes it writes.
+// The XMM registers the vector code must give back: those it overwrites
+// that hold a value live across the loop's entry.
 u8 GeneralEmitter::vector_saved_xmms(const VectorLoop& plan) const
 {
     u32 here = m_layout.position[plan.loop->preheader->last->id];
@@ -679,14 +803,16 @@ u8 GeneralEmitter::vector_saved_xmms(const VectorLoop& plan) const
             if (where(v).home == Home::Xmm && m_layout.position[v->id] <= here && m_layout.last[v->id] > here)
                 saved |= static_cast<u8>(1u << where(v).reg);
     }
+    // Not the accumulators' own registers: they receive the results.
     for (u32 r = 0; r < plan.reduction_count; ++r) {
         if (where(plan.reductions[r].phi).home == Home::Xmm)
-            saved |= static_cast<u8>(1u << where(plan.reductions[r].phi).reg);
+            saved &= static_cast<u8>(~(1u << where(plan.reductions[r].phi).reg));
     }
-    // Only what the vector code overwrites: its registers, and XMM1 when it adds the lanes.
+    // Only what the vector code overwrites: its registers, and XMM1 when it
+    // adds the lanes (XMM0 is everyone's scratch).
     u32 used = plan.reduction_count * plan.unroll + plan.invariant_count + plan.temps;
-    u32 clobbered = ((1u << (used < 8 ? used : 8)) - 1) | 3u;
-    return static_cast<u8>(saved & clobbered);
+    u32 clobbered = ((1u << (used < 8 ? used : 8)) - 1) | 2u | 0xC0u; // XMM6/7: the folds' scratch
+    return static_cast<u8>(saved & clobbered & ~1u);
 }
 
 }

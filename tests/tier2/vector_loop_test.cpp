@@ -3,8 +3,11 @@
 // vectors, row counts 0 to 3, at tier 0, tier 1 and tier 2 on the SSE2 path
 // and the AVX2 path with and without FMA, must give the same bits (the data
 // make every grouping exact). The functions named v_* must get vector code,
-// the x_* ones must not: a long-form sum `s = s + e` and a loop that stores
-// are not accumulations the float reduction rule lets anyone regroup.
+// the x_* ones must not: a long-form sum `s = s + e` is not an accumulation
+// the float reduction rule lets anyone regroup, and a loop that both sums
+// and stores is neither kind. c_overlap runs maps whose store overlaps their
+// load within a vector's reach: the run-time check must send those to the
+// scalar loop (without it, this test fails).
 #include <cpuid.h>
 #include <gtest/gtest.h>
 #include <microjit/tier2/tier2_compiler.h>

@@ -5,13 +5,17 @@
 //
 //   llm CHECKPOINT [-z TOKENIZER] [-n STEPS] [-t TEMP] [-p TOPP] [-s SEED] [-i PROMPT]
 //       [--module FILE.bfm] [--tier 0|1|2|auto] [--isa sse2|avx2|auto] [--tokens] [--logits K]
+//       [--code-map FILE]
 //
 // The text goes to stdout; "achieved tok/s: X" and the load and first-token
 // times go to stderr, as run.c prints its speed. --tokens adds a line
 // `tokens: ...` to stdout, after the text, with every token id of the sequence (the prompt's
 // included, and the BOS that ended the text), and --logits K the logits of
 // the first K positions (`logits P: ...`, %.9g), as tests/llm/reference.c
-// prints them. Exit status: 0 success, 2 bad arguments or input, 3 trap.
+// prints them. --code-map FILE writes where each function's machine code
+// ended up ("START SIZE TIER NAME" per line), for a profiler's addresses,
+// and each function's code to FILE.NAME.
+// Exit status: 0 success, 2 bad arguments or input, 3 trap.
 #include <kernel/llm/llm.h>
 #include <microjit/jit/jit.h>
 #include <microjit/module/files.h>
@@ -148,6 +152,7 @@ int main(int argc, char** argv)
     const char* isa = "auto";
     bool tokens = false;
     u32 logits = 0;
+    const char* code_map = nullptr;
     std::vector<char*> rest { argv[0] };
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--module") && i + 1 < argc)
@@ -158,6 +163,8 @@ int main(int argc, char** argv)
             isa = argv[++i];
         else if (!std::strcmp(argv[i], "--tokens"))
             tokens = true;
+        else if (!std::strcmp(argv[i], "--code-map") && i + 1 < argc)
+            code_map = argv[++i];
         else if (!std::strcmp(argv[i], "--logits") && i + 1 < argc)
             logits = static_cast<u32>(std::strtoul(argv[++i], nullptr, 10));
         else
@@ -245,6 +252,25 @@ int main(int argc, char** argv)
             for (f32 v : home.logits[p])
                 std::printf(" %.9g", static_cast<double>(v));
             std::printf("\n");
+        }
+    }
+    if (code_map) {
+        // For profilers: where each function's machine code is, one per line: "START SIZE TIER NAME".
+        if (FILE* f = std::fopen(code_map, "w")) {
+            for (u32 i = 0; i < module->function_count; ++i) {
+                const JitFunctionProfile& p = jit.profile(i);
+                if (!p.code_size)
+                    continue;
+                std::fprintf(f, "%08x %u %u %s\n", static_cast<u32>(reinterpret_cast<uptr>(p.code)), p.code_size, p.tier,
+                             module->functions[i].name);
+                // and the code itself beside it, FILE.NAME (objdump -D -b binary -m i386 disassembles it)
+                std::string path = std::string(code_map) + "." + module->functions[i].name;
+                if (FILE* c = std::fopen(path.c_str(), "wb")) {
+                    std::fwrite(p.code, 1, p.code_size, c);
+                    std::fclose(c);
+                }
+            }
+            std::fclose(f);
         }
     }
     jit.detach();

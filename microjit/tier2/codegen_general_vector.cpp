@@ -36,7 +36,7 @@ using namespace x86;
 
 namespace {
 
-constexpr u32 max_streams = 5;     // pointer registers: EBX ESI EDI EBP ECX
+constexpr u32 max_streams = 6;     // pointer registers: EBX ESI EDI EBP ECX, then EAX (scratch anyway)
 constexpr u32 max_reductions = 2;
 constexpr u32 max_invariants = 4;
 constexpr u32 vector_registers = 8;
@@ -53,8 +53,9 @@ constexpr i32 area_lanes = 192;     // 32 bytes per reduction, to add the lanes
 constexpr i32 area_size = 256;
 
 // The pointer registers, pushed in this order (only as many as there are
-// streams), above the area.
-const Gp32 stream_registers[max_streams] = { ebx, esi, edi, ebp, ecx };
+// streams, and never EAX, which is scratch), above the area.
+const Gp32 stream_registers[max_streams] = { ebx, esi, edi, ebp, ecx, eax };
+u32 pushed_registers(u32 streams) { return streams < 5 ? streams : 5; }
 
 // Where pushed register `id` is kept, or -1 when it is not one of the `count` pushed.
 i32 saved_gpr(u8 id, u32 count)
@@ -83,11 +84,13 @@ bool lane_exact(Op op)
 
 } // namespace
 
+// A base pointer the vector code steps: view + 4 * (iv + terms). Accesses
+// through it add their own constant (v[iv + terms + c] is c elements on).
 struct VectorStream {
     const Inst* view;
     const Inst* terms[2]; // loop-invariant i32 values added to the induction variable
     u32 term_count;
-    i32 constant;
+    i32 constant;         // while matching an index; then the access's own
 };
 
 struct VectorReduction {
@@ -104,8 +107,10 @@ struct VectorLoop {
     u32 reduction_count;
     VectorStream streams[max_streams];
     u32 stream_count;
-    const Inst* loads[16]; // each load's stream, by position
+    const Inst* loads[16]; // each load's stream and element offset from it
     u8 load_stream[16];
+    i32 load_offset[16];
+    i32 store_offset;
     u32 load_count;
     const Inst* invariants[max_invariants];
     u32 invariant_count;
@@ -148,7 +153,7 @@ bool unit_stride(const Loop& loop, const Inst* index, const Inst* iv, VectorStre
 
 bool same_stream(const VectorStream& a, const VectorStream& b)
 {
-    if (a.view != b.view || a.constant != b.constant || a.term_count != b.term_count)
+    if (a.view != b.view || a.term_count != b.term_count)
         return false;
     for (u32 i = 0; i < a.term_count; ++i)
         if (a.terms[i] != b.terms[i])
@@ -231,11 +236,20 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
                 return nullptr;
             VectorStream st {};
             st.view = i->args[0];
-            if (in_loop(loop, st.view) || !unit_stride(loop, i->args[1], cl.iv, st) || plan.stream_count == max_streams)
+            if (in_loop(loop, st.view) || !unit_stride(loop, i->args[1], cl.iv, st))
                 return nullptr;
             plan.store = i;
-            plan.store_stream = static_cast<u8>(plan.stream_count);
-            plan.streams[plan.stream_count++] = st;
+            plan.store_offset = st.constant;
+            st.constant = 0;
+            u32 k = 0;
+            while (k < plan.stream_count && !same_stream(plan.streams[k], st))
+                ++k;
+            if (k == plan.stream_count) {
+                if (k == max_streams)
+                    return nullptr;
+                plan.streams[plan.stream_count++] = st;
+            }
+            plan.store_stream = static_cast<u8>(k);
             const Inst* value = i->args[2];
             if (!in_loop(loop, value)) {
                 if (plan.invariant_count == max_invariants)
@@ -258,9 +272,11 @@ const VectorLoop* GeneralEmitter::plan_vector_loop(const Loop& loop_in)
             if (k == plan.stream_count) {
                 if (k == max_streams)
                     return nullptr;
-                plan.streams[plan.stream_count++] = s;
+                plan.streams[plan.stream_count] = s;
+                plan.streams[plan.stream_count++].constant = 0;
             }
             plan.loads[plan.load_count] = i;
+            plan.load_offset[plan.load_count] = s.constant;
             plan.load_stream[plan.load_count++] = static_cast<u8>(k);
             continue;
         }
@@ -471,7 +487,7 @@ public:
         const Inst* value = m_plan.store->args[2];
         u8 t = m_temp_base;
         eval(value, disp, t);
-        m_v.store(ptr(stream_registers[m_plan.store_stream], disp), t);
+        m_v.store(ptr(stream_registers[m_plan.store_stream], disp + 4 * m_plan.store_offset), t);
     }
 
     u8 invariant(const Inst* v) const
@@ -486,7 +502,7 @@ public:
     {
         for (u32 k = 0; k < m_plan.load_count; ++k) {
             if (m_plan.loads[k] == v) {
-                m_mem = ptr(stream_registers[m_plan.load_stream[k]], disp);
+                m_mem = ptr(stream_registers[m_plan.load_stream[k]], disp + 4 * m_plan.load_offset[k]);
                 return &m_mem;
             }
         }
@@ -546,10 +562,11 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     m_a.jle(skip);
 
     // Only the pointer registers are borrowed (besides EAX and EDX, scratch anyway).
-    for (u32 k = 0; k < plan.stream_count; ++k)
+    const u32 pushed = pushed_registers(plan.stream_count);
+    for (u32 k = 0; k < pushed; ++k)
         m_a.push(stream_registers[k]);
     m_a.sub(esp, area_size);
-    const i32 shift = area_size + 4 * static_cast<i32>(plan.stream_count); // frame offsets grow by this
+    const i32 shift = area_size + 4 * static_cast<i32>(pushed); // frame offsets grow by this
     m_vector_shift = shift;
     u8 saved = vector_saved_xmms(plan);
     for (u8 r = 1; r < 8; ++r)
@@ -562,8 +579,6 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     for (u32 k = 0; k < plan.stream_count; ++k) {
         const VectorStream& s = plan.streams[k];
         vector_read_i32(eax, plan.iv);
-        if (s.constant)
-            m_a.add(eax, s.constant);
         for (u32 t = 0; t < s.term_count; ++t) {
             vector_read_i32(edx, s.terms[t]);
             m_a.add(eax, edx);
@@ -607,14 +622,15 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     Label no_vectors = m_a.new_label();
     if (plan.store) {
         Mem store_pointer = dword_ptr(esp, area_pointers + 4 * static_cast<i32>(plan.store_stream));
-        for (u32 k = 0; k < plan.stream_count; ++k) {
-            if (k == plan.store_stream)
-                continue;
+        for (u32 k = 0; k < plan.load_count; ++k) {
+            i32 ahead = plan.load_offset[k] - plan.store_offset; // elements the load reads past the store
+            if (plan.load_stream[k] == plan.store_stream && ahead >= 0)
+                continue; // on the stored element or ahead of it: read before any lane writes it
             m_a.mov(eax, store_pointer);
-            m_a.sub(eax, dword_ptr(esp, area_pointers + 4 * static_cast<i32>(k)));
-            m_a.dec(eax);
+            m_a.sub(eax, dword_ptr(esp, area_pointers + 4 * static_cast<i32>(plan.load_stream[k])));
+            m_a.sub(eax, 4 * ahead + 1);
             m_a.cmp(eax, v.bytes() - 1);
-            m_a.jb(no_vectors);
+            m_a.jb(no_vectors); // the store 1 .. W-1 elements past the load
         }
     }
     // Trips: r - 1 of them may run in vectors (at least one is left to the scalar copy).
@@ -747,7 +763,7 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     // (whose registers were not saved: their old values are the entry
     // values, used above). Nothing from the comparison on changes the flags.
     const Location& ivl = where(plan.iv);
-    i32 iv_saved = ivl.home == Home::Gpr ? saved_gpr(ivl.reg, plan.stream_count) : -1;
+    i32 iv_saved = ivl.home == Home::Gpr ? saved_gpr(ivl.reg, pushed) : -1;
     m_a.mov(eax, dword_ptr(esp, area_iv));
     if (iv_saved >= 0)
         m_a.mov(dword_ptr(esp, iv_saved), eax);
@@ -768,7 +784,7 @@ void GeneralEmitter::emit_vector_prefix(const VectorLoop& plan)
     }
     m_a.cmp(dword_ptr(esp, area_remaining), 0);
     m_a.lea(esp, ptr(esp, area_size));
-    for (u32 k = plan.stream_count; k-- > 0;)
+    for (u32 k = pushed; k-- > 0;)
         m_a.pop(stream_registers[k]);
     if (ivl.home == Home::Gpr && iv_saved < 0)
         m_a.mov(Gp32 { ivl.reg }, eax);

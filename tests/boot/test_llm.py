@@ -21,7 +21,7 @@ from test_modules import command  # noqa: E402
 import llm_support as ls  # noqa: E402
 
 FLOWIMG = os.path.join(repo_root(), "tools", "flowimg.py")
-GREEDY = "llm /DATA/MODEL.BIN -z /DATA/TOK.BIN -n 32 -t 0"
+GREEDY = "llm /DATA/MODEL.BIN -z /DATA/TOK.BIN -n 64 -t 0"
 SAMPLED = 'llm /DATA/MODEL.BIN -z /DATA/TOK.BIN -n 40 -t 0.9 -p 0.9 -s 42 -i "Once upon a time"'
 
 
@@ -68,7 +68,8 @@ class LlmInTheKernel(unittest.TestCase):
         for name, dest in (("model.bin", "/DATA/MODEL.BIN"), ("tok.bin", "/DATA/TOK.BIN"),
                            ("short.bin", "/DATA/SHORT.BIN"), ("cut.bin", "/DATA/CUT.BIN")):
             put(cls.image, d.file(name), dest)
-        cls.greedy = reference(cls.ckpt, cls.tok, "-n", 32, "-t", 0)
+        cls.greedy = reference(cls.ckpt, cls.tok, "-n", 64, "-t", 0)
+        assert len(cls.greedy.tokens) == 65, "the greedy text should run all 64 steps"
         cls.sampled = reference(cls.ckpt, cls.tok, "-n", 40, "-t", 0.9, "-p", 0.9, "-s", 42, "-i", "Once upon a time")
 
     @classmethod
@@ -80,7 +81,7 @@ class LlmInTheKernel(unittest.TestCase):
             vm.wait_prompt(timeout=90)
             out = command(vm, GREEDY, timeout=120)
             self.assertEqual(generated_text(out).encode(), self.greedy.text)
-            self.assertRegex(out, r"llm: load [0-9]+ ms, first token [0-9]+ ms \(matmul at tier [12]\), 32 positions")
+            self.assertRegex(out, r"llm: load [0-9]+ ms, first token [0-9]+ ms \(matmul at tier [12]\), 64 positions")  # no early BOS
             out = command(vm, SAMPLED, timeout=120)
             self.assertEqual(generated_text(out).encode(), self.sampled.text)
 

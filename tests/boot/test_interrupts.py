@@ -125,7 +125,7 @@ class RunawayCalls(unittest.TestCase):
         script = "watchdog 1\nrun spin.spin\nrun spin.add 40 2\n"
         with Qemu(image_with_spin(script), timeout=180, extra_args=("-snapshot",)) as vm:
             vm.wait_for(STOPPED_BY_WATCHDOG.format("spin"), 90)
-            vm.wait_for(r"run spin\.add 40 2\n(.*\n)?.*\b42\b", 60)
+            vm.wait_for(r"run spin\.add 40 2\r?\n(.*\n)?.*\b42\b", 60)  # the serial log mixes CRLF and LF
             vm.send_line("poweroff")
             self.assertEqual(vm.wait_exit(60), 33)
 

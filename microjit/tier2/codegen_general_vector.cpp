@@ -43,13 +43,14 @@ constexpr u32 vector_registers = 8;
 
 // The borrowed stack area, below the pushed ECX EBX ESI EDI EBP.
 constexpr i32 area_save = 0;        // XMM1-XMM7, 16 bytes each
-constexpr i32 area_pointers = 112;  // a pointer per stream
-constexpr i32 area_iv = 132;
-constexpr i32 area_minus_zero = 136;
-constexpr i32 area_entry = 140;     // the accumulators' entry values
-constexpr i32 area_invariants = 148;
-constexpr i32 area_remaining = 164; // trips left to the scalar copy
+constexpr i32 area_pointers = 112;  // a pointer per stream (max_streams of them)
+constexpr i32 area_iv = area_pointers + 4 * static_cast<i32>(max_streams);
+constexpr i32 area_minus_zero = area_iv + 4;
+constexpr i32 area_entry = area_minus_zero + 4; // the accumulators' entry values, then their results
+constexpr i32 area_invariants = area_entry + 4 * static_cast<i32>(max_reductions);
+constexpr i32 area_remaining = area_invariants + 4 * static_cast<i32>(max_invariants); // trips left to the scalar copy
 constexpr i32 area_lanes = 192;     // 32 bytes per reduction, to add the lanes
+static_assert(area_remaining + 4 <= area_lanes && area_lanes + 32 * static_cast<i32>(max_reductions) <= 256);
 constexpr i32 area_size = 256;
 
 // The pointer registers, pushed in this order (only as many as there are

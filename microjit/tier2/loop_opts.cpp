@@ -231,6 +231,7 @@ ErrorOr<void> optimize(Function& fn, OptimizeStats& stats)
 {
     TRY(simplify(fn, stats));
     TRY(hoist_invariants(fn, stats));
+    TRY(number_values(fn, stats)); // hoisting brought the copies of i * n side by side
     // Bounds facts read index arithmetic in its affine form (iv * n + j), so
     // they come before strength reduction rewrites iv * n into a new phi; the
     // value of each index does not change, so the facts stay true.
@@ -238,6 +239,7 @@ ErrorOr<void> optimize(Function& fn, OptimizeStats& stats)
     TRY(reduce_strength(fn, stats));
     TRY(simplify(fn, stats));
     TRY(hoist_invariants(fn, stats));
+    TRY(number_values(fn, stats));
     return {};
 }
 

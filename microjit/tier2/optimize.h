@@ -21,6 +21,7 @@ struct OptimizeStats {
     u32 strength_reduced;  // iv * k turned into an added induction variable
     u32 unchecked;         // loads and stores whose bounds check a loop guard covers
     u32 unrolled;          // counted loops unrolled by 4 (unroll_counted_loops)
+    u32 numbered;          // instructions replaced by an equal earlier value (number_values)
 };
 
 // Constant folding and propagation, copy propagation, canonical forms and
@@ -28,6 +29,10 @@ struct OptimizeStats {
 ErrorOr<void> simplify(Function&, OptimizeStats&);
 // Removes instructions whose values are unused and that have no side effect.
 void remove_dead_code(Function&, OptimizeStats&);
+// Global value numbering: a pure instruction equal to one that dominates it
+// is replaced by that one (gvn.cpp).
+ErrorOr<void> number_values(Function&, OptimizeStats&);
+
 // Moves pure loop-invariant instructions to the loop's preheader.
 ErrorOr<void> hoist_invariants(Function&, OptimizeStats&);
 // In counted loops, iv * k (k invariant) becomes a new induction variable

@@ -144,6 +144,55 @@ TEST(Tier2Optimize, PropagatesCopiesAndRemovesDeadCode)
     EXPECT_EQ(ret->args[0]->op, Op::Param);
 }
 
+// Global value numbering: an equal pure value that dominates replaces a later
+// one (commuted i32 operands included); one in a sibling branch does not; f32
+// operations merge only with the same operands in the same order, and a value
+// that may trap is never merged away.
+TEST(Tier2Optimize, NumbersEqualValuesThatDominate)
+{
+    Harness h;
+    auto& f = h.module.function("k", { T::I32, T::I32, T::F32 }, T::I32);
+    u8 p = 0, q = 1, x = 2;
+    u8 a = f.reg(T::I32), b = f.reg(T::I32), c = f.reg(T::I32), d = f.reg(T::I32), r = f.reg(T::I32);
+    u8 fa = f.reg(T::F32), fb = f.reg(T::F32), fc = f.reg(T::F32), cmp = f.reg(T::I32), e = f.reg(T::I32);
+    int other = f.label(), join = f.label();
+    f.op(O::MUL_I32, a, p, q);
+    f.op(O::MUL_I32, b, q, p);           // = a, operands commuted
+    f.op(O::ADD_F32, fa, x, x);
+    f.op(O::SUB_F32, fb, x, fa);
+    f.op(O::SUB_F32, fc, fa, x);         // not = fb: another order
+    f.op(O::LT_F32, cmp, fb, fc);
+    f.jz(cmp, other);
+    f.op(O::MUL_I32, c, p, q);           // = a, dominated
+    f.op(O::DIV_I32, d, p, q);           // may trap: stays
+    f.op(O::XOR_I32, e, p, q);
+    f.jmp(join);
+    f.bind(other);
+    f.op(O::MUL_I32, c, q, p);           // = a too
+    f.op(O::DIV_I32, d, p, q);           // not the other arm's (a sibling), and may trap
+    f.op(O::XOR_I32, e, q, p);           // equal to the other arm's, which does not dominate it
+    f.bind(join);
+    f.op(O::ADD_I32, r, a, b);
+    f.op(O::ADD_I32, r, r, c);
+    f.op(O::ADD_I32, r, r, d);
+    f.op(O::ADD_I32, r, r, cmp);
+    f.op(O::ADD_I32, r, r, e);
+    f.ret(r);
+    h.finish();
+    OptimizeStats stats {};
+    Function* fn = h.build("k", true, &stats);
+    EXPECT_GE(stats.numbered, 3u) << listing(*fn);
+    EXPECT_EQ(count_ops(*fn, Op::MUL_I32), 1u) << listing(*fn);
+    EXPECT_EQ(count_ops(*fn, Op::SUB_F32), 2u) << listing(*fn);
+    EXPECT_EQ(count_ops(*fn, Op::DIV_I32), 2u) << listing(*fn);
+    EXPECT_EQ(count_ops(*fn, Op::XOR_I32), 2u) << listing(*fn);
+    Function* plain = h.build("k", false);
+    for (i32 pv : { 7, -3, 0, 1 })
+        for (i32 qv : { 2, 0, -1 })
+            for (f32 xv : { 1.5f, -0.0f, 3.0f })
+                EXPECT_EQ(h.run(fn, { I(pv), I(qv), F(xv) }), h.run(plain, { I(pv), I(qv), F(xv) })) << pv << " " << qv;
+}
+
 TEST(Tier2Optimize, FoldsKnownBranchesAndDropsDeadArms)
 {
     Harness h;

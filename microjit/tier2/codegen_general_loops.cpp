@@ -86,62 +86,99 @@ ErrorOr<void> GeneralEmitter::plan_versions(Block** order, u32 count)
     return {};
 }
 
-// index = iv * scale + offset at iv = start (lower) or iv = end - 1 (upper),
-// as a 64-bit value in EDX:EAX; then the bound's test, jumping to `fail`.
+// index = iv * scale + offset at iv = start (lower) or iv = end - 1
+// (upper), then the bound's test, jumping to `fail`. The arithmetic is i32
+// with every overflow sent to `fail` too: the checked loop is always right,
+// so a guard need only be sure when it lets the unchecked copy run, and an
+// index whose exact value does not fit in an i32 cannot be in range anyway.
+// Constant parts are folded here, so a short inner loop's guard is a few
+// instructions (the general suite's 3x3 blur and gemm pay it per row).
 void GeneralEmitter::emit_guard(const Guard& g, Label fail)
 {
-    if (g.scale_value) {
+    auto constant = [&](const Inst* v, i64& out) {
+        if (v && v->is_const()) {
+            out = v->imm;
+            return true;
+        }
+        return false;
+    };
+    i64 scale = g.scale_const, start = 0, end = 0;
+    bool scale_known = !g.scale_value || constant(g.scale_value, scale);
+    bool start_known = constant(g.start, start), end_known = constant(g.end, end);
+    if (scale_known && scale < 0) {
+        m_a.jmp(fail);
+        return;
+    }
+    if (!scale_known) {
         load_i32(eax, g.scale_value);
         m_a.test(eax, eax);
         m_a.js(fail); // scale >= 0
     }
     if (!g.entry_proven) {
-        load_i32(eax, g.start);
-        load_i32(edx, g.end);
-        m_a.cmp(eax, edx);
-        m_a.jge(fail); // start < end; below, end - 1 cannot wrap
-    }
-    auto index_at = [&](const Inst* iv, bool minus_one) {
-        load_i32(eax, iv);
-        if (minus_one)
-            m_a.dec(eax);
-        if (g.scale_value && in_gpr(g.scale_value)) {
-            m_a.imul(gpr(g.scale_value)); // EDX:EAX = EAX * scale, signed
-        } else if (g.scale_value && where(g.scale_value).home == Home::Slot) {
-            m_a.imul(slot(g.scale_value));
+        if (start_known && end_known) {
+            if (start >= end) {
+                m_a.jmp(fail);
+                return;
+            }
         } else {
-            i32 scale = g.scale_value ? (g.scale_value->is_const() ? g.scale_value->imm : 0) : g.scale_const;
-            m_a.mov(dword_ptr(esp, GeneralFrame::constant_a), scale);
-            m_a.imul(dword_ptr(esp, GeneralFrame::constant_a));
+            load_i32(eax, g.start);
+            load_i32(edx, g.end);
+            m_a.cmp(eax, edx);
+            m_a.jge(fail); // start < end; below, end - 1 cannot wrap
         }
-        m_a.add(eax, g.offset_const);
-        m_a.adc(edx, g.offset_const < 0 ? -1 : 0);
+    }
+    // EAX = iv * scale + offset, exactly, or a jump to fail.
+    auto index_at = [&](const Inst* iv, bool minus_one) {
+        i64 known_iv = 0;
+        if (scale_known && constant(iv, known_iv)) {
+            i64 value = (known_iv - (minus_one ? 1 : 0)) * scale + g.offset_const;
+            if (value < INT32_MIN || value > INT32_MAX) {
+                m_a.jmp(fail);
+                return;
+            }
+            m_a.mov(eax, static_cast<i32>(value));
+        } else {
+            load_i32(eax, iv);
+            if (minus_one)
+                m_a.dec(eax);
+            if (!scale_known) {
+                if (in_gpr(g.scale_value))
+                    m_a.imul(eax, gpr(g.scale_value));
+                else
+                    m_a.imul(eax, slot(g.scale_value));
+                m_a.jo(fail);
+            } else if (scale != 1) {
+                m_a.imul(eax, static_cast<i32>(scale));
+                m_a.jo(fail);
+            }
+            if (g.offset_const) {
+                m_a.add(eax, g.offset_const);
+                m_a.jo(fail);
+            }
+        }
         if (g.offset_value) {
-            m_a.mov(dword_ptr(esp, GeneralFrame::constant_a), eax);
-            m_a.mov(dword_ptr(esp, GeneralFrame::constant_b), edx);
-            load_i32(eax, g.offset_value);
-            m_a.cdq();
-            m_a.add(dword_ptr(esp, GeneralFrame::constant_a), eax);
-            m_a.adc(dword_ptr(esp, GeneralFrame::constant_b), edx);
-            m_a.mov(eax, dword_ptr(esp, GeneralFrame::constant_a));
-            m_a.mov(edx, dword_ptr(esp, GeneralFrame::constant_b));
+            if (in_gpr(g.offset_value))
+                m_a.add(eax, gpr(g.offset_value));
+            else if (g.offset_value->is_const())
+                m_a.add(eax, g.offset_value->imm);
+            else
+                m_a.add(eax, slot(g.offset_value));
+            m_a.jo(fail);
         }
     };
     if (!g.lower_proven) {
         index_at(g.start, false);
-        m_a.test(edx, edx);
+        m_a.test(eax, eax);
         m_a.js(fail); // start * scale + offset >= 0
     }
     index_at(g.end, true);
-    m_a.test(edx, edx);
-    m_a.jnz(fail); // negative or past 2^32: not below any length
     const Location& view = where(g.view);
     if (view.home == Home::Buffer) {
         m_a.cmp(eax, static_cast<i32>(m_env->instance->buffers[g.view->imm].length));
     } else {
         m_a.cmp(eax, slot(g.view, 4));
     }
-    m_a.jae(fail); // (end - 1) * scale + offset < len(view), unsigned
+    m_a.jae(fail); // (end - 1) * scale + offset < len(view), unsigned: a negative index fails too
 }
 
 void GeneralEmitter::emit_versioned_entry(const Block& preheader, const Loop& loop)

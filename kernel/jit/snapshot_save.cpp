@@ -10,7 +10,7 @@
 // with the values folded in, its guard failures and argument profiles in its
 // record; never its specialised code alone.
 #include <kernel/fs/boot_volume.h>
-#include <kernel/jit/boot_hooks.h>
+#include <kernel/startup/boot_hooks.h>
 #include <kernel/jit/code_walk.h>
 #include <kernel/jit/snapshot.h>
 #include <kernel/jit/snapshot_format.h>

@@ -9,7 +9,7 @@
 // shell's 255 characters is refused with a message, like a typed one.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/startup/boot_hooks.h>
-#include <kernel/jit/snapshot.h>
+#include <kernel/snapshot/snapshot.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>

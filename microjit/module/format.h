@@ -4,6 +4,7 @@
 #pragma once
 
 #include <bareflow/types.h>
+#include <microjit/spec.h> // the sizes asserted below
 
 namespace bfm {
 
@@ -53,7 +54,7 @@ struct [[gnu::packed]] Header {
     u32 file_table_offset;
     u8 reserved1[28];
 };
-static_assert(sizeof(Header) == 128);
+static_assert(sizeof(Header) == ::bfm_header_size);
 
 // Byte offsets of header fields the loader names in its diagnostics.
 inline constexpr u32 header_crc32_offset = 28;
@@ -69,7 +70,7 @@ struct [[gnu::packed]] FunctionEntry {
     u32 flags;
     u8 reserved[8];
 };
-static_assert(sizeof(FunctionEntry) == 32);
+static_assert(sizeof(FunctionEntry) == ::bfm_function_entry_size);
 
 struct [[gnu::packed]] ConstantEntry {
     u32 name_offset;
@@ -77,7 +78,7 @@ struct [[gnu::packed]] ConstantEntry {
     u8 zero[3];
     u32 value;
 };
-static_assert(sizeof(ConstantEntry) == 12);
+static_assert(sizeof(ConstantEntry) == ::bfm_constant_entry_size);
 
 struct [[gnu::packed]] BufferEntry {
     u32 name_offset;
@@ -85,13 +86,13 @@ struct [[gnu::packed]] BufferEntry {
     u8 zero[3];
     u32 count;
 };
-static_assert(sizeof(BufferEntry) == 12);
+static_assert(sizeof(BufferEntry) == ::bfm_buffer_entry_size);
 
 // `file` items: the files a module may reach (docs/flow-language.md).
 struct [[gnu::packed]] FileEntry {
     u32 name_offset;
     u32 path_offset; // into the string area, or no_path
 };
-static_assert(sizeof(FileEntry) == 8);
+static_assert(sizeof(FileEntry) == ::bfm_file_entry_size);
 
 }

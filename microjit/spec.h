@@ -1,5 +1,5 @@
-// The Flow specification's numbers in C++: the value type codes and the
-// format and runtime constants, generated from microjit/spec.def, which
+// The Flow specification's numbers in C++: the value type codes, the
+// runtime's constants and the .bfm format's sizes and limits (namespace bfm), generated from microjit/spec.def, which
 // tools/flow/spec.py reads too. Everything that needs one of them includes
 // this header rather than writing the number again.
 #pragma once
@@ -27,3 +27,8 @@ constexpr const char* value_type_text(ValueType type)
 
 #define CONSTANT(name, value) inline constexpr u32 name = value;
 #include <microjit/spec.def>
+
+namespace bfm {
+#define BFM(name, value) inline constexpr u32 name = value;
+#include <microjit/spec.def>
+}

@@ -16,11 +16,11 @@ from .spec import SPEC
 MAGIC = b"BFM\x1a"
 FORMAT_VERSION = 1
 # Sizes from microjit/spec.def; the struct asserts below hold the layouts to them.
-HEADER_SIZE = SPEC.constants["bfm_header_size"]
-FUNC_ENTRY = SPEC.constants["bfm_function_entry_size"]
-CONST_ENTRY = SPEC.constants["bfm_constant_entry_size"]
-BUF_ENTRY = SPEC.constants["bfm_buffer_entry_size"]
-FILE_ENTRY = SPEC.constants["bfm_file_entry_size"]
+HEADER_SIZE = SPEC.bfm["header_size"]
+FUNC_ENTRY = SPEC.bfm["function_entry_size"]
+CONST_ENTRY = SPEC.bfm["constant_entry_size"]
+BUF_ENTRY = SPEC.bfm["buffer_entry_size"]
+FILE_ENTRY = SPEC.bfm["file_entry_size"]
 NO_ENTRY = 0xFFFF
 NO_PATH = 0xFFFFFFFF
 

@@ -3,14 +3,14 @@
 spec.def is the single source of truth shared with microjit/: the C++ side
 includes it as an X-macro (microjit/spec.h) and this module parses the same
 lines with regular expressions, the way opcodes.py reads opcodes.def. The
-value type codes, the call-depth limit and the .bfm header and table entry
-sizes are therefore written once.
+value type codes, the call-depth limit and the .bfm format's sizes and limits
+are therefore written once.
 """
 import os
 import re
 
 _TYPE_LINE = re.compile(r'^VALUE_TYPE\(\s*(?P<name>[A-Za-z0-9_]+)\s*,\s*(?P<code>\d+)\s*,\s*"(?P<text>[^"]+)"\s*\)$')
-_CONSTANT_LINE = re.compile(r'^CONSTANT\(\s*(?P<name>[a-z0-9_]+)\s*,\s*(?P<value>0x[0-9A-Fa-f]+|\d+)\s*\)$')
+_CONSTANT_LINE = re.compile(r'^(?P<kind>CONSTANT|BFM)\(\s*(?P<name>[a-z0-9_]+)\s*,\s*(?P<value>0x[0-9A-Fa-f]+|\d+)\s*\)$')
 
 
 class SpecError(Exception):
@@ -18,11 +18,13 @@ class SpecError(Exception):
 
 
 class Spec:
-    """types: {Name: (code, text)} in file order; constants: {name: value}."""
+    """types: {Name: (code, text)} in file order; constants: {name: value}
+    of the runtime; bfm: {name: value} of the .bfm format."""
 
-    def __init__(self, types, constants):
+    def __init__(self, types, constants, bfm):
         self.types = types
         self.constants = constants
+        self.bfm = bfm
 
     def type_code(self, name):
         return self.types[name][0]
@@ -39,10 +41,10 @@ def default_path():
 
 
 def parse_spec(text, source="spec.def"):
-    types, constants = {}, {}
+    types, numbers = {}, {"CONSTANT": {}, "BFM": {}}
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.split("//", 1)[0].strip()
-        if not stripped.startswith(("VALUE_TYPE(", "CONSTANT(")):
+        if not stripped.startswith(("VALUE_TYPE(", "CONSTANT(", "BFM(")):
             continue
         t = _TYPE_LINE.match(stripped)
         c = _CONSTANT_LINE.match(stripped)
@@ -52,14 +54,15 @@ def parse_spec(text, source="spec.def"):
                 raise SpecError(f"{source}:{number}: duplicate type {t.group('name')} or code {code}")
             types[t.group("name")] = (code, t.group("text"))
         elif c:
-            if c.group("name") in constants:
-                raise SpecError(f"{source}:{number}: duplicate constant {c.group('name')}")
-            constants[c.group("name")] = int(c.group("value"), 0)
+            table = numbers[c.group("kind")]
+            if c.group("name") in table:
+                raise SpecError(f"{source}:{number}: duplicate {c.group('kind')} {c.group('name')}")
+            table[c.group("name")] = int(c.group("value"), 0)
         else:
             raise SpecError(f"{source}:{number}: cannot parse: {line.strip()}")
-    if not types or not constants:
-        raise SpecError(f"{source}: no VALUE_TYPE(...) or no CONSTANT(...) lines found")
-    return Spec(types, constants)
+    if not types or not numbers["CONSTANT"] or not numbers["BFM"]:
+        raise SpecError(f"{source}: a VALUE_TYPE(...), CONSTANT(...) or BFM(...) line is missing")
+    return Spec(types, numbers["CONSTANT"], numbers["BFM"])
 
 
 _cache = {}

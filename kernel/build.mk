@@ -57,5 +57,5 @@ $(eval $(call host_test,kernel_boot_disk_match_test,kernel/tests/boot_disk_match
 .PHONY: bench-kernel
 bench-kernel: image
 	@mkdir -p $(BUILD)/bench
-	$(PYTHON) kernel/jit/bench_kernel.py $(BUILD)
+	$(PYTHON) tests/bench/bench_kernel.py $(BUILD)
 BENCH_TARGETS += bench-kernel

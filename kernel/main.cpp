@@ -14,7 +14,7 @@
 #include <kernel/drivers/serial.h>
 #include <kernel/drivers/vga.h>
 #include <kernel/init.h>
-#include <kernel/jit/boot_hooks.h>
+#include <kernel/startup/boot_hooks.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>

@@ -10,7 +10,7 @@
 // for the defaults all three are scaled down together. The sizes are
 // printed at boot.
 #include <kernel/init.h>
-#include <kernel/jit/compile_tracker.h>
+#include <kernel/snapshot/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/jit/tier2_setup.h>

@@ -5,7 +5,7 @@
 // and the byte offset it applies to (docs/module-format.md, "Verifier rules").
 #include <kernel/fs/boot_volume.h>
 #include <kernel/jit/module_files.h>
-#include <kernel/jit/snapshot.h>
+#include <kernel/snapshot/snapshot.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>

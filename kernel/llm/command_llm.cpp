@@ -8,7 +8,7 @@
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/running_call.h>
-#include <kernel/jit/snapshot.h>
+#include <kernel/snapshot/snapshot.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/llm/llm.h>
 #include <kernel/shell/command.h>

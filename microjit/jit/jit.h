@@ -145,7 +145,7 @@ public:
     const Specialisation* specialisation_request() const { return m_request; }
     const NativeFunctionState& native_state(u32 function) const { return m_states[function]; }
     // A snapshot's specialisation profile, restored once the function's
-    // code is installed (kernel/jit/snapshot_load.cpp): the counters, the
+    // code is installed (kernel/snapshot/snapshot_load.cpp): the counters, the
     // guard failures and the argument profiles. The next decision is
     // scheduled as after a fresh specialisation, or, for generic code, as
     // after `spec_backoffs` back-offs.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <bareflow/types.h>
+#include <microjit/spec.h> // the limits, and the sizes asserted below
 
 namespace bfm {
 
@@ -11,19 +12,10 @@ inline constexpr u8 magic[4] = { 0x42, 0x46, 0x4D, 0x1A }; // "BFM" + 0x1A
 inline constexpr u16 format_version = 1;
 inline constexpr u16 no_entry_function = 0xFFFF;
 
-// Limits from docs/module-format.md, "Header" and "Function table entry".
-inline constexpr u32 max_functions = 1024;
-inline constexpr u32 max_constants = 4096;
-inline constexpr u32 max_buffers = 256;
-inline constexpr u32 max_params = 16;
-inline constexpr u32 max_registers = 255;
-inline constexpr u32 max_function_code = 65536;
-inline constexpr u32 max_buffer_elements = 16 * 1024 * 1024;
-inline constexpr u32 max_files = 64;
-inline constexpr u32 max_file_path = 127;     // characters, without the NUL
+// The limits (max_functions, max_params, ...) and the sizes asserted below
+// come from microjit/spec.def, through microjit/spec.h.
 inline constexpr u32 no_path = 0xFFFFFFFF;    // FileEntry::path_offset of an item without a default path
 inline constexpr u32 max_module_name = 16;
-inline constexpr u32 max_identifier = 31;
 inline constexpr u8 no_result_register = 255;
 
 struct [[gnu::packed]] Header {
@@ -53,7 +45,7 @@ struct [[gnu::packed]] Header {
     u32 file_table_offset;
     u8 reserved1[28];
 };
-static_assert(sizeof(Header) == 128);
+static_assert(sizeof(Header) == header_size);
 
 // Byte offsets of header fields the loader names in its diagnostics.
 inline constexpr u32 header_crc32_offset = 28;
@@ -69,7 +61,7 @@ struct [[gnu::packed]] FunctionEntry {
     u32 flags;
     u8 reserved[8];
 };
-static_assert(sizeof(FunctionEntry) == 32);
+static_assert(sizeof(FunctionEntry) == function_entry_size);
 
 struct [[gnu::packed]] ConstantEntry {
     u32 name_offset;
@@ -77,7 +69,7 @@ struct [[gnu::packed]] ConstantEntry {
     u8 zero[3];
     u32 value;
 };
-static_assert(sizeof(ConstantEntry) == 12);
+static_assert(sizeof(ConstantEntry) == constant_entry_size);
 
 struct [[gnu::packed]] BufferEntry {
     u32 name_offset;
@@ -85,13 +77,13 @@ struct [[gnu::packed]] BufferEntry {
     u8 zero[3];
     u32 count;
 };
-static_assert(sizeof(BufferEntry) == 12);
+static_assert(sizeof(BufferEntry) == buffer_entry_size);
 
 // `file` items: the files a module may reach (docs/flow-language.md).
 struct [[gnu::packed]] FileEntry {
     u32 name_offset;
     u32 path_offset; // into the string area, or no_path
 };
-static_assert(sizeof(FileEntry) == 8);
+static_assert(sizeof(FileEntry) == file_entry_size);
 
 }

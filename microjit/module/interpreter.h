@@ -5,9 +5,7 @@
 
 #include <bareflow/error_or.h>
 #include <microjit/module/instance.h>
-
-// Frames allowed at once, across all tiers (the outermost call is depth 1).
-inline constexpr u32 max_call_depth = 512;
+#include <microjit/spec.h> // max_call_depth: frames allowed at once, across all tiers
 
 // The entry for hosts (flowrun, the kernel shell, tests): checks that
 // `function` exists and `arg_count` matches its param_count, then runs it

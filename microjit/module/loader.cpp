@@ -280,19 +280,7 @@ ErrorOr<void> read_tables(const u8* image, Module& m, FunctionInfo* functions, C
 
 const char* value_type_name(ValueType type)
 {
-    switch (type) {
-    case ValueType::Void:
-        return "void";
-    case ValueType::I32:
-        return "i32";
-    case ValueType::F32:
-        return "f32";
-    case ValueType::ViewI32:
-        return "[i32]";
-    case ValueType::ViewF32:
-        return "[f32]";
-    }
-    return "?";
+    return value_type_text(type);
 }
 
 ErrorOr<Module*> load_module(const u8* bytes, usize size, ModuleAllocator& allocator, ModuleDiagnostic* diagnostic)

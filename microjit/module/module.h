@@ -11,14 +11,7 @@
 #include <bareflow/error_or.h>
 #include <bareflow/types.h>
 #include <microjit/module/allocator.h>
-
-enum class ValueType : u8 {
-    Void = 0,
-    I32 = 1,
-    F32 = 2,
-    ViewI32 = 3,
-    ViewF32 = 4,
-};
+#include <microjit/spec.h> // ValueType
 
 constexpr bool is_view_type(ValueType t) { return t == ValueType::ViewI32 || t == ValueType::ViewF32; }
 const char* value_type_name(ValueType type); // "i32", "[f32]", ...

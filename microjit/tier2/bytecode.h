@@ -13,6 +13,7 @@
 #include <bareflow/error_or.h>
 #include <bareflow/types.h>
 #include <microjit/module/bytecode.h>
+#include <microjit/spec.h>
 
 namespace Tier2 {
 
@@ -23,14 +24,9 @@ using ::OperandKind;
 using ::OpcodeInfo;
 using ::opcode_info; // mnemonic == nullptr for unassigned bytes
 
-// Type codes of docs/module-format.md, "Type codes".
-enum class Type : u8 {
-    Void = 0,
-    I32 = 1,
-    F32 = 2,
-    ViewI32 = 3,
-    ViewF32 = 4,
-};
+// Type codes of docs/module-format.md, "Type codes": the loader's enum,
+// generated from microjit/spec.def.
+using Type = ::ValueType;
 
 inline bool is_view(Type t) { return t == Type::ViewI32 || t == Type::ViewF32; }
 

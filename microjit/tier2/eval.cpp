@@ -1,5 +1,6 @@
 // The IR evaluator; see eval.h.
 #include <bareflow/panic.h>
+#include <microjit/spec.h> // max_call_depth
 #include <microjit/tier2/eval.h>
 #include <microjit/tier2/semantics.h>
 
@@ -103,7 +104,7 @@ ErrorOr<Value> evaluate(const Function& fn, const Value* args, EvalContext& cont
             case Op::CALL: {
                 if (!context.call)
                     return Error::NotSupported;
-                if (context.depth + 1 > 512)
+                if (context.depth + 1 > max_call_depth)
                     return Error::TrapCallDepth;
                 Value call_args[16];
                 for (u32 k = 0; k < inst->arg_count; ++k)

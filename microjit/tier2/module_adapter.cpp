@@ -3,9 +3,6 @@
 
 namespace Tier2 {
 
-static_assert(sizeof(ValueType) == 1 && static_cast<u8>(ValueType::ViewF32) == static_cast<u8>(Type::ViewF32),
-    "the loader's type codes are the module format's, as are tier 2's");
-
 ErrorOr<void> describe_module(const Module& module, Arena& arena, ModuleInfo& out)
 {
     FunctionInfo* functions = TRY(arena.allocate<FunctionInfo>(module.function_count ? module.function_count : 1));

@@ -209,7 +209,7 @@ private:
 };
 
 // The address ranges a function's code may embed (the regions of
-// kernel/jit/snapshot_regions.h).
+// kernel/snapshot/snapshot_regions.h).
 struct Ranges {
     std::vector<std::pair<u32, u32>> ranges; // [begin, end)
 

@@ -1,7 +1,7 @@
 """What `flowimg.py snapshots` shows of a JIT snapshot (/JIT/NAME.SNP).
 
 The byte layout is docs/snapshot-format.md's; the kernel writes it in
-kernel/jit/snapshot_save.cpp from the structs of kernel/jit/snapshot_format.h.
+kernel/snapshot/snapshot_save.cpp from the structs of kernel/snapshot/snapshot_format.h.
 This module reads versions 1 to 3 (the header is the same in all three; the
 function records, code entries and relocations differ, see LAYOUTS). It
 describes a file for a person and decides nothing: the kernel alone judges

@@ -11,13 +11,16 @@ function, constant, buffer and file tables are relative to the start of their ar
 import struct
 import zlib
 
+from .spec import SPEC
+
 MAGIC = b"BFM\x1a"
 FORMAT_VERSION = 1
-HEADER_SIZE = 128
-FUNC_ENTRY = 32
-CONST_ENTRY = 12
-BUF_ENTRY = 12
-FILE_ENTRY = 8
+# Sizes from microjit/spec.def; the struct asserts below hold the layouts to them.
+HEADER_SIZE = SPEC.bfm["header_size"]
+FUNC_ENTRY = SPEC.bfm["function_entry_size"]
+CONST_ENTRY = SPEC.bfm["constant_entry_size"]
+BUF_ENTRY = SPEC.bfm["buffer_entry_size"]
+FILE_ENTRY = SPEC.bfm["file_entry_size"]
 NO_ENTRY = 0xFFFF
 NO_PATH = 0xFFFFFFFF
 
@@ -33,7 +36,7 @@ _CONST = struct.Struct("<IB3si")
 _CONST_F = struct.Struct("<IB3sf")
 _BUF = struct.Struct("<IB3sI")
 _FILE = struct.Struct("<II")
-assert _CONST.size == CONST_ENTRY and _BUF.size == BUF_ENTRY
+assert _CONST.size == CONST_ENTRY and _BUF.size == BUF_ENTRY and _FILE.size == FILE_ENTRY
 
 CRC_OFFSET = 28
 

@@ -18,14 +18,15 @@ from . import fold
 from . import nodes as N
 from .errors import CompileError, error_at
 from .nodes import I32, F32, VOID
+from .spec import SPEC
 
 IO_BUILTINS = {"file_size", "read_file", "write_file", "print_char", "print_i32", "print_f32"}
 BUILTINS = {"len", "sqrt", "abs", "min", "max", "exp", "sin", "cos", "log", "pow", "floor", "to_bits",
             "from_bits"} | IO_BUILTINS
 # A file item's symbol type: not a value, only an argument of the file builtins.
 FILE_TYPE = N.Type(-1, "file")
-MAX_NAME = 31
-MAX_BUF_COUNT = 16_777_216
+MAX_NAME = SPEC.bfm["max_identifier"]
+MAX_BUF_COUNT = SPEC.bfm["max_buffer_elements"]
 
 
 class Symbol:

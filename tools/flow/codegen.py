@@ -20,9 +20,10 @@ from .checker import Symbol
 from .errors import error_at
 from .nodes import I32, F32, VOID
 from .regs import RegisterFile, TooManyRegisters
+from .spec import SPEC
 
-MAX_PARAMS = 16
-MAX_CODE = 65536
+MAX_PARAMS = SPEC.bfm["max_params"]
+MAX_CODE = SPEC.bfm["max_function_code"]
 NO_RESULT = 255
 MAX_HOISTED = 16             # constants kept in registers per function
 HOIST_REGISTER_LIMIT = 192   # stop hoisting when the function needs this many registers

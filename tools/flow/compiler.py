@@ -6,12 +6,13 @@ from . import bfm, codegen, opcodes
 from .checker import check
 from .errors import CompileError, error_at
 from .parser import parse
+from .spec import SPEC
 
 MODULE_NAME = re.compile(r"[A-Z0-9_-]{1,8}$")
-MAX_FUNCTIONS = 1024
-MAX_CONSTS = 4096
-MAX_BUFS = 256
-MAX_FILES = 64
+MAX_FUNCTIONS = SPEC.bfm["max_functions"]
+MAX_CONSTS = SPEC.bfm["max_constants"]
+MAX_BUFS = SPEC.bfm["max_buffers"]
+MAX_FILES = SPEC.bfm["max_files"]
 RECURSION_LIMIT = 20000
 
 

@@ -4,10 +4,11 @@ Every node carries the line and column of its first token. The checker fills
 in `type` on expressions (a Type below) and `value` where an expression folds
 to a constant, and `symbol` on names; codegen reads those annotations.
 """
+from .spec import SPEC
 
 
 class Type:
-    """One of the five type codes of docs/module-format.md."""
+    """One of the five type codes of docs/module-format.md (microjit/spec.def)."""
     __slots__ = ("code", "name")
 
     def __init__(self, code, name):
@@ -16,21 +17,21 @@ class Type:
 
     @property
     def is_view(self):
-        return self.code in (3, 4)
+        return self.code in (VIEW_I32.code, VIEW_F32.code)
 
     @property
     def element(self):
-        return {3: I32, 4: F32}.get(self.code)
+        return {VIEW_I32.code: I32, VIEW_F32.code: F32}.get(self.code)
 
     def __repr__(self):
         return self.name
 
 
-VOID = Type(0, "void")
-I32 = Type(1, "i32")
-F32 = Type(2, "f32")
-VIEW_I32 = Type(3, "[i32]")
-VIEW_F32 = Type(4, "[f32]")
+VOID = Type(*SPEC.types["Void"])
+I32 = Type(*SPEC.types["I32"])
+F32 = Type(*SPEC.types["F32"])
+VIEW_I32 = Type(*SPEC.types["ViewI32"])
+VIEW_F32 = Type(*SPEC.types["ViewF32"])
 
 
 def view_of(element):

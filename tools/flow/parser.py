@@ -7,6 +7,9 @@ unary operators - ! ~ and the postfix forms f(...) and a[i].
 from . import nodes as N
 from .errors import CompileError, error_at
 from .lexer import tokenize
+from .spec import SPEC
+
+MAX_FILE_PATH = SPEC.bfm["max_file_path"]
 
 BINARY_LEVELS = [
     ("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="),
@@ -107,7 +110,7 @@ class Parser:
         if self.accept("="):
             path_tok = self.expect("string", "the file's default path (a string)")
             path = path_tok.value
-            if not path.startswith("/") or len(path) > 127:
+            if not path.startswith("/") or len(path) > MAX_FILE_PATH:
                 raise error_at("bad_path", path_tok)
         self.expect(";")
         return N.FileItem(start.line, start.col, name=name.text, name_tok=name, path=path)

@@ -7,29 +7,17 @@ that flowc's code computes what the Flow source says; the real tier-0
 interpreter is microjit's.
 """
 import math
-import os
-import re
 import struct
 
 from . import f32math
 from . import fold
+from .spec import SPEC
 from .text import decode
 
 
-def _call_depth_limit():
-    """microjit's one definition (microjit/module/interpreter.h), read as
-    opcodes.py reads opcodes.def, so the two can never disagree."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(os.path.dirname(os.path.dirname(here)), "microjit", "module", "interpreter.h")
-    with open(path, encoding="utf-8") as f:
-        m = re.search(r"inline constexpr u32 max_call_depth = (\d+);", f.read())
-    if not m:
-        raise RuntimeError(f"{path}: no max_call_depth definition")
-    return int(m.group(1))
-
-
-CALL_DEPTH_LIMIT = _call_depth_limit()
-I32_TYPES = (1,)
+# microjit's one definition (microjit/spec.def), so the two never disagree.
+CALL_DEPTH_LIMIT = SPEC.constants["max_call_depth"]
+I32_TYPES = (SPEC.type_code("I32"),)
 
 
 class Trap(Exception):

@@ -7,7 +7,9 @@ register until their block ends; temporaries are freed as soon as their value
 has been consumed. Calls need their arguments in consecutive registers, which
 alloc_block finds among free registers of the right types or appends.
 """
-MAX_REGISTERS = 255  # reg_count is at most 255; 255 also means "no result" in CALL
+from .spec import SPEC
+
+MAX_REGISTERS = SPEC.bfm["max_registers"]  # reg_count is at most 255; 255 also means "no result" in CALL
 
 
 class TooManyRegisters(Exception):

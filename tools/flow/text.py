@@ -8,8 +8,9 @@ Offsets are bytes from the start of the function; `@N` is a jump target.
 import struct
 
 from . import bfm, opcodes
+from .spec import SPEC
 
-TYPE_NAMES = {0: "void", 1: "i32", 2: "f32", 3: "[i32]", 4: "[f32]"}
+TYPE_NAMES = SPEC.type_names
 
 
 class DecodeError(Exception):

@@ -15,7 +15,7 @@
 // prints nothing (the prompt is already on the screen); `snap` shows when it
 // last ran. A failure prints one line.
 #include <kernel/init.h>
-#include <kernel/jit/snapshot.h>
+#include <kernel/snapshot/snapshot.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/shell/line_editor.h>
 #include <kernel/time/clock.h>

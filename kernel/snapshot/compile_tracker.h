@@ -20,7 +20,7 @@
 
 #include <bareflow/error_or.h>
 #include <kernel/jit/jit_system.h>
-#include <kernel/jit/snapshot_format.h>
+#include <kernel/snapshot/snapshot_format.h>
 #include <microjit/jit/tier_compiler.h>
 
 struct PendingInstall {

@@ -1,4 +1,4 @@
-// What kernel_main() asks of this subsystem around the banner: the text
+// What kernel_main() asks of the start-up files around the banner: the text
 // appended to "BareFlow <version> ready" (the boot count), and the start-up
 // script run after it, before the first interactive prompt.
 #pragma once

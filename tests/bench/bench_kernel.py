@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Kernel benchmark: modules and snapshots inside BareFlow, as a user sees them.
 
-    python3 kernel/jit/bench_kernel.py [BUILD_DIR]   -> BUILD_DIR/bench/kernel.json
+    python3 tests/bench/bench_kernel.py [BUILD_DIR]   -> BUILD_DIR/bench/kernel.json
 
 Boots BUILD_DIR/bareflow.img (a private copy) under TCG, and under KVM too
 when tools' KVM probe says this host's KVM runs the kernel, and measures:

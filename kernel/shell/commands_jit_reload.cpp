@@ -24,7 +24,7 @@
 // pending at the prompt (every file command syncs), so the unmount writes
 // nothing over the other writer's work.
 #include <kernel/fs/boot_volume.h>
-#include <kernel/jit/compile_tracker.h>
+#include <kernel/snapshot/compile_tracker.h>
 #include <kernel/jit/jit_system.h>
 #include <kernel/jit/module_files.h>
 #include <kernel/lib/kprintf.h>

@@ -31,12 +31,12 @@
 // Any failure prints one line with the reason and the module runs from
 // tier 0 as if there were no snapshot.
 #include <kernel/fs/boot_volume.h>
-#include <kernel/jit/code_walk.h>
-#include <kernel/jit/compile_tracker.h>
+#include <kernel/snapshot/code_walk.h>
+#include <kernel/snapshot/compile_tracker.h>
 #include <kernel/jit/module_files.h>
-#include <kernel/jit/snapshot.h>
-#include <kernel/jit/snapshot_format.h>
-#include <kernel/jit/snapshot_regions.h>
+#include <kernel/snapshot/snapshot.h>
+#include <kernel/snapshot/snapshot_format.h>
+#include <kernel/snapshot/snapshot_regions.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>

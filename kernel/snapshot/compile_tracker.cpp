@@ -1,7 +1,7 @@
 // CompileTracker (see compile_tracker.h).
-#include <kernel/jit/code_walk.h>
-#include <kernel/jit/compile_tracker.h>
-#include <kernel/jit/snapshot_regions.h>
+#include <kernel/snapshot/code_walk.h>
+#include <kernel/snapshot/compile_tracker.h>
+#include <kernel/snapshot/snapshot_regions.h>
 #include <kernel/jit/tier2_setup.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>

@@ -7,7 +7,7 @@
 // file. A missing or unreadable file starts the count at 1.
 #include <kernel/fs/boot_volume.h>
 #include <kernel/init.h>
-#include <kernel/jit/boot_hooks.h>
+#include <kernel/startup/boot_hooks.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 

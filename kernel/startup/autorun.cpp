@@ -8,8 +8,8 @@
 // `poweroff` in the script ends the session there. A line longer than the
 // shell's 255 characters is refused with a message, like a typed one.
 #include <kernel/fs/boot_volume.h>
-#include <kernel/jit/boot_hooks.h>
-#include <kernel/jit/snapshot.h>
+#include <kernel/startup/boot_hooks.h>
+#include <kernel/snapshot/snapshot.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>

@@ -1,5 +1,5 @@
 // RegionMap (see snapshot_regions.h).
-#include <kernel/jit/snapshot_regions.h>
+#include <kernel/snapshot/snapshot_regions.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/string.h>
 

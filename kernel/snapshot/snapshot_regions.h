@@ -9,7 +9,7 @@
 
 #include <bareflow/types.h>
 #include <kernel/jit/jit_system.h>
-#include <kernel/jit/snapshot_format.h>
+#include <kernel/snapshot/snapshot_format.h>
 
 namespace snapshot {
 

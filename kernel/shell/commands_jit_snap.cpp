@@ -8,8 +8,8 @@
 #include <kernel/init.h>
 #include <kernel/jit/arguments.h>
 #include <kernel/jit/module_files.h>
-#include <kernel/jit/snapshot.h>
-#include <kernel/jit/snapshot_format.h>
+#include <kernel/snapshot/snapshot.h>
+#include <kernel/snapshot/snapshot_format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>

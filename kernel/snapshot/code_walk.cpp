@@ -2,7 +2,7 @@
 // SDM Vol. 2A opcode map: Jcc rel8 70-7F, LOOP/JECXZ rel8 E0-E3, JMP rel8
 // EB, CALL rel32 E8, JMP rel32 E9, Jcc rel32 0F 80-8F; the rel field is the
 // instruction's last bytes and counts from the instruction's end.
-#include <kernel/jit/code_walk.h>
+#include <kernel/snapshot/code_walk.h>
 #include <kernel/lib/string.h>
 #include <kernel/mm/heap.h>
 #include <microjit/x86/length_decoder.h>

@@ -10,11 +10,11 @@
 // with the values folded in, its guard failures and argument profiles in its
 // record; never its specialised code alone.
 #include <kernel/fs/boot_volume.h>
-#include <kernel/jit/boot_hooks.h>
-#include <kernel/jit/code_walk.h>
-#include <kernel/jit/snapshot.h>
-#include <kernel/jit/snapshot_format.h>
-#include <kernel/jit/snapshot_regions.h>
+#include <kernel/startup/boot_hooks.h>
+#include <kernel/snapshot/code_walk.h>
+#include <kernel/snapshot/snapshot.h>
+#include <kernel/snapshot/snapshot_format.h>
+#include <kernel/snapshot/snapshot_regions.h>
 #include <kernel/lib/format.h>
 #include <kernel/lib/kprintf.h>
 #include <kernel/lib/string.h>

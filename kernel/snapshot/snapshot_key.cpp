@@ -8,7 +8,7 @@
 // version and build hash for the same reason.)
 #include <kernel/arch/x86/cpu.h>
 #include <kernel/arch/x86/cpu_info.h>
-#include <kernel/jit/snapshot_format.h>
+#include <kernel/snapshot/snapshot_format.h>
 #include <kernel/version.h>
 #include <microjit/runtime/fnv1a64.h>
 

@@ -67,30 +67,14 @@ struct Entry {
     u32 index;
 };
 
-ErrorOr<u32> need_function(const Module& module, LlmHome& home, const char* name)
+// A part the driver needs from the module, found by `find`, or a message.
+ErrorOr<u32> need(const Module& module, LlmHome& home, ErrorOr<u32> (*find)(const Module&, const char*), const char* kind,
+                  const char* name)
 {
-    auto found = find_function(module, name);
+    auto found = find(module, name);
     if (found.is_error())
-        status(home, "llm: module %s has no function %s(); it is not a llama2 module", module.name, name);
+        status(home, "llm: module %s has no %s %s; it is not a llama2 module", module.name, kind, name);
     return found;
-}
-
-ErrorOr<u32> need_buffer(const Module& module, LlmHome& home, const char* name)
-{
-    for (u32 i = 0; i < module.buffer_count; ++i)
-        if (!strcmp(module.buffers[i].name, name))
-            return i;
-    status(home, "llm: module %s has no buffer %s; it is not a llama2 module", module.name, name);
-    return Error::NoSuchFunction;
-}
-
-ErrorOr<u32> need_file(const Module& module, LlmHome& home, const char* name)
-{
-    for (u32 i = 0; i < module.file_count; ++i)
-        if (!strcmp(module.files[i].name, name))
-            return i;
-    status(home, "llm: module %s has no file item %s; it is not a llama2 module", module.name, name);
-    return Error::NoSuchFunction;
 }
 
 // Calls a function that returns an i32 code; a negative code is explained.
@@ -151,14 +135,14 @@ ErrorOr<LlmReport> run_llm(const Module& module, const LlmOptions& o, LlmHome& h
         tokenizer = tokenizer_path;
     }
 
-    u32 open = TRY(need_function(module, home, "open"));
-    u32 load = TRY(need_function(module, home, "load"));
-    u32 start = TRY(need_function(module, home, "start"));
-    u32 step = TRY(need_function(module, home, "step"));
-    u32 matmul = TRY(need_function(module, home, "matmul"));
-    u32 prompt_buffer = TRY(need_buffer(module, home, "PROMPT"));
-    TRY(home.bind(TRY(need_file(module, home, "MODEL")), o.checkpoint));
-    TRY(home.bind(TRY(need_file(module, home, "TOK")), tokenizer));
+    u32 open = TRY(need(module, home, find_function, "function", "open"));
+    u32 load = TRY(need(module, home, find_function, "function", "load"));
+    u32 start = TRY(need(module, home, find_function, "function", "start"));
+    u32 step = TRY(need(module, home, find_function, "function", "step"));
+    u32 matmul = TRY(need(module, home, find_function, "function", "matmul"));
+    u32 prompt_buffer = TRY(need(module, home, find_buffer, "buffer", "PROMPT"));
+    TRY(home.bind(TRY(need(module, home, find_file_item, "file item", "MODEL")), o.checkpoint));
+    TRY(home.bind(TRY(need(module, home, find_file_item, "file item", "TOK")), tokenizer));
 
     // The prompt first: size_TOKS() depends on its length. Its buffer takes
     // a power of two of at least 256 bytes, so that prompts of most lengths

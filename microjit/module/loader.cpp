@@ -377,6 +377,15 @@ ErrorOr<u32> find_file_item(const Module& module, const char* name)
     return Error::NoSuchFileItem;
 }
 
+ErrorOr<u32> find_buffer(const Module& module, const char* name)
+{
+    for (u32 i = 0; i < module.buffer_count; ++i) {
+        if (same_string(module.buffers[i].name, name))
+            return i;
+    }
+    return Error::NoSuchBuffer;
+}
+
 ErrorOr<u32> find_function(const Module& module, const char* name)
 {
     for (u32 i = 0; i < module.function_count; ++i) {

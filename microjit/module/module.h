@@ -96,3 +96,6 @@ ErrorOr<u32> find_function(const Module& module, const char* name);
 
 // Index of the file item called `name`, or Error::NoSuchFile.
 ErrorOr<u32> find_file_item(const Module& module, const char* name);
+
+// Index of the buffer called `name`, or Error::NoSuchBuffer.
+ErrorOr<u32> find_buffer(const Module& module, const char* name);

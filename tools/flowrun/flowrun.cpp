@@ -264,13 +264,10 @@ int apply_binds_and_sizes(const Options& o, JitInstance& jit)
     for (const char* spec : o.sizes) {
         std::string name(spec, std::strchr(spec, '=') - spec);
         const char* text = std::strchr(spec, '=') + 1;
-        u32 buffer = module.buffer_count;
-        for (u32 b = 0; b < module.buffer_count; ++b) {
-            if (name == module.buffers[b].name)
-                buffer = b;
-        }
-        if (buffer == module.buffer_count)
+        auto found = find_buffer(module, name.c_str());
+        if (found.is_error())
             return fail(exit_invalid, "--size %s: module %s has no buffer '%s'", spec, module.name, name.c_str());
+        u32 buffer = found.value();
         i32 count = 0;
         if (!parse_i32_literal(text, count) || count < 1 || static_cast<u32>(count) > bfm::max_buffer_elements)
             return fail(exit_invalid, "--size %s: the size must be 1 .. %u elements", spec, bfm::max_buffer_elements);

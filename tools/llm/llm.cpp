@@ -49,9 +49,9 @@ public:
         , m_record(tokens)
         , m_logits(logits)
     {
-        for (u32 b = 0; b < module.buffer_count; ++b)
-            if (!std::strcmp(module.buffers[b].name, "LOGITS"))
-                m_logits_buffer = b;
+        auto logits_buffer = find_buffer(module, "LOGITS");
+        if (!logits_buffer.is_error())
+            m_logits_buffer = logits_buffer.value();
     }
 
     ErrorOr<Value> call(u32 function, const Value* args, u32 count) override

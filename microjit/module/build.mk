@@ -9,5 +9,6 @@ MICROJIT_MODULE_SRCS := \
   microjit/module/instance.cpp \
   microjit/module/files.cpp \
   microjit/module/interpreter_decode.cpp \
-  microjit/module/interpreter.cpp
+  microjit/module/interpreter.cpp \
+  microjit/module/call_function.cpp
 MICROJIT_SRCS += $(MICROJIT_MODULE_SRCS)

@@ -243,26 +243,22 @@ h_CONST:
 h_FILE_SIZE:
     D.i = flow_file_size(*instance, pc->bits);
     NEXT();
+    // args: the view, then the i32 operands, in consecutive registers (IO_ARGS)
+#define FILE_CALL(call)                     \
+    {                                       \
+        const Value* args = &A;             \
+        i32 out = 0;                        \
+        Error status = (call);              \
+        if (UNLIKELY(status != Error::Ok))  \
+            TRAP(status);                   \
+        D.i = out;                          \
+        NEXT();                             \
+    }
 h_READ_FILE:
-{
-    const Value* args = &A;
-    i32 got = 0;
-    Error status = flow_read_file(*instance, pc->bits, args[0].view, args[1].i, args[2].i, args[3].i, &got);
-    if (UNLIKELY(status != Error::Ok))
-        TRAP(status);
-    D.i = got;
-    NEXT();
-}
+    FILE_CALL(flow_read_file(*instance, pc->bits, args[0].view, args[1].i, args[2].i, args[3].i, &out))
 h_WRITE_FILE:
-{
-    const Value* args = &A;
-    i32 wrote = 0;
-    Error status = flow_write_file(*instance, pc->bits, args[0].view, args[1].i, args[2].i, &wrote);
-    if (UNLIKELY(status != Error::Ok))
-        TRAP(status);
-    D.i = wrote;
-    NEXT();
-}
+    FILE_CALL(flow_write_file(*instance, pc->bits, args[0].view, args[1].i, args[2].i, &out))
+#undef FILE_CALL
 h_PRINT_CHAR:
     flow_print_char(*instance, A.i);
     NEXT();
@@ -665,12 +661,12 @@ unwind:
 #undef BRANCH
 }
 
+}
+
 void count_call(ModuleInstance& instance, u32 function)
 {
     if (++instance.profiles[function].calls == instance.hot_call_threshold)
         report_hot(&instance, function, HotReason::Calls, instance.stack_top);
-}
-
 }
 
 const void* const* interpreter_handler_table(bool limited)
@@ -701,29 +697,4 @@ Error interpret_call(ModuleInstance* instance, u32 function, const Value* args, 
     if (instance->code->limited)
         return execute<true>(instance, fn, regs, result ? result : &ignored, nullptr);
     return execute<false>(instance, fn, regs, result ? result : &ignored, nullptr);
-}
-
-ErrorOr<Value> call_function(ModuleInstance& instance, u32 function, const Value* args, u32 arg_count)
-{
-    if (function >= instance.module->function_count)
-        return Error::NoSuchFunction;
-    if (arg_count != instance.module->functions[function].param_count)
-        return Error::InvalidArgument;
-    if (instance.call_depth == 0)
-        instance.steps_left = instance.step_limit;
-    instance.trap = TrapInfo { Error::Ok, 0, 0 };
-    Value result {};
-    Error error;
-    if (instance.dispatch[function] != 0 && instance.hooks) {
-        count_call(instance, function);
-        error = instance.hooks->call_native(instance, function, args, &result);
-    } else {
-        error = interpret_call(&instance, function, args, &result);
-    }
-    if (error != Error::Ok) {
-        if (instance.trap.error == Error::Ok)
-            instance.trap = TrapInfo { error, function, TrapInfo::unknown_offset };
-        return error;
-    }
-    return result;
 }

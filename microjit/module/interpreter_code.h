@@ -98,6 +98,10 @@ struct InterpreterCode {
 // (limited) or the plain copy of the dispatch loop (see interpreter.cpp).
 const void* const* interpreter_handler_table(bool limited);
 
+// Counts a call that enters from outside the bytecode (a host or a hook) and
+// reports the function hot when the count reaches the threshold (interpreter.cpp).
+void count_call(ModuleInstance& instance, u32 function);
+
 // Sizes of what decode_functions() fills, to allocate before calling it.
 usize decoded_size(const Module& module);
 

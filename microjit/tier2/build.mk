@@ -13,7 +13,7 @@ TIER2_SRCS := microjit/tier2/bytecode.cpp microjit/tier2/ir.cpp microjit/tier2/c
   microjit/tier2/codegen_general_alloc.cpp microjit/tier2/codegen_general_values.cpp microjit/tier2/codegen_general_loops.cpp \
   microjit/tier2/codegen_general_copies.cpp microjit/tier2/codegen_general_memory.cpp \
   microjit/tier2/module_adapter.cpp microjit/tier2/tier2_compiler.cpp
-TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp microjit/tier2/loop_unroll.cpp microjit/tier2/codegen_general_vector.cpp microjit/tier2/gvn.cpp
+TIER2_SRCS += microjit/tier2/codegen_unrolled.cpp microjit/tier2/loop_unroll.cpp microjit/tier2/codegen_general_vector.cpp microjit/tier2/codegen_general_vector_plan.cpp microjit/tier2/gvn.cpp
 MICROJIT_SRCS += $(TIER2_SRCS)
 
 TIER2_TEST_SRCS := tests/tier2/ir_test.cpp tests/tier2/optimize_test.cpp tests/tier2/patterns_test.cpp \

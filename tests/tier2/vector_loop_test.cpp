@@ -69,10 +69,12 @@ TEST(VectorLoops, EveryTierAndPathGivesTheSameBits)
             ASSERT_FALSE(t2.jit().compile(f, 2).is_error()) << name;
             bool expect_vector = !std::strncmp(name, "v_", 2) || !std::strcmp(name, "dot_rows");
             bool expect_none = !std::strncmp(name, "x_", 2);
-            if (expect_vector)
+            if (expect_vector) {
                 EXPECT_GE(tier2.last_vectorised_loops(), 1u) << name << " on " << path.name << ": no vector code";
-            if (expect_none)
+            }
+            if (expect_none) {
                 EXPECT_EQ(tier2.last_vectorised_loops(), 0u) << name << " on " << path.name << ": must not be regrouped";
+            }
             vectorised_functions += tier2.last_vectorised_loops() != 0;
         }
         EXPECT_GE(vectorised_functions, 6u);

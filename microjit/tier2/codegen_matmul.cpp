@@ -17,6 +17,7 @@
 // TrapOutOfBounds at the same access after the same stores.
 #include <microjit/tier2/codegen.h>
 #include <microjit/tier2/codegen_frame.h>
+#include <microjit/tier2/vector_lanes.h>
 
 namespace Tier2 {
 
@@ -36,41 +37,28 @@ struct MatmulEmitter {
     // unrolls the k loop by 4 with constant strides.
     i32 known_n { 0 };
 
-    i32 width() const { return avx ? 8 : 4; }
-    i32 bytes() const { return 4 * width(); }
-    void zero(u8 r) { avx ? a.vxorps(Ymm { r }, Ymm { r }, Ymm { r }) : a.xorps(Xmm { r }, Xmm { r }); }
-    void load(u8 r, const Mem& mem) { avx ? a.vmovups(Ymm { r }, mem) : a.movups(Xmm { r }, mem); }
-    void store(const Mem& mem, u8 r) { avx ? a.vmovups(mem, Ymm { r }) : a.movups(mem, Xmm { r }); }
-    void copy(u8 d, u8 s) { avx ? a.vmovaps(Ymm { d }, Ymm { s }) : a.movaps(Xmm { d }, Xmm { s }); }
-    void mul(u8 d, u8 s) { avx ? a.vmulps(Ymm { d }, Ymm { d }, Ymm { s }) : a.mulps(Xmm { d }, Xmm { s }); }
-    void add(u8 d, u8 s) { avx ? a.vaddps(Ymm { d }, Ymm { d }, Ymm { s }) : a.addps(Xmm { d }, Xmm { s }); }
-    void broadcast(u8 r, const Mem& m32)
-    {
-        if (avx) {
-            a.vbroadcastss(Ymm { r }, m32);
-        } else {
-            a.movss(Xmm { r }, m32);
-            a.shufps(Xmm { r }, Xmm { r }, 0);
-        }
-    }
+    Lanes v { a, avx }; // the packed operations every vector code generator uses (vector_lanes.h)
+
+    i32 width() const { return v.width(); }
+    i32 bytes() const { return v.bytes(); }
 
     // acc = acc + (a * b) with the pattern's operand orders; `x` holds the
     // broadcast a value, `t` and `u` are scratch.
     void step(u8 acc, u8 x, const Mem& b_mem, u8 t, u8 u)
     {
         if (m.loop.a_first) {
-            copy(t, x);
-            load(u, b_mem);
-            mul(t, u);
+            v.copy(t, x);
+            v.load(u, b_mem);
+            v.binary(Op::MUL_F32, t, u);
         } else {
-            load(t, b_mem);
-            mul(t, x);
+            v.load(t, b_mem);
+            v.binary(Op::MUL_F32, t, x);
         }
         if (m.loop.sum_first) {
-            add(acc, t);
+            v.binary(Op::ADD_F32, acc, t);
         } else {
-            add(t, acc);
-            copy(acc, t);
+            v.binary(Op::ADD_F32, t, acc);
+            v.copy(acc, t);
         }
     }
 
@@ -80,7 +68,7 @@ struct MatmulEmitter {
     {
         Label k_loop = a.new_label();
         for (u8 q = 0; q < vectors; ++q)
-            zero(q);
+            v.zero(q);
         a.mov(edi, frame.local(L_b));
         a.lea(edi, ptr(edi, ebp, 4));
         a.xor_(ecx, ecx);
@@ -92,7 +80,7 @@ struct MatmulEmitter {
         if (known_n > 0 && known_n % 4 == 0 && known_n <= (1 << 20)) {
             i32 stride = 4 * known_n;
             for (i32 u = 0; u < 4; ++u) {
-                broadcast(4, ptr(esi, ecx, 4, 4 * u));
+                v.broadcast(4, ptr(esi, ecx, 4, 4 * u));
                 for (u8 q = 0; q < vectors; ++q)
                     step(q, 4, ptr(edi, u * stride + q * bytes()), 5, 6);
             }
@@ -100,7 +88,7 @@ struct MatmulEmitter {
             a.add(ecx, 4);
             a.cmp(ecx, known_n);
         } else {
-            broadcast(4, ptr(esi, ecx, 4));
+            v.broadcast(4, ptr(esi, ecx, 4));
             for (u8 q = 0; q < vectors; ++q)
                 step(q, 4, ptr(edi, q * bytes()), 5, 6);
             a.add(edi, edx);
@@ -109,7 +97,7 @@ struct MatmulEmitter {
         }
         a.jl(k_loop);
         for (u8 q = 0; q < vectors; ++q)
-            store(ptr(ebx, ebp, 4, q * bytes()), q);
+            v.store(ptr(ebx, ebp, 4, q * bytes()), q);
     }
 
     void fast_path()

@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import unittest
 
 ROOT = os.environ.get("BAREFLOW_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("BAREFLOW_BUILD") or os.path.join(ROOT, "build")
@@ -44,6 +45,26 @@ class Workdir:
         path = self.file(name)
         llmtok.write(path, llmtok.small() if vocab is None else llmtok.pieces(vocab))
         return path
+
+
+# Ids of the small tokenizer's single characters (llmtok.small()): " ", a, b,
+# c, d, e, h, i, "!", "é". Byte b is id b + 3.
+SP, A, B, C, D, E, H, I, BANG, EACUTE = range(267, 277)
+
+
+class SmallModelCase(unittest.TestCase):
+    """A test class with the small unit-test tokenizer in cls.tok and a tiny
+    checkpoint of its vocabulary in cls.ckpt."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = Workdir()
+        cls.tok = cls.dir.tokenizer("small.bin")
+        cls.ckpt = cls.dir.checkpoint("small.ckpt", 16, 40, 1, 2, 1, SMALL_VOCAB, 32)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.close()
 
 
 def run(checkpoint, *args, binary=REFERENCE, tokenizer=None):

@@ -12,17 +12,7 @@ import unittest
 import llm_support as ls
 
 
-class Decode(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = ls.Workdir()
-        cls.tok = cls.dir.tokenizer("small.bin")
-        cls.ckpt = cls.dir.checkpoint("small.ckpt", 16, 40, 1, 2, 1, ls.SMALL_VOCAB, 32)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dir.close()
+class Decode(ls.SmallModelCase):
 
     def decode(self, ids):
         proc = ls.run(self.ckpt, "--decode", " ".join(map(str, ids)), tokenizer=self.tok)

@@ -15,20 +15,10 @@ import unittest
 
 import llm_support as ls
 
-SP, A, B, C, D, E, H, I, BANG, EACUTE = range(267, 277)
+from llm_support import SP, A, B, C, D, E, H, I, BANG, EACUTE  # noqa: E402
 
 
-class Encode(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = ls.Workdir()
-        cls.tok = cls.dir.tokenizer("small.bin")
-        cls.ckpt = cls.dir.checkpoint("small.ckpt", 16, 40, 1, 2, 1, ls.SMALL_VOCAB, 32)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dir.close()
+class Encode(ls.SmallModelCase):
 
     def encode(self, text):
         proc = ls.run(self.ckpt, "--encode", text, tokenizer=self.tok)

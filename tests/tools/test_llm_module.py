@@ -14,7 +14,7 @@ import llm_support as ls
 
 LLM = os.path.join(ls.BUILD, "host", "llm")
 MODULE = os.path.join(ls.BUILD, "modules", "LLAMA2.BFM")
-SP, A, B, C, D, E, H, I, BANG, EACUTE = range(267, 277)
+from llm_support import SP, A, B, C, D, E, H, I, BANG, EACUTE  # noqa: E402
 
 
 def run_flow(checkpoint, *args, tokenizer=None, tier="auto"):
@@ -113,18 +113,8 @@ class Stories15MShape(unittest.TestCase):
             d.close()
 
 
-class PromptEncoding(unittest.TestCase):
+class PromptEncoding(ls.SmallModelCase):
     """The hand-worked encodings of test_llm_encode.py, from the Flow module."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = ls.Workdir()
-        cls.tok = cls.dir.tokenizer("small.bin")
-        cls.ckpt = cls.dir.checkpoint("small.ckpt", 16, 40, 1, 2, 1, ls.SMALL_VOCAB, 32)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dir.close()
 
     def encode(self, text, expected):
         ours, _ = flow(self, self.ckpt, "-t", 0, "-n", len(expected), "-i", text, tokenizer=self.tok)

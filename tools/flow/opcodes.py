@@ -7,6 +7,8 @@ expression, so a renumbered or added opcode never needs a second edit here.
 import os
 import re
 
+from .deffile import load_def
+
 # Operand kinds and their encoded sizes (docs/module-format.md, "Bytecode").
 OPERAND_SIZES = {
     "W_I32": 1, "W_F32": 1, "R_I32": 1, "R_F32": 1, "RW_I32": 1,
@@ -71,20 +73,9 @@ def parse_opcodes(text, source="opcodes.def"):
     return table
 
 
-_cache = {}
-
-
 def load(path=None):
     """The opcode table from `path` (default: the repository's microjit/opcodes.def)."""
-    path = path or default_path()
-    if path not in _cache:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as exc:
-            raise OpcodeTableError(f"cannot read opcode list {path}: {exc.strerror}")
-        _cache[path] = parse_opcodes(text, path)
-    return _cache[path]
+    return load_def(path or default_path(), parse_opcodes, OpcodeTableError, "opcode list")
 
 
 def by_code(table):

@@ -9,6 +9,8 @@ are therefore written once.
 import os
 import re
 
+from .deffile import load_def
+
 _TYPE_LINE = re.compile(r'^VALUE_TYPE\(\s*(?P<name>[A-Za-z0-9_]+)\s*,\s*(?P<code>\d+)\s*,\s*"(?P<text>[^"]+)"\s*\)$')
 _CONSTANT_LINE = re.compile(r'^(?P<kind>CONSTANT|BFM)\(\s*(?P<name>[a-z0-9_]+)\s*,\s*(?P<value>0x[0-9A-Fa-f]+|\d+)\s*\)$')
 
@@ -65,20 +67,9 @@ def parse_spec(text, source="spec.def"):
     return Spec(types, numbers["CONSTANT"], numbers["BFM"])
 
 
-_cache = {}
-
-
 def load(path=None):
     """The specification from `path` (default: the repository's microjit/spec.def)."""
-    path = path or default_path()
-    if path not in _cache:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as exc:
-            raise SpecError(f"cannot read {path}: {exc.strerror}")
-        _cache[path] = parse_spec(text, path)
-    return _cache[path]
+    return load_def(path or default_path(), parse_spec, SpecError, "the spec list")
 
 
 SPEC = load()

@@ -49,6 +49,9 @@ public:
         , m_record(tokens)
         , m_logits(logits)
     {
+        auto step = find_function(module, "step");
+        if (!step.is_error())
+            m_step = step.value();
         auto logits_buffer = find_buffer(module, "LOGITS");
         if (!logits_buffer.is_error())
             m_logits_buffer = logits_buffer.value();
@@ -62,7 +65,7 @@ public:
             std::fprintf(stderr, "\nllm: trap %s in function '%s': %s\n", error_name(t.error),
                          m_module.functions[t.function].name, error_message(t.error));
             trapped = true;
-        } else if (!std::strcmp(m_module.functions[function].name, "step")) {
+        } else if (function == m_step) {
             if (m_record)
                 sequence.push_back(result.value().i >= 0 ? result.value().i : 1);
             u32 pos = static_cast<u32>(args[0].i);
@@ -126,6 +129,7 @@ private:
     bool m_record;
     u32 m_logits;
     u32 m_logits_buffer { ~0u };
+    u32 m_step { ~0u };
 };
 
 bool read_whole(const char* path, std::vector<u8>& out)
